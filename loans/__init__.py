@@ -1,0 +1,1 @@
+"""The loan domain: branches, staff, borrowers, products, loans and their stage records."""

@@ -1,0 +1,16 @@
+from loans.models.borrowers import Borrower
+from loans.models.loan import Loan
+from loans.models.org import Branch, User
+from loans.models.products import LoanProduct
+from loans.models.records import Contract, Interview, SiteVisit
+
+__all__ = [
+    "Borrower",
+    "Branch",
+    "Contract",
+    "Interview",
+    "Loan",
+    "LoanProduct",
+    "SiteVisit",
+    "User",
+]

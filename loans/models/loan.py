@@ -1,0 +1,67 @@
+"""The loan: its application fields, and the state machine declared in loans/workflow.py."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from loans.choices import GuaranteeType, Industry, RepaymentMethod
+from loans.workflow import LoanWorkflow
+
+
+class Loan(LoanWorkflow):
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    branch = models.ForeignKey(
+        "loans.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="loans"
+    )
+    borrower = models.ForeignKey(
+        "loans.Borrower", verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="loans"
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.PROTECT,
+        related_name="managed_loans",
+    )
+    # The application. Blank until the account manager completes it; a check insists before
+    # the loan leaves intake.
+    product = models.ForeignKey(
+        "loans.LoanProduct",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="loans",
+    )
+    amount = models.DecimalField(
+        _("amount (CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
+    purpose = models.TextField(_("purpose"), blank=True)
+    repayment_method = models.CharField(
+        _("repayment method"), max_length=32, choices=RepaymentMethod.choices, blank=True
+    )
+    guarantee_type = models.CharField(
+        _("guarantee type"), max_length=32, choices=GuaranteeType.choices, blank=True
+    )
+    industry = models.CharField(_("industry"), max_length=1, choices=Industry.choices, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    state_entered_at = models.DateTimeField(_("in this stage since"), auto_now_add=True)
+    disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["branch", "state"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gt=0),
+                name="loan_amount_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference

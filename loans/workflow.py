@@ -1,0 +1,237 @@
+"""The loan process, in one file.
+
+    intake ──start_site_visit──▶ site_visit ──submit_for_review──▶ review
+      ▲            ◀──return_to_intake──┘  ▲        ◀──return_to_site_visit──┘ │
+      │                                    │                                   submit_for_approval
+      │                                    └──────return_to_review──────┐      ▼
+    post_loan ◀──disburse── disbursement ◀──approve── approval ◀────────┘
+      │                         └──return_to_approval──▶ approval
+      close
+      ▼
+    closed        reject (review, approval) ──▶ rejected
+                  withdraw (intake … disbursement) ──▶ withdrawn
+
+Every transition below names the roles that may perform it and the mandatory checks it runs
+(loans/checks.py). The engine (workflow/engine.py) is the only caller of these methods: it locks the
+loan, evaluates every check, and either performs the transition with an audit event or refuses it
+and records a deviation. Stage SLAs are in ``STAGE_SLA``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField
+
+from loans import checks
+from loans.policy import LoanPolicy, current_policy
+from loans.roles import Role
+from workflow.definition import transition
+from workflow.registry import Process
+
+
+class LoanState(models.TextChoices):
+    INTAKE = "intake", _("intake")
+    SITE_VISIT = "site_visit", _("site visit")
+    REVIEW = "review", _("review")
+    APPROVAL = "approval", _("approval")
+    DISBURSEMENT = "disbursement", _("disbursement")
+    POST_LOAN = "post_loan", _("post-loan")
+    CLOSED = "closed", _("closed")
+    REJECTED = "rejected", _("rejected")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+TERMINAL_STATES = frozenset({LoanState.CLOSED, LoanState.REJECTED, LoanState.WITHDRAWN})
+S = LoanState  # short alias for the declarations below
+
+
+@dataclass(frozen=True)
+class SLA:
+    days: int  # the stage should be left within this many days
+    remind_after: int  # remind the owner of the next step after this many days
+    business_days: bool = True
+
+
+STAGE_SLA = {
+    S.INTAKE: SLA(days=3, remind_after=2),
+    S.SITE_VISIT: SLA(days=5, remind_after=3),
+    S.REVIEW: SLA(days=3, remind_after=2),
+    S.APPROVAL: SLA(days=2, remind_after=1),
+    S.DISBURSEMENT: SLA(days=30, remind_after=20, business_days=False),
+}
+
+
+class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
+    state = FSMField(
+        _("state"), default=S.INTAKE, choices=LoanState.choices, protected=True, db_index=True
+    )
+
+    class Meta:
+        abstract = True
+
+    # --- the happy path ----------------------------------------------------------------------
+
+    @transition(
+        source=S.INTAKE,
+        target=S.SITE_VISIT,
+        label=_("Start the site visit"),
+        roles={Role.ACCOUNT_MANAGER},
+        checks=[
+            checks.identity_valid,
+            checks.application_complete,
+            checks.within_product_limits,
+            checks.interview_recorded,
+        ],
+    )
+    def start_site_visit(self) -> None:
+        pass
+
+    @transition(
+        source=S.SITE_VISIT,
+        target=S.REVIEW,
+        label=_("Submit for review"),
+        roles={Role.ACCOUNT_MANAGER},
+        checks=[checks.two_investigators],
+    )
+    def submit_for_review(self) -> None:
+        pass
+
+    @transition(
+        source=S.REVIEW,
+        target=S.APPROVAL,
+        label=_("Submit for approval"),
+        roles={Role.REVIEWER},
+        checks=[checks.reviewer_independent],
+    )
+    def submit_for_approval(self) -> None:
+        pass
+
+    @transition(
+        source=S.APPROVAL,
+        target=S.DISBURSEMENT,
+        label=_("Approve"),
+        roles={Role.APPROVER},
+        checks=[checks.approver_independent, checks.approver_authority],
+    )
+    def approve(self) -> None:
+        pass
+
+    @transition(
+        source=S.DISBURSEMENT,
+        target=S.POST_LOAN,
+        label=_("Disburse"),
+        roles={Role.DISBURSEMENT_OFFICER},
+        checks=[checks.disbursement_officer_independent, checks.contract_signed],
+    )
+    def disburse(self) -> None:
+        pass
+
+    @transition(
+        source=S.POST_LOAN,
+        target=S.CLOSED,
+        label=_("Close"),
+        roles={Role.ACCOUNT_MANAGER},
+    )
+    def close(self) -> None:
+        pass
+
+    # --- return for revision (a reason code and a comment in the payload) --------------------
+
+    @transition(
+        source=S.SITE_VISIT,
+        target=S.INTAKE,
+        label=_("Return to intake"),
+        roles={Role.ACCOUNT_MANAGER},
+        checks=[checks.reason_given],
+    )
+    def return_to_intake(self) -> None:
+        pass
+
+    @transition(
+        source=S.REVIEW,
+        target=S.SITE_VISIT,
+        label=_("Return to site visit"),
+        roles={Role.REVIEWER},
+        checks=[checks.reviewer_independent, checks.reason_given],
+    )
+    def return_to_site_visit(self) -> None:
+        pass
+
+    @transition(
+        source=S.APPROVAL,
+        target=S.REVIEW,
+        label=_("Return to review"),
+        roles={Role.APPROVER},
+        checks=[checks.approver_independent, checks.reason_given],
+    )
+    def return_to_review(self) -> None:
+        pass
+
+    @transition(
+        source=S.DISBURSEMENT,
+        target=S.APPROVAL,
+        label=_("Return to approval"),
+        roles={Role.DISBURSEMENT_OFFICER},
+        checks=[checks.disbursement_officer_independent, checks.reason_given],
+    )
+    def return_to_approval(self) -> None:
+        pass
+
+    # --- endings ---------------------------------------------------------------------------
+
+    @transition(
+        source=S.REVIEW,
+        target=S.REJECTED,
+        label=_("Reject"),
+        roles={Role.REVIEWER},
+        checks=[checks.reviewer_independent, checks.reason_given],
+    )
+    @transition(
+        source=S.APPROVAL,
+        target=S.REJECTED,
+        label=_("Reject"),
+        roles={Role.APPROVER},
+        checks=[checks.approver_independent, checks.reason_given],
+    )
+    def reject(self) -> None:
+        pass
+
+    @transition(
+        source=[S.INTAKE, S.SITE_VISIT, S.REVIEW, S.APPROVAL, S.DISBURSEMENT],
+        target=S.WITHDRAWN,
+        label=_("Withdraw (the borrower withdraws)"),
+        roles={Role.ACCOUNT_MANAGER},
+        checks=[checks.reason_given],
+    )
+    def withdraw(self) -> None:
+        pass
+
+
+class LoanProcess(Process):
+    """How the engine works loans: roles from staff groups, scope from the loan's branch."""
+
+    name = "loan"
+    initial = S.INTAKE
+    terminal = TERMINAL_STATES
+
+    def roles_of(self, actor: Any) -> frozenset[str]:
+        return actor.roles  # type: ignore[no-any-return]
+
+    def can_access(self, actor: Any, obj: Any) -> bool:
+        return obj.branch_id in actor.visible_branch_ids
+
+    def scope_of(self, obj: Any) -> str:
+        return obj.branch.code  # type: ignore[no-any-return]
+
+    def on_entered(self, obj: Any, state: str, now: datetime) -> None:
+        obj.state_entered_at = now
+        if state == S.POST_LOAN and obj.disbursed_at is None:
+            obj.disbursed_at = now
+
+    def policy_for(self, obj: Any) -> LoanPolicy:
+        return current_policy()

@@ -1,0 +1,123 @@
+"""Shared fixtures: a branch with one member of staff per role, and an outsider from another one.
+
+Tests marked ``postgres`` or ``redis`` need the real service: they skip with a reason when it is
+not configured, and fail instead under ``REQUIRE_SERVICES=1`` (as in CI).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from loans.journeys import Cast
+from loans.roles import Role
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(marker: str) -> str | None:
+    if marker == "postgres":
+        if connection.vendor != "postgresql":
+            return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+        return None
+    if marker == "redis":
+        if not settings.REDIS_URL:
+            return "needs Redis: set REDIS_URL=redis://..."
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        except redis.RedisError as error:
+            return f"Redis at {settings.REDIS_URL} does not answer: {error}"
+        return None
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _require_services(request: pytest.FixtureRequest) -> None:
+    for marker in ("postgres", "redis"):
+        if request.node.get_closest_marker(marker) is None:
+            continue
+        reason = _missing_service(marker)
+        if reason is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def branch(db):
+    return factories.BranchFactory(code="B01", name="County Sub-branch")
+
+
+@pytest.fixture
+def other_branch(db):
+    return factories.BranchFactory(code="B02", name="Town Sub-branch")
+
+
+@pytest.fixture
+def manager(branch):
+    return factories.staff(Role.ACCOUNT_MANAGER, branch=branch, username="manager1")
+
+
+@pytest.fixture
+def co_investigator(branch):
+    return factories.staff(Role.ACCOUNT_MANAGER, branch=branch, username="manager2")
+
+
+@pytest.fixture
+def reviewer(branch):
+    return factories.staff(Role.REVIEWER, branch=branch, username="reviewer1")
+
+
+@pytest.fixture
+def approver(branch):
+    return factories.staff(Role.APPROVER, branch=branch, username="approver3", authority_level=3)
+
+
+@pytest.fixture
+def junior_approver(branch):
+    return factories.staff(Role.APPROVER, branch=branch, username="approver1", authority_level=1)
+
+
+@pytest.fixture
+def officer(branch):
+    return factories.staff(Role.DISBURSEMENT_OFFICER, branch=branch, username="officer1")
+
+
+@pytest.fixture
+def compliance(branch):
+    return factories.staff(Role.COMPLIANCE_OFFICER, branch=branch, username="compliance1")
+
+
+@pytest.fixture
+def outsider(other_branch):
+    """An account manager of another branch: must never see or touch this branch's loans."""
+    return factories.staff(Role.ACCOUNT_MANAGER, branch=other_branch, username="manager9")
+
+
+@pytest.fixture
+def cast(manager, co_investigator, reviewer, approver, officer):
+    return Cast(
+        manager=manager,
+        co_investigator=co_investigator,
+        reviewer=reviewer,
+        approver=approver,
+        officer=officer,
+    )
+
+
+@pytest.fixture
+def product(db):
+    return factories.LoanProductFactory()
+
+
+@pytest.fixture
+def loan(manager, product):
+    """A complete application in intake, ready for its interview to be recorded."""
+    return factories.LoanFactory(account_manager=manager, product=product)

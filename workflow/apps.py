@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class WorkflowConfig(AppConfig):
+    name = "workflow"
+    verbose_name = "Workflow"
+
+    def ready(self) -> None:
+        from workflow import system_checks  # noqa: F401 - registers the system checks

@@ -1,0 +1,156 @@
+"""Checks: named, pure functions that say whether a transition's requirement is met.
+
+A check has a stable ``code``, a ``severity`` (hard checks can never be overridden), a ``kind``
+(does it judge the request, or the person making it) and the policy ``clause`` it enforces. Its
+function receives a :class:`CheckContext` and returns an :class:`Outcome` with a reason that is
+translated into the reader's language when shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import models
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+Message = str | Promise
+
+
+class Severity(models.TextChoices):
+    HARD = "hard", _("hard")
+    SOFT = "soft", _("soft")
+
+
+class CheckKind(models.TextChoices):
+    """What a failed check says: the request is incomplete, or this person may not act."""
+
+    REQUIREMENT = "requirement", _("requirement")
+    PERSON = "person", _("person")
+
+
+class Policy(Protocol):
+    """The policy in force; the engine only needs its version label."""
+
+    @property
+    def version(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    obj: Any
+    actor: Any
+    payload: Mapping[str, Any]
+    policy: Any
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    message: Message = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def passed(message: Message = "", **params: Any) -> Outcome:
+    return Outcome(passed=True, message=message, params=params)
+
+
+def failed(message: Message, **params: Any) -> Outcome:
+    return Outcome(passed=False, message=message, params=params)
+
+
+def lazy_join(items: list[Message], separator: str = ", ") -> Message:
+    """Join translatable strings lazily, so a reason renders in each reader's language."""
+    return format_lazy(separator.join("{}" for _item in items), *items)
+
+
+CheckFunction = Callable[[CheckContext], Outcome]
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    title: Message
+    severity: Severity
+    clause: str
+    function: CheckFunction
+    kind: CheckKind = CheckKind.REQUIREMENT
+
+    def evaluate(self, context: CheckContext) -> CheckResult:
+        outcome = self.function(context)
+        return CheckResult(
+            check=self,
+            passed=outcome.passed,
+            message=outcome.message or self.title,
+            params=dict(outcome.params),
+        )
+
+
+def check(
+    *,
+    code: str,
+    title: Message,
+    clause: str,
+    severity: Severity = Severity.HARD,
+    kind: CheckKind = CheckKind.REQUIREMENT,
+) -> Callable[[CheckFunction], Check]:
+    """Turn a function of a :class:`CheckContext` into a :class:`Check`."""
+
+    def decorate(function: CheckFunction) -> Check:
+        return Check(
+            code=code, title=title, severity=severity, clause=clause, function=function, kind=kind
+        )
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: Check
+    passed: bool
+    message: Message
+    params: Mapping[str, Any]
+
+    @property
+    def code(self) -> str:
+        return self.check.code
+
+    @property
+    def severity(self) -> Severity:
+        return self.check.severity
+
+    @property
+    def kind(self) -> CheckKind:
+        return self.check.kind
+
+    @property
+    def clause(self) -> str:
+        return self.check.clause
+
+    @property
+    def reason(self) -> str:
+        """The reason in the active language."""
+        text = str(self.message)
+        return text % self.params if self.params else text
+
+    def as_record(self) -> dict[str, Any]:
+        """A JSON-ready snapshot, with the reason in every configured language."""
+        reasons = {}
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                reasons[language] = self.reason
+        return {
+            "code": self.code,
+            "passed": self.passed,
+            "severity": str(self.severity),
+            "kind": str(self.kind),
+            "clause": self.clause,
+            "reason": reasons,
+        }

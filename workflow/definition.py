@@ -1,0 +1,155 @@
+"""Declaring a process: transitions with their roles and checks, and validating the whole graph.
+
+Transitions are django-fsm-2 transitions declared with :func:`transition`, which keeps the engine's
+metadata (:class:`Step`) in django-fsm's ``custom`` slot and adds a condition that lets the
+transition run only inside :func:`workflow.engine.perform_transition`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import django_fsm
+from django.db import models
+
+from workflow.checks import Check, Message
+
+# (model class, primary key, transition name) of the transition the engine is running now.
+_running: ContextVar[tuple[type[models.Model], Any, str] | None] = ContextVar(
+    "workflow_running_transition", default=None
+)
+
+
+def performed_by_engine(instance: models.Model) -> bool:
+    """A django-fsm condition: true only while the engine runs a transition of this object."""
+    running = _running.get()
+    return running is not None and running[:2] == (type(instance), instance.pk)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the engine needs to know about one transition from one source state."""
+
+    label: Message
+    roles: frozenset[str]
+    checks: tuple[Check, ...] = ()
+
+
+def transition(
+    *,
+    source: str | Sequence[str],
+    target: str,
+    label: Message,
+    roles: Iterable[str],
+    checks: Iterable[Check] = (),
+    field: str = "state",
+) -> Callable[[Any], Any]:
+    """Declare a guarded transition. Stack several to give different sources different rules."""
+    step = Step(label=label, roles=frozenset(roles), checks=tuple(checks))
+    return django_fsm.transition(
+        field=field,
+        source=list(source) if not isinstance(source, str) else source,
+        target=target,
+        conditions=[performed_by_engine],
+        custom={"step": step},
+    )
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    name: str
+    source: str
+    target: str
+    step: Step | None  # None: declared without workflow.definition.transition
+
+    @property
+    def label(self) -> Message:
+        return self.step.label if self.step else self.name
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    name: str
+    states: tuple[str, ...]
+    initial: str
+    terminal: frozenset[str]
+    transitions: tuple[TransitionSpec, ...]
+
+    def from_state(self, state: str) -> list[TransitionSpec]:
+        return [t for t in self.transitions if t.source == state]
+
+    def get(self, name: str, source: str) -> TransitionSpec | None:
+        for spec in self.transitions:
+            if spec.name == name and spec.source == source:
+                return spec
+        return None
+
+    def names(self) -> set[str]:
+        return {t.name for t in self.transitions}
+
+    def problems(self) -> list[str]:
+        """Everything wrong with the graph, in words; an empty list for a sound definition."""
+        found: list[str] = []
+        states = set(self.states)
+        if self.initial not in states:
+            found.append(f"the initial state {self.initial!r} is not a state")
+        for spec in self.transitions:
+            if spec.step is None:
+                found.append(f"{spec.name!r} is not declared with workflow.definition.transition")
+            elif not spec.step.roles:
+                found.append(f"{spec.name!r} from {spec.source!r} allows no role")
+            for end in (spec.source, spec.target):
+                if end not in states:
+                    found.append(f"{spec.name!r} uses the unknown state {end!r}")
+        reachable = self._reachable()
+        for state in self.states:
+            exits = self.from_state(state)
+            if state not in reachable:
+                found.append(f"the state {state!r} cannot be reached from {self.initial!r}")
+            if state in self.terminal and exits:
+                found.append(f"the terminal state {state!r} has exits: {exits[0].name!r}")
+            if state not in self.terminal and not exits:
+                found.append(f"the state {state!r} is a dead end but not declared terminal")
+        return found
+
+    def _reachable(self) -> set[str]:
+        seen = {self.initial}
+        frontier = [self.initial]
+        while frontier:
+            state = frontier.pop()
+            for spec in self.from_state(state):
+                if spec.target not in seen:
+                    seen.add(spec.target)
+                    frontier.append(spec.target)
+        return seen
+
+
+def definition_from_model(
+    model: type[models.Model],
+    *,
+    name: str,
+    initial: str,
+    terminal: Iterable[str],
+    field: str = "state",
+) -> ProcessDefinition:
+    """Read the transitions django-fsm collected for ``model`` into a :class:`ProcessDefinition`."""
+    state_field = model._meta.get_field(field)
+    states = tuple(str(value) for value, _label in state_field.choices or ())
+    specs = [
+        TransitionSpec(
+            name=t.name, source=str(t.source), target=str(t.target), step=t.custom.get("step")
+        )
+        for t in state_field.get_all_transitions(model)  # type: ignore[attr-defined]
+    ]
+    order = {state: index for index, state in enumerate(states)}
+    specs.sort(key=lambda s: (order.get(s.source, len(order)), s.name))
+    return ProcessDefinition(
+        name=name,
+        states=states,
+        initial=initial,
+        terminal=frozenset(terminal),
+        transitions=tuple(specs),
+    )

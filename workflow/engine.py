@@ -1,0 +1,257 @@
+"""The one function that performs every transition, and the preflight that previews them.
+
+``perform_transition`` runs in its own durable database transaction: it locks and re-reads the
+object, decides (state, scope, role, checks), runs the django-fsm transition, saves and appends an
+audit event. When the decision is a refusal, that transaction is rolled back and the deviation is
+recorded in a second, separate transaction, so it survives the rollback; the caller then receives a
+:class:`TransitionRefused` carrying every reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition
+
+from workflow.audit import append_event
+from workflow.checks import CheckContext, CheckKind, CheckResult, Severity
+from workflow.definition import TransitionSpec, _running
+from workflow.models import AuditEvent, Channel, Deviation
+from workflow.registry import Process, process_for
+
+M = TypeVar("M", bound=models.Model)
+
+
+class UnknownTransition(LookupError):
+    """The process has no transition of that name at all (a caller error, not a deviation)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether ``actor`` may perform ``name`` on the object now, and every reason why not."""
+
+    name: str
+    source: str
+    spec: TransitionSpec | None
+    role: str | None  # the role the actor would act in
+    results: tuple[CheckResult, ...]
+    refusal: Deviation.Kind | None
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [result for result in self.results if not result.passed]
+
+
+class TransitionRefused(Exception):  # noqa: N818 - it is a refusal, not an error in the code
+    """A transition was refused; ``deviation`` is the record kept for compliance."""
+
+    def __init__(self, decision: Decision, deviation: Deviation) -> None:
+        self.decision = decision
+        self.deviation = deviation
+        self.kind = decision.refusal
+        self.failed = decision.failed
+        super().__init__(f"{decision.name} refused from {decision.source}: {self.kind}")
+
+
+@dataclass(frozen=True)
+class TransitionOption:
+    """One row of the preflight: a transition from the current state and how it stands."""
+
+    name: str
+    label: Any
+    target: str
+    decision: Decision
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed
+
+    @property
+    def role_allowed(self) -> bool:
+        return self.decision.refusal not in {Deviation.Kind.WRONG_ROLE, Deviation.Kind.OUT_OF_SCOPE}
+
+    @property
+    def checks(self) -> tuple[CheckResult, ...]:
+        return self.decision.results
+
+
+def decide(
+    obj: models.Model,
+    name: str,
+    *,
+    actor: Any,
+    payload: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Evaluate a transition for ``actor`` without performing it. Every check is evaluated."""
+    process = process_for(obj)
+    if name not in process.definition.names():
+        raise UnknownTransition(f"{process.name} has no transition {name!r}.")
+    source = process.state_of(obj)
+    spec = process.definition.get(name, source)
+    if spec is None or spec.step is None:
+        return Decision(name, source, None, None, (), Deviation.Kind.WRONG_STATE)
+    context = CheckContext(
+        obj=obj,
+        actor=actor,
+        payload=payload or {},
+        policy=process.policy_for(obj),
+        now=now or timezone.now(),
+    )
+    results = tuple(check.evaluate(context) for check in spec.step.checks)
+    roles = sorted(process.roles_of(actor) & spec.step.roles)
+    role = roles[0] if roles else None
+    failed = [result for result in results if not result.passed]
+    refusal: Deviation.Kind | None = None
+    if not process.can_access(actor, obj):
+        refusal = Deviation.Kind.OUT_OF_SCOPE
+    elif role is None:
+        refusal = Deviation.Kind.WRONG_ROLE
+    elif any(result.kind == CheckKind.PERSON for result in failed):
+        refusal = Deviation.Kind.WRONG_PERSON
+    elif failed:
+        refusal = Deviation.Kind.CHECKS_FAILED
+    return Decision(name, source, spec, role, results, refusal)
+
+
+def preflight(obj: models.Model, *, actor: Any) -> list[TransitionOption]:
+    """Every transition from the object's current state, with its decision for ``actor``."""
+    process = process_for(obj)
+    now = timezone.now()
+    options = []
+    for spec in process.definition.from_state(process.state_of(obj)):
+        decision = decide(obj, spec.name, actor=actor, now=now)
+        options.append(TransitionOption(spec.name, spec.label, spec.target, decision))
+    return options
+
+
+def perform_transition(
+    obj: M,
+    name: str,
+    *,
+    actor: Any,
+    payload: Mapping[str, Any] | None = None,
+    channel: Channel = Channel.WEB,
+) -> M:
+    """Perform transition ``name`` on ``obj`` for ``actor``; return the object as now saved.
+
+    Raises :class:`TransitionRefused` (after recording a deviation) when the transition is not
+    allowed, and :class:`UnknownTransition` when the process has no such transition.
+    """
+    process = process_for(obj)
+    clean_payload = _json_ready(payload or {})
+    now = timezone.now()
+    try:
+        with transaction.atomic(durable=True):
+            locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+            decision = decide(locked, name, actor=actor, payload=clean_payload, now=now)
+            if decision.refusal is not None:
+                raise _Refusal(locked, decision)
+            _apply(process, locked, decision, actor, clean_payload, channel, now)
+            return locked
+    except _Refusal as refusal:
+        deviation = record_deviation(
+            process, refusal.obj, refusal.decision, actor, clean_payload, channel
+        )
+        raise TransitionRefused(refusal.decision, deviation) from None
+
+
+class _Refusal(Exception):  # noqa: N818 - internal signal to roll back, never escapes this module
+    def __init__(self, obj: models.Model, decision: Decision) -> None:
+        self.obj = obj
+        self.decision = decision
+
+
+def _apply(
+    process: Process,
+    obj: models.Model,
+    decision: Decision,
+    actor: Any,
+    payload: dict[str, Any],
+    channel: Channel,
+    now: datetime,
+) -> None:
+    assert decision.spec is not None and decision.role is not None  # noqa: S101 - decided above
+    token = _running.set((type(obj), obj.pk, decision.name))
+    try:
+        getattr(obj, decision.name)()
+        process.on_entered(obj, process.state_of(obj), now)
+        obj.save()
+    except ConcurrentTransition:
+        wrong_state = Decision(
+            decision.name, decision.source, None, None, (), Deviation.Kind.WRONG_STATE
+        )
+        raise _Refusal(obj, wrong_state) from None
+    finally:
+        _running.reset(token)
+    append_event(
+        obj,
+        fields={
+            "kind": AuditEvent.Kind.TRANSITIONED,
+            "action": decision.name,
+            "source_state": decision.source,
+            "target_state": process.state_of(obj),
+            "actor": actor,
+            "actor_role": decision.role,
+            "payload": payload,
+            "channel": channel,
+            "policy_version": process.policy_for(obj).version,
+            "scope": process.scope_of(obj),
+        },
+        created_at=now,
+    )
+
+
+def record_deviation(
+    process: Process,
+    obj: models.Model,
+    decision: Decision,
+    actor: Any,
+    payload: dict[str, Any],
+    channel: Channel,
+) -> Deviation:
+    """Store the refusal in its own transaction, so that it outlives the rolled-back attempt."""
+    with transaction.atomic(durable=True):
+        return Deviation.objects.create(
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=obj.pk,
+            scope=process.scope_of(obj),
+            actor=actor,
+            actor_roles=sorted(process.roles_of(actor)),
+            transition=decision.name,
+            from_state=decision.source,
+            kind=decision.refusal,
+            severity=_severity(decision),
+            failed_checks=[result.as_record() for result in decision.failed],
+            payload=payload,
+            channel=channel,
+            policy_version=process.policy_for(obj).version,
+            created_at=timezone.now(),
+        )
+
+
+def _severity(decision: Decision) -> Deviation.Severity:
+    soft_only = all(result.severity == Severity.SOFT for result in decision.failed)
+    if decision.refusal == Deviation.Kind.CHECKS_FAILED and soft_only:
+        return Deviation.Severity.MEDIUM
+    return Deviation.Severity.HIGH
+
+
+def _json_ready(payload: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(payload, Mapping):
+        raise TypeError("A transition payload must be a mapping.")
+    result: dict[str, Any] = json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder))
+    return result
+

@@ -1,0 +1,127 @@
+"""The audit trail and the deviation log: append-only records written by the engine."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an append-only record through the ORM."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("web")
+    API = "api", _("API")
+    SYSTEM = "system", _("system")
+
+
+class AuditEvent(AppendOnlyModel):
+    """One thing that happened to a workflow object, chained to the previous one by SHA-256."""
+
+    class Kind(models.TextChoices):
+        TRANSITIONED = "transitioned", _("transitioned")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    seq = models.PositiveIntegerField(help_text="Position in this object's chain, from 1.")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    action = models.CharField(max_length=64, help_text="The transition's name.")
+    source_state = models.CharField(max_length=32)
+    target_state = models.CharField(max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    actor_role = models.CharField(max_length=32, help_text="The role the actor acted in.")
+    payload = models.JSONField(default=dict, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    policy_version = models.CharField(max_length=64)
+    scope = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["content_type", "object_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "seq"], name="audit_event_unique_seq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.source_state}→{self.target_state} by {self.actor_id}"
+
+
+class Deviation(AppendOnlyModel):
+    """An attempt that departed from the process: refused, and kept for compliance."""
+
+    class Kind(models.TextChoices):
+        WRONG_STATE = "wrong_state", _("transition not available in this state")
+        OUT_OF_SCOPE = "out_of_scope", _("object outside the user's scope")
+        WRONG_ROLE = "wrong_role", _("user lacks an allowed role")
+        WRONG_PERSON = "wrong_person", _("this person may not act (duties or authority)")
+        CHECKS_FAILED = "checks_failed", _("mandatory checks failed")
+
+    class Severity(models.TextChoices):
+        HIGH = "high", _("high")
+        MEDIUM = "medium", _("medium")
+        LOW = "low", _("low")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    scope = models.CharField(max_length=64, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deviations"
+    )
+    actor_roles = models.JSONField(default=list)
+    transition = models.CharField(max_length=64)
+    from_state = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    failed_checks = models.JSONField(default=list)
+    payload = models.JSONField(default=dict, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    policy_version = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"]),
+            models.Index(fields=["scope", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.transition} from {self.from_state} by {self.actor_id}"
+
+    @property
+    def failed_codes(self) -> list[str]:
+        return [item["code"] for item in self.failed_checks]

@@ -1,0 +1,78 @@
+"""Processes registered with the engine, one per model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+from typing import Any, ClassVar
+
+from django.db import models
+
+from workflow.checks import Policy
+from workflow.definition import ProcessDefinition, definition_from_model
+
+
+class Process:
+    """How the engine works one model. Subclass it, fill in the class attributes and hooks."""
+
+    name: ClassVar[str]
+    initial: ClassVar[str]
+    terminal: ClassVar[frozenset[str]]
+    state_field: ClassVar[str] = "state"
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+
+    @cached_property
+    def definition(self) -> ProcessDefinition:
+        return definition_from_model(
+            self.model,
+            name=self.name,
+            initial=self.initial,
+            terminal=self.terminal,
+            field=self.state_field,
+        )
+
+    def state_of(self, obj: models.Model) -> str:
+        return str(getattr(obj, self.state_field))
+
+    # Hooks ---------------------------------------------------------------------------------
+    def roles_of(self, actor: Any) -> frozenset[str]:
+        """The workflow roles ``actor`` holds."""
+        raise NotImplementedError
+
+    def can_access(self, actor: Any, obj: models.Model) -> bool:
+        """Whether ``actor`` may see and act on ``obj`` at all (e.g. the same branch)."""
+        raise NotImplementedError
+
+    def scope_of(self, obj: models.Model) -> str:
+        """A label of the organisational unit ``obj`` belongs to, kept on audit rows."""
+        return ""
+
+    def on_entered(self, obj: models.Model, state: str, now: datetime) -> None:
+        """Called inside the transition's transaction after ``obj`` moved to ``state``, before
+        it is saved: the place to stamp fields such as "in this stage since"."""
+
+    def policy_for(self, obj: models.Model) -> Policy:
+        """The policy in force for ``obj`` now."""
+        raise NotImplementedError
+
+
+_processes: dict[type[models.Model], Process] = {}
+
+
+def register(process: Process) -> Process:
+    _processes[process.model] = process
+    return process
+
+
+def process_for(model_or_obj: type[models.Model] | models.Model) -> Process:
+    model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
+    try:
+        return _processes[model]
+    except KeyError:
+        raise LookupError(f"No workflow process is registered for {model.__name__}.") from None
+
+
+def registered_processes() -> list[Process]:
+    return list(_processes.values())
