@@ -8,7 +8,7 @@ from loans.models import Borrower, Branch, Contract, Interview, Loan, LoanProduc
 @admin.register(User)
 class StaffAdmin(UserAdmin):
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (_("Branch and authority"), {"fields": ("branch", "authority_level")}),
     )
     list_display = ["username", "first_name", "last_name", "branch", "authority_level", "is_active"]
@@ -29,7 +29,14 @@ class BorrowerAdmin(admin.ModelAdmin):
 
 @admin.register(LoanProduct)
 class LoanProductAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "min_amount", "max_amount", "min_term_months", "max_term_months"]
+    list_display = [
+        "code",
+        "name",
+        "min_amount",
+        "max_amount",
+        "min_term_months",
+        "max_term_months",
+    ]
 
 
 class InterviewInline(admin.TabularInline):

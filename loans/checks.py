@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import ReturnReason
@@ -16,6 +17,7 @@ from workflow.checks import (
     Check,
     CheckContext,
     CheckKind,
+    Message,
     Outcome,
     Severity,
     check,
@@ -57,6 +59,11 @@ APPLICATION_FIELDS = (
 )
 
 
+def _verbose_name(loan: Loan, name: str) -> Message:
+    field = loan._meta.get_field(name)
+    return field.verbose_name if isinstance(field, models.Field) else name
+
+
 @check(
     code="application_complete",
     title=_("The application is complete"),
@@ -65,7 +72,7 @@ APPLICATION_FIELDS = (
 def application_complete(ctx: CheckContext) -> Outcome:
     loan: Loan = ctx.obj
     missing = [
-        loan._meta.get_field(name).verbose_name
+        _verbose_name(loan, name)
         for name in APPLICATION_FIELDS
         if getattr(loan, name) in (None, "")
     ]
@@ -150,7 +157,7 @@ def two_investigators(ctx: CheckContext) -> Outcome:
 # --- separation of duties and authority (checks on the person) ---------------------------------
 
 
-def not_involved_as(*capacities: Capacity, code: str, title: str, clause: str) -> Check:
+def not_involved_as(*capacities: Capacity, code: str, title: Message, clause: str) -> Check:
     """A check that the actor played none of ``capacities`` earlier in this loan."""
 
     def function(ctx: CheckContext) -> Outcome:
@@ -241,8 +248,10 @@ def contract_signed(ctx: CheckContext) -> Outcome:
     if contract is None:
         return failed(_("No contract has been recorded."))
     if not contract.is_signed:
-        return failed(_("The contract %(number)s is not signed face to face with a witness."),
-                      number=contract.number)
+        return failed(
+            _("The contract %(number)s is not signed face to face with a witness."),
+            number=contract.number,
+        )
     return passed()
 
 

@@ -56,7 +56,7 @@ def prepare_for_review(loan: Loan, cast: Cast, *, at: datetime) -> None:
         co_investigator=cast.co_investigator,
         visited_at=at,
         location=loan.borrower.address or "borrower's business premises",
-        findings="Business operating normally; stock and cash flow consistent with the application.",
+        findings="Business operating normally; stock and cash flow match the application.",
     )
 
 

@@ -34,7 +34,8 @@ def loan_participants(loan: Loan) -> dict[int, set[Capacity]]:
 
 def loans_visible_to(user: User) -> QuerySet[Loan]:
     """Loans of the branches the user may see (none for a user without a branch)."""
-    return Loan.objects.filter(branch_id__in=user.visible_branch_ids)
+    visible: QuerySet[Loan] = Loan.objects.filter(branch_id__in=user.visible_branch_ids)
+    return visible
 
 
 def deviations_of(loan: Loan) -> QuerySet[Deviation]:

@@ -50,7 +50,7 @@ def loan_create(
     """Open a loan application in intake, in the account manager's branch."""
     if account_manager.branch_id is None:
         raise ValueError("An account manager without a branch cannot open loans.")
-    return Loan.objects.create(
+    loan: Loan = Loan.objects.create(
         reference=_next_reference(timezone.now()),
         branch_id=account_manager.branch_id,
         borrower=borrower,
@@ -63,6 +63,7 @@ def loan_create(
         guarantee_type=guarantee_type,
         industry=industry or borrower.industry,
     )
+    return loan
 
 
 def interview_record(

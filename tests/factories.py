@@ -42,8 +42,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def staff(*roles: Role, **fields: object) -> User:
+    """A member of staff holding ``roles`` (the groups are made again after a flushing test)."""
     user = UserFactory(**fields)
-    user.groups.add(*Group.objects.filter(name__in=roles))
+    user.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in roles))
     return user
 
 
@@ -81,9 +82,7 @@ class LoanFactory(factory.django.DjangoModelFactory):
     reference = factory.Sequence(lambda n: f"LF-TEST-{n:06d}")
     account_manager = factory.SubFactory(UserFactory)
     branch = factory.LazyAttribute(lambda loan: loan.account_manager.branch)
-    borrower = factory.SubFactory(
-        BorrowerFactory, branch=factory.SelfAttribute("..branch")
-    )
+    borrower = factory.SubFactory(BorrowerFactory, branch=factory.SelfAttribute("..branch"))
     product = factory.SubFactory(LoanProductFactory)
     amount = Decimal(80_000)
     term_months = 12

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from workflow.models import AuditEvent, Deviation
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

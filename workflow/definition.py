@@ -7,7 +7,8 @@ transition run only inside :func:`workflow.engine.perform_transition`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,10 @@ class ProcessDefinition:
     initial: str
     terminal: frozenset[str]
     transitions: tuple[TransitionSpec, ...]
+    state_labels: Mapping[str, Message] = dataclasses.field(default_factory=dict)
+
+    def label_of(self, state: str) -> Message:
+        return self.state_labels.get(state, state)
 
     def from_state(self, state: str) -> list[TransitionSpec]:
         return [t for t in self.transitions if t.source == state]
@@ -136,13 +141,14 @@ def definition_from_model(
     field: str = "state",
 ) -> ProcessDefinition:
     """Read the transitions django-fsm collected for ``model`` into a :class:`ProcessDefinition`."""
-    state_field = model._meta.get_field(field)
-    states = tuple(str(value) for value, _label in state_field.choices or ())
+    state_field: Any = model._meta.get_field(field)  # an FSMField
+    labels: dict[str, Message] = {str(value): label for value, label in state_field.choices or ()}
+    states = tuple(labels)
     specs = [
         TransitionSpec(
             name=t.name, source=str(t.source), target=str(t.target), step=t.custom.get("step")
         )
-        for t in state_field.get_all_transitions(model)  # type: ignore[attr-defined]
+        for t in state_field.get_all_transitions(model)
     ]
     order = {state: index for index, state in enumerate(states)}
     specs.sort(key=lambda s: (order.get(s.source, len(order)), s.name))
@@ -152,4 +158,5 @@ def definition_from_model(
         initial=initial,
         terminal=frozenset(terminal),
         transitions=tuple(specs),
+        state_labels=labels,
     )

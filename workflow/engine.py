@@ -30,7 +30,7 @@ from workflow.registry import Process, process_for
 M = TypeVar("M", bound=models.Model)
 
 
-class UnknownTransition(LookupError):
+class UnknownTransition(LookupError):  # noqa: N818 - reads as what happened
     """The process has no transition of that name at all (a caller error, not a deviation)."""
 
 
@@ -72,6 +72,7 @@ class TransitionOption:
     name: str
     label: Any
     target: str
+    target_label: Any
     decision: Decision
 
     @property
@@ -133,7 +134,8 @@ def preflight(obj: models.Model, *, actor: Any) -> list[TransitionOption]:
     options = []
     for spec in process.definition.from_state(process.state_of(obj)):
         decision = decide(obj, spec.name, actor=actor, now=now)
-        options.append(TransitionOption(spec.name, spec.label, spec.target, decision))
+        target_label = process.definition.label_of(spec.target)
+        options.append(TransitionOption(spec.name, spec.label, spec.target, target_label, decision))
     return options
 
 
@@ -183,7 +185,8 @@ def _apply(
     channel: Channel,
     now: datetime,
 ) -> None:
-    assert decision.spec is not None and decision.role is not None  # noqa: S101 - decided above
+    assert decision.spec is not None  # noqa: S101 - decided above
+    assert decision.role is not None  # noqa: S101
     token = _running.set((type(obj), obj.pk, decision.name))
     try:
         getattr(obj, decision.name)()
@@ -223,6 +226,7 @@ def record_deviation(
     channel: Channel,
 ) -> Deviation:
     """Store the refusal in its own transaction, so that it outlives the rolled-back attempt."""
+    assert decision.refusal is not None  # noqa: S101 - only refusals are recorded
     with transaction.atomic(durable=True):
         return Deviation.objects.create(
             content_type=ContentType.objects.get_for_model(obj),
@@ -254,4 +258,3 @@ def _json_ready(payload: Mapping[str, Any]) -> dict[str, Any]:
         raise TypeError("A transition payload must be a mapping.")
     result: dict[str, Any] = json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder))
     return result
-

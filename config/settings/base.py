@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -60,10 +61,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # The embedded default is a SQLite file in the project; DATABASE_URL points at PostgreSQL.
 _database_url = env_url("DATABASE_URL", schemes=("sqlite", "postgres", "postgresql"))
+DATABASES: dict[str, dict[str, Any]]
 if _database_url is None:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    }
 else:
-    DATABASES = {"default": dj_database_url.parse(_database_url)}
+    DATABASES = {"default": dict(dj_database_url.parse(_database_url))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3 with Django's own connection pool; a pooled connection must not also persist.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -95,6 +99,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- Celery ----------------------------------------------------------------------------------
 # Without REDIS_URL there is no broker: tasks run in-process, at once (see README).

@@ -1,4 +1,4 @@
-"""Borrowers: individuals (resident ID number) and micro enterprises (unified social credit code)."""
+"""Borrowers: individuals (resident ID number) and micro enterprises (social credit code)."""
 
 from __future__ import annotations
 

@@ -36,7 +36,9 @@ class Branch(models.Model):
         ids = {self.pk}
         frontier = [self.pk]
         while frontier:
-            children = list(Branch.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            children = list(
+                Branch.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
             frontier = [pk for pk in children if pk not in ids]
             ids.update(frontier)
         return ids

@@ -39,12 +39,12 @@ class LoanProduct(models.Model):
         return self.name
 
     def clean(self) -> None:
-        if self.min_amount is not None and self.max_amount is not None:
-            if self.max_amount < self.min_amount:
-                raise ValidationError({"max_amount": _("The maximum is below the minimum.")})
-        if self.min_term_months and self.max_term_months:
-            if self.max_term_months < self.min_term_months:
-                raise ValidationError({"max_term_months": _("The maximum is below the minimum.")})
+        low, high = self.min_amount, self.max_amount
+        if low is not None and high is not None and high < low:
+            raise ValidationError({"max_amount": _("The maximum is below the minimum.")})
+        shortest, longest = self.min_term_months, self.max_term_months
+        if shortest and longest and longest < shortest:
+            raise ValidationError({"max_term_months": _("The maximum is below the minimum.")})
 
     def amount_in_range(self, amount: Decimal) -> bool:
         return self.min_amount <= amount <= self.max_amount

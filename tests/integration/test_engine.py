@@ -104,7 +104,10 @@ def test_the_transition_payload_and_channel_are_audited(loan, cast):
 
     event = audit_trail_of(loan).last()
     assert event.action == "return_to_site_visit"
-    assert event.payload == {"reason": "missing_documents", "comment": "Photos of the stock are missing."}
+    assert event.payload == {
+        "reason": "missing_documents",
+        "comment": "Photos of the stock are missing.",
+    }
     assert event.channel == Channel.API
     assert loan.state == LoanState.SITE_VISIT
 
@@ -195,7 +198,9 @@ def test_deviation_keeps_each_failed_reason_in_english_and_chinese(loan, manager
     assert record["code"] == "interview_recorded"
     assert record["severity"] == "hard"
     assert record["clause"].startswith("§3 intake")
-    assert record["reason"]["en"] == "No face-to-face interview with the borrower has been recorded."
+    assert (
+        record["reason"]["en"] == "No face-to-face interview with the borrower has been recorded."
+    )
     assert record["reason"]["zh-hans"] == "尚未记录与借款人的面谈。"
 
 

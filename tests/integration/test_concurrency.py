@@ -1,0 +1,73 @@
+"""Two people performing the same transition on the same loan at the same moment."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from loans.journeys import advance
+from loans.models import Loan
+from loans.roles import Role
+from loans.selectors import audit_trail_of, deviations_of
+from loans.workflow import LoanState
+from tests import factories
+from workflow.audit import events_of, verify_chain
+from workflow.engine import TransitionRefused, perform_transition
+from workflow.models import Deviation
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ROUNDS = 5
+
+
+def race(loan_pk: int, name: str, actors: list) -> list:
+    """Run ``name`` for every actor in its own thread, all released at once."""
+    barrier = threading.Barrier(len(actors))
+    outcomes: list = [None] * len(actors)
+
+    def attempt(index: int, actor) -> None:
+        try:
+            stale = Loan.objects.get(pk=loan_pk)  # each user has the page open
+            barrier.wait(timeout=10)
+            perform_transition(stale, name, actor=actor)
+            outcomes[index] = "performed"
+        except TransitionRefused as refused:
+            outcomes[index] = refused.kind
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i, a)) for i, a in enumerate(actors)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+def test_two_approvers_approving_at_once_have_exactly_one_winner(cast, branch, product):
+    second = factories.staff(Role.APPROVER, branch=branch, username="approver4", authority_level=3)
+    for _round in range(ROUNDS):
+        loan = factories.LoanFactory(account_manager=cast.manager, product=product)
+        loan = advance(loan, LoanState.APPROVAL, cast)
+
+        outcomes = race(loan.pk, "approve", [cast.approver, second])
+
+        assert sorted(map(str, outcomes)) == ["performed", "wrong_state"]
+        assert Loan.objects.get(pk=loan.pk).state == LoanState.DISBURSEMENT
+        assert [e.action for e in audit_trail_of(loan)].count("approve") == 1
+        assert verify_chain(events_of(loan)).intact
+        (deviation,) = deviations_of(loan)
+        assert deviation.kind == Deviation.Kind.WRONG_STATE
+        assert deviation.from_state == LoanState.DISBURSEMENT
+
+
+def test_the_same_user_double_submitting_performs_the_transition_once(cast, product):
+    loan = factories.LoanFactory(account_manager=cast.manager, product=product)
+    loan = advance(loan, LoanState.REVIEW, cast)
+
+    outcomes = race(loan.pk, "submit_for_approval", [cast.reviewer, cast.reviewer])
+
+    assert sorted(map(str, outcomes)) == ["performed", "wrong_state"]
+    assert [e.action for e in audit_trail_of(loan)].count("submit_for_approval") == 1

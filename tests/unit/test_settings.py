@@ -1,0 +1,90 @@
+"""Configuration: typed environment readers fail loudly, production refuses insecure secrets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str, env_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("off", False)])
+def test_env_bool_reads_common_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("FLAG", raw)
+
+    assert env_bool("FLAG", default=not expected) is expected
+
+
+def test_env_bool_refuses_a_value_it_cannot_read(monkeypatch):
+    monkeypatch.setenv("FLAG", "maybe")
+
+    with pytest.raises(ImproperlyConfigured, match="FLAG='maybe' is not a boolean"):
+        env_bool("FLAG", default=False)
+
+
+def test_env_int_refuses_a_non_integer(monkeypatch):
+    monkeypatch.setenv("COUNT", "ten")
+
+    with pytest.raises(ImproperlyConfigured, match="COUNT='ten' is not an integer"):
+        env_int("COUNT", default=1)
+
+
+def test_env_list_splits_on_commas(monkeypatch):
+    monkeypatch.setenv("HOSTS", "a.example, b.example,")
+
+    assert env_list("HOSTS", default=[]) == ["a.example", "b.example"]
+
+
+def test_a_required_variable_must_be_set(monkeypatch):
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+
+    with pytest.raises(ImproperlyConfigured, match="NOT_SET_ANYWHERE is required"):
+        env_str("NOT_SET_ANYWHERE")
+
+
+def test_a_database_url_of_an_unknown_scheme_is_refused(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@localhost/loanflow")
+
+    with pytest.raises(ImproperlyConfigured, match="must start with one of"):
+        env_url("DATABASE_URL", schemes=("sqlite", "postgres"))
+
+
+def _import_production_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import config.settings.production"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret():
+    result = _import_production_settings()
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_production_settings_refuse_the_insecure_development_secret():
+    result = _import_production_settings(SECRET_KEY="insecure-development-key-do-not-use")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is insecure" in result.stderr
+
+
+def test_production_settings_start_with_a_strong_secret():
+    result = _import_production_settings(
+        SECRET_KEY="k" * 20 + "9f2#Qz!vL0pX@w7rT4mB8nC6yD1sE3uH5jK"
+    )
+
+    assert result.returncode == 0, result.stderr
