@@ -1,15 +1,15 @@
 """The loan process, in one file.
 
-    intake ──start_site_visit──▶ site_visit ──submit_for_review──▶ review
-      ▲            ◀──return_to_intake──┘  ▲        ◀──return_to_site_visit──┘ │
-      │                                    │                                   submit_for_approval
-      │                                    └──────return_to_review──────┐      ▼
-    post_loan ◀──disburse── disbursement ◀──approve── approval ◀────────┘
-      │                         └──return_to_approval──▶ approval
-      close
-      ▼
-    closed        reject (review, approval) ──▶ rejected
-                  withdraw (intake … disbursement) ──▶ withdrawn
+    intake ─start_site_visit→ site_visit ─submit_for_review→ review ─submit_for_approval→ approval
+    approval ─approve→ disbursement ─disburse→ post_loan ─close→ closed
+
+    return for revision (reason code and comment):
+        site_visit → intake        return_to_intake       (account manager)
+        review → site_visit        return_to_site_visit   (reviewer)
+        approval → review          return_to_review       (approver)
+        disbursement → approval    return_to_approval     (disbursement officer)
+    reject:   review, approval → rejected                 (reviewer, approver)
+    withdraw: intake … disbursement → withdrawn           (account manager, the borrower withdraws)
 
 Every transition below names the roles that may perform it and the mandatory checks it runs
 (loans/checks.py). The engine (workflow/engine.py) is the only caller of these methods: it locks the
