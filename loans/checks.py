@@ -221,8 +221,8 @@ def approver_authority(ctx: CheckContext) -> Outcome:
     if needed is None:
         return failed(
             _("Above CNY %(ceiling)s two approvers of level %(level)s must approve."),
-            ceiling=f"{ctx.policy.top_tier.up_to:,.0f}",
-            level=ctx.policy.top_tier.level,
+            ceiling=f"{ctx.policy.top_tier[0]:,.0f}",
+            level=ctx.policy.top_tier[1],
         )
     held = ctx.actor.authority_level or 0
     if held < needed:

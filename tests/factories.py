@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -9,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from loans.choices import BorrowerKind, GuaranteeType, Industry, RepaymentMethod
-from loans.models import Borrower, Branch, Interview, Loan, LoanProduct, User
+from loans.models import Borrower, Branch, Interview, Loan, LoanProduct, PolicyVersion, User
 from loans.roles import Role
 from loans.validators import resident_id_check_character
 
@@ -101,3 +102,13 @@ class InterviewFactory(factory.django.DjangoModelFactory):
     held_at = factory.LazyFunction(timezone.now)
     location = "Branch office"
     notes = "Interviewed face to face."
+
+
+class PolicyVersionFactory(factory.django.DjangoModelFactory):
+    """A policy version in force from a minute ago, with the defaults unless told otherwise."""
+
+    class Meta:
+        model = PolicyVersion
+
+    version = factory.Sequence(lambda n: f"test-{n}")
+    effective_from = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))

@@ -1,6 +1,7 @@
 from loans.models.borrowers import Borrower
 from loans.models.loan import Loan
 from loans.models.org import Branch, User
+from loans.models.policy import PolicyVersion
 from loans.models.products import LoanProduct
 from loans.models.records import Contract, Interview, SiteVisit
 
@@ -11,6 +12,7 @@ __all__ = [
     "Interview",
     "Loan",
     "LoanProduct",
+    "PolicyVersion",
     "SiteVisit",
     "User",
 ]

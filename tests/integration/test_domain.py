@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db
 
 def test_an_individual_borrower_is_created_with_a_normalised_resident_id(branch):
     borrower = services.borrower_create(
-        branch_id=branch.pk, kind=BorrowerKind.INDIVIDUAL, name="张三", id_number="11010519491231002x"
+        branch_id=branch.pk,
+        kind=BorrowerKind.INDIVIDUAL,
+        name="张三",
+        id_number="11010519491231002x",
     )
 
     assert borrower.id_number == "11010519491231002X"

@@ -46,7 +46,7 @@ def test_the_happy_path_reaches_closed_with_one_audit_event_per_transition(loan,
         "disbursement_officer",
         "account_manager",
     ]
-    assert all(e.policy_version == "2026.1-default" for e in events)
+    assert all(e.policy_version == "defaults" for e in events)
     assert all(e.scope == "B01" for e in events)
     assert Loan.objects.get(pk=loan.pk).state == LoanState.CLOSED
     assert not deviations_of(loan).exists()
@@ -126,7 +126,7 @@ def test_the_wrong_role_is_refused_and_logged(loan, cast):
     assert deviation.from_state == LoanState.APPROVAL
     assert deviation.actor_roles == ["account_manager"]
     assert deviation.channel == Channel.WEB
-    assert deviation.policy_version == "2026.1-default"
+    assert deviation.policy_version == "defaults"
     assert deviation.severity == Deviation.Severity.HIGH
     assert Loan.objects.get(pk=loan.pk).state == LoanState.APPROVAL
 

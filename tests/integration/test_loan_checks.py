@@ -11,9 +11,8 @@ import pytest
 from loans import services
 from loans.journeys import advance
 from loans.models import Loan
-from loans.policy import DEFAULT_POLICY
 from loans.roles import Role
-from loans.workflow import LoanProcess, LoanState
+from loans.workflow import LoanState
 from tests import factories
 from workflow.engine import TransitionRefused, perform_transition
 from workflow.models import Deviation
@@ -127,9 +126,8 @@ def test_no_site_visit_at_all_blocks_the_review(loan, cast):
     ]
 
 
-def test_below_a_raised_two_person_threshold_one_investigator_suffices(loan, cast, monkeypatch):
-    policy = dataclasses.replace(DEFAULT_POLICY, two_person_threshold=Decimal(100_000))
-    monkeypatch.setattr(LoanProcess, "policy_for", lambda self, obj: policy)
+def test_below_a_raised_two_person_threshold_one_investigator_suffices(loan, cast):
+    factories.PolicyVersionFactory(two_person_threshold=Decimal(100_000))
     loan = advance(loan, LoanState.SITE_VISIT, cast)
     services.site_visit_record(
         loan=loan,
