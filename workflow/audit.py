@@ -41,6 +41,8 @@ def event_hash(event: AuditEvent) -> str:
         "actor": event.actor_id,
         "actor_role": event.actor_role,
         "payload": event.payload,
+        "snapshot": event.snapshot,
+        "changes": event.changes,
         "channel": event.channel,
         "policy_version": event.policy_version,
         "scope": event.scope,
@@ -56,21 +58,39 @@ def events_of(obj: models.Model) -> models.QuerySet[AuditEvent]:
 
 
 def append_event(
-    obj: models.Model, *, fields: Mapping[str, Any], created_at: datetime
+    obj: models.Model,
+    *,
+    fields: Mapping[str, Any],
+    snapshot: dict[str, Any],
+    created_at: datetime,
 ) -> AuditEvent:
-    """Append an event to ``obj``'s chain. The caller holds the row lock on ``obj``."""
-    last = events_of(obj).only("seq", "hash").last()
+    """Append an event to ``obj``'s chain, with what changed since the previous event.
+
+    The caller holds the row lock on ``obj``.
+    """
+    last = events_of(obj).only("seq", "hash", "snapshot").last()
     event = AuditEvent(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
         seq=(last.seq + 1) if last else 1,
         prev_hash=last.hash if last else GENESIS_HASH,
+        snapshot=snapshot,
+        changes=diff(last.snapshot, snapshot) if last else {},
         created_at=created_at,
         **fields,
     )
     event.hash = event_hash(event)
     event.save()
     return event
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field whose value differs."""
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
 
 
 @dataclass(frozen=True)

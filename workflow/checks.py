@@ -117,6 +117,11 @@ class CheckResult:
     passed: bool
     message: Message
     params: Mapping[str, Any]
+    waived_by: int | None = None  # the policy exception that lets a failed soft check pass
+
+    @property
+    def blocks(self) -> bool:
+        return not self.passed and self.waived_by is None
 
     @property
     def code(self) -> str:
@@ -152,5 +157,6 @@ class CheckResult:
             "severity": str(self.severity),
             "kind": str(self.kind),
             "clause": self.clause,
+            "waived_by": self.waived_by,
             "reason": reasons,
         }

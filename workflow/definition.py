@@ -16,7 +16,7 @@ from typing import Any
 import django_fsm
 from django.db import models
 
-from workflow.checks import Check, Message
+from workflow.checks import Check, CheckContext, Message
 
 # (model class, primary key, transition name) of the transition the engine is running now.
 _running: ContextVar[tuple[type[models.Model], Any, str] | None] = ContextVar(
@@ -37,6 +37,8 @@ class Step:
     label: Message
     roles: frozenset[str]
     checks: tuple[Check, ...] = ()
+    # Writes that belong to the transition (e.g. the approval decision), run in its transaction.
+    effects: tuple[Callable[[CheckContext], None], ...] = ()
 
 
 def transition(
@@ -46,10 +48,11 @@ def transition(
     label: Message,
     roles: Iterable[str],
     checks: Iterable[Check] = (),
+    effects: Iterable[Callable[[CheckContext], None]] = (),
     field: str = "state",
 ) -> Callable[[Any], Any]:
     """Declare a guarded transition. Stack several to give different sources different rules."""
-    step = Step(label=label, roles=frozenset(roles), checks=tuple(checks))
+    step = Step(label=label, roles=frozenset(roles), checks=tuple(checks), effects=tuple(effects))
     return django_fsm.transition(
         field=field,
         source=list(source) if not isinstance(source, str) else source,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -24,7 +24,7 @@ from django_fsm import ConcurrentTransition
 from workflow.audit import append_event
 from workflow.checks import CheckContext, CheckKind, CheckResult, Severity
 from workflow.definition import TransitionSpec, _running
-from workflow.models import AuditEvent, Channel, Deviation
+from workflow.models import AuditEvent, Channel, Deviation, PolicyException
 from workflow.registry import Process, process_for
 
 M = TypeVar("M", bound=models.Model)
@@ -51,7 +51,12 @@ class Decision:
 
     @property
     def failed(self) -> list[CheckResult]:
-        return [result for result in self.results if not result.passed]
+        """Checks that block the transition (failed and not waived by a policy exception)."""
+        return [result for result in self.results if result.blocks]
+
+    @property
+    def waived(self) -> list[CheckResult]:
+        return [result for result in self.results if result.waived_by is not None]
 
 
 class TransitionRefused(Exception):  # noqa: N818 - it is a refusal, not an error in the code
@@ -111,7 +116,7 @@ def decide(
         policy=process.policy_for(obj),
         now=now or timezone.now(),
     )
-    results = tuple(check.evaluate(context) for check in spec.step.checks)
+    results = _apply_waivers(obj, name, source, [c.evaluate(context) for c in spec.step.checks])
     roles = sorted(process.roles_of(actor) & spec.step.roles)
     role = roles[0] if roles else None
     failed = [result for result in results if not result.passed]
@@ -125,6 +130,31 @@ def decide(
     elif failed:
         refusal = Deviation.Kind.CHECKS_FAILED
     return Decision(name, source, spec, role, results, refusal)
+
+
+def _apply_waivers(
+    obj: models.Model, name: str, source: str, results: list[CheckResult]
+) -> tuple[CheckResult, ...]:
+    """Mark failed soft checks covered by an unused policy exception as waived."""
+    soft_failures = {r.code for r in results if not r.passed and r.severity == Severity.SOFT}
+    if not soft_failures:
+        return tuple(results)
+    grants = dict(
+        PolicyException.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=obj.pk,
+            transition=name,
+            from_state=source,
+            check_code__in=soft_failures,
+            consumed_at__isnull=True,
+        ).values_list("check_code", "pk")
+    )
+    return tuple(
+        replace(result, waived_by=grants[result.code])
+        if result.code in grants and not result.passed
+        else result
+        for result in results
+    )
 
 
 def preflight(obj: models.Model, *, actor: Any) -> list[TransitionOption]:
@@ -185,7 +215,8 @@ def _apply(
     channel: Channel,
     now: datetime,
 ) -> None:
-    assert decision.spec is not None  # noqa: S101 - decided above
+    step = decision.spec.step if decision.spec else None
+    assert step is not None  # noqa: S101 - decided above
     assert decision.role is not None  # noqa: S101
     token = _running.set((type(obj), obj.pk, decision.name))
     try:
@@ -199,8 +230,16 @@ def _apply(
         raise _Refusal(obj, wrong_state) from None
     finally:
         _running.reset(token)
+    policy = process.policy_for(obj)
+    context = CheckContext(obj=obj, actor=actor, payload=payload, policy=policy, now=now)
+    for effect in step.effects:
+        effect(context)
+    waivers = [result.waived_by for result in decision.waived]
+    if waivers:
+        PolicyException.objects.filter(pk__in=waivers).update(consumed_at=now)
     append_event(
         obj,
+        snapshot=process.snapshot(obj),
         fields={
             "kind": AuditEvent.Kind.TRANSITIONED,
             "action": decision.name,
@@ -210,10 +249,44 @@ def _apply(
             "actor_role": decision.role,
             "payload": payload,
             "channel": channel,
-            "policy_version": process.policy_for(obj).version,
+            "policy_version": policy.version,
             "scope": process.scope_of(obj),
         },
         created_at=now,
+    )
+
+
+def record_event(
+    obj: models.Model,
+    action: str,
+    *,
+    actor: Any | None,
+    payload: Mapping[str, Any] | None = None,
+    channel: Channel = Channel.SYSTEM,
+) -> AuditEvent:
+    """Append a non-transition event (e.g. a new risk class) to ``obj``'s audit chain.
+
+    Call it inside the transaction that made the change, holding the row lock on ``obj``.
+    """
+    process = process_for(obj)
+    state = process.state_of(obj)
+    roles = sorted(process.roles_of(actor)) if actor is not None else []
+    return append_event(
+        obj,
+        snapshot=process.snapshot(obj),
+        fields={
+            "kind": AuditEvent.Kind.RECORDED,
+            "action": action,
+            "source_state": state,
+            "target_state": state,
+            "actor": actor,
+            "actor_role": roles[0] if roles else "",
+            "payload": _json_ready(payload or {}),
+            "channel": channel,
+            "policy_version": process.policy_for(obj).version,
+            "scope": process.scope_of(obj),
+        },
+        created_at=timezone.now(),
     )
 
 
@@ -226,24 +299,38 @@ def record_deviation(
     channel: Channel,
 ) -> Deviation:
     """Store the refusal in its own transaction, so that it outlives the rolled-back attempt."""
-    assert decision.refusal is not None  # noqa: S101 - only refusals are recorded
     with transaction.atomic(durable=True):
-        return Deviation.objects.create(
-            content_type=ContentType.objects.get_for_model(obj),
-            object_id=obj.pk,
-            scope=process.scope_of(obj),
-            actor=actor,
-            actor_roles=sorted(process.roles_of(actor)),
-            transition=decision.name,
-            from_state=decision.source,
-            kind=decision.refusal,
-            severity=_severity(decision),
-            failed_checks=[result.as_record() for result in decision.failed],
-            payload=payload,
-            channel=channel,
-            policy_version=process.policy_for(obj).version,
-            created_at=timezone.now(),
-        )
+        return create_deviation(process, obj, decision, actor, payload, channel)
+
+
+def create_deviation(
+    process: Process,
+    obj: models.Model,
+    decision: Decision,
+    actor: Any,
+    payload: dict[str, Any],
+    channel: Channel,
+    *,
+    severity: Deviation.Severity | None = None,
+) -> Deviation:
+    """Write a deviation for ``decision`` in the current transaction."""
+    assert decision.refusal is not None  # noqa: S101 - only refusals are recorded
+    return Deviation.objects.create(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        scope=process.scope_of(obj),
+        actor=actor,
+        actor_roles=sorted(process.roles_of(actor)),
+        transition=decision.name,
+        from_state=decision.source,
+        kind=decision.refusal,
+        severity=severity or _severity(decision),
+        failed_checks=[result.as_record() for result in decision.failed],
+        payload=payload,
+        channel=channel,
+        policy_version=process.policy_for(obj).version,
+        created_at=timezone.now(),
+    )
 
 
 def _severity(decision: Decision) -> Deviation.Severity:

@@ -48,6 +48,7 @@ class AuditEvent(AppendOnlyModel):
 
     class Kind(models.TextChoices):
         TRANSITIONED = "transitioned", _("transitioned")
+        RECORDED = "recorded", _("recorded")  # a change within a stage, e.g. a new risk class
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
@@ -57,10 +58,19 @@ class AuditEvent(AppendOnlyModel):
     source_state = models.CharField(max_length=32)
     target_state = models.CharField(max_length=32)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_events"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+        help_text="Empty for the system's own events.",
     )
-    actor_role = models.CharField(max_length=32, help_text="The role the actor acted in.")
+    actor_role = models.CharField(max_length=32, blank=True, help_text="The role acted in.")
     payload = models.JSONField(default=dict, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True)
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Fields changed since the previous event: [old, new]."
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     policy_version = models.CharField(max_length=64)
     scope = models.CharField(max_length=64, blank=True)
@@ -89,6 +99,8 @@ class Deviation(AppendOnlyModel):
         WRONG_ROLE = "wrong_role", _("user lacks an allowed role")
         WRONG_PERSON = "wrong_person", _("this person may not act (duties or authority)")
         CHECKS_FAILED = "checks_failed", _("mandatory checks failed")
+        POLICY_EXCEPTION = "policy_exception", _("policy exception granted")
+        EXCEPTION_REFUSED = "exception_refused", _("policy exception refused")
 
     class Severity(models.TextChoices):
         HIGH = "high", _("high")
@@ -125,3 +137,29 @@ class Deviation(AppendOnlyModel):
     @property
     def failed_codes(self) -> list[str]:
         return [item["code"] for item in self.failed_checks]
+
+
+class PolicyException(models.Model):
+    """A recorded permission to pass one failed soft check of one transition, once."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    transition = models.CharField(max_length=64)
+    from_state = models.CharField(max_length=32)
+    check_code = models.CharField(max_length=64)
+    justification = models.TextField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="policy_exceptions"
+    )
+    granted_at = models.DateTimeField()
+    deviation = models.OneToOneField(
+        Deviation, on_delete=models.PROTECT, related_name="policy_exception"
+    )
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["content_type", "object_id", "transition"])]
+
+    def __str__(self) -> str:
+        return f"{self.check_code} waived for {self.transition} by {self.granted_by_id}"

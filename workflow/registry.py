@@ -19,6 +19,8 @@ class Process:
     initial: ClassVar[str]
     terminal: ClassVar[frozenset[str]]
     state_field: ClassVar[str] = "state"
+    # Roles that may grant a policy exception for a failed soft check.
+    exception_roles: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
@@ -48,6 +50,11 @@ class Process:
     def scope_of(self, obj: models.Model) -> str:
         """A label of the organisational unit ``obj`` belongs to, kept on audit rows."""
         return ""
+
+    def snapshot(self, obj: models.Model) -> dict[str, Any]:
+        """The facts of ``obj`` worth comparing between transitions (JSON-ready); each audit
+        event keeps one and the changes since the previous event."""
+        return {}
 
     def on_entered(self, obj: models.Model, state: str, now: datetime) -> None:
         """Called inside the transition's transaction after ``obj`` moved to ``state``, before
