@@ -54,3 +54,57 @@ class ReturnReason(models.TextChoices):
     INCONSISTENT_FIGURES = "inconsistent_figures", _("inconsistent figures")
     INCOMPLETE_VISIT = "incomplete_visit", _("site visit incomplete")
     OTHER = "other", _("other")
+
+
+class RiskClass(models.IntegerChoices):
+    """Five-class loan classification (五级分类); a higher number is worse."""
+
+    NORMAL = 1, _("normal")
+    SPECIAL_MENTION = 2, _("special mention")
+    SUBSTANDARD = 3, _("substandard")
+    DOUBTFUL = 4, _("doubtful")
+    LOSS = 5, _("loss")
+
+
+class CreditReportResult(models.TextChoices):
+    CLEAN = "clean", _("clean")
+    MINOR_ISSUES = "minor_issues", _("minor issues")
+    SERIOUS_ISSUES = "serious_issues", _("serious issues")
+
+
+class ApprovalOutcome(models.TextChoices):
+    ENDORSED = "endorsed", _("endorsed (first of two approvers)")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    RETURNED = "returned", _("returned for revision")
+
+
+class PaymentMethod(models.TextChoices):
+    OWN_ACCOUNT = "own_account", _("to the borrower's own account")
+    ENTRUSTED = "entrusted", _("entrusted payment to a named counterparty")
+
+
+class InspectionKind(models.TextChoices):
+    FIRST = "first", _("first inspection")
+    ROUTINE = "routine", _("routine inspection")
+    FULL = "full", _("full inspection")
+
+
+class InspectionMode(models.TextChoices):
+    ON_SITE = "on_site", _("on site")
+    OFF_SITE = "off_site", _("off site")
+
+
+class DocumentKind(models.TextChoices):
+    PHOTO = "photo", _("photo")
+    ID_COPY = "id_copy", _("identity document copy")
+    BUSINESS_LICENCE = "business_licence", _("business licence")
+    CREDIT_AUTHORISATION = "credit_authorisation", _("credit report authorisation")
+    CREDIT_REPORT = "credit_report", _("credit report")
+    COLLATERAL = "collateral", _("collateral document")
+    CONTRACT = "contract", _("contract")
+    OTHER = "other", _("other")
+
+
+# Guarantee types whose collateral must be valued before review.
+COLLATERAL_GUARANTEES = frozenset({GuaranteeType.MORTGAGE, GuaranteeType.PLEDGE})

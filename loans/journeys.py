@@ -6,13 +6,25 @@ through the workflow engine, so the audit trail of a loan made here is a real on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from loans import services
+from loans.choices import (
+    COLLATERAL_GUARANTEES,
+    DocumentKind,
+    InspectionKind,
+    InspectionMode,
+    PaymentMethod,
+)
 from loans.models import Loan, User
+from loans.policy import policy_in_force
 from loans.workflow import LoanState
 from workflow.engine import perform_transition
 from workflow.models import Channel
@@ -28,6 +40,9 @@ HAPPY_PATH = [
 ]
 
 
+Preparation = Callable[..., None]  # (loan, cast, *, at) -> None
+
+
 @dataclass(frozen=True)
 class Cast:
     """The people who take a loan through its stages, one per part."""
@@ -39,7 +54,12 @@ class Cast:
     officer: User
 
 
+# The smallest files that pass the upload checks: a JPEG header, for evidence photos in demos.
+EVIDENCE_PHOTO = b"\xff\xd8\xff\xe0" + bytes(64)
+
+
 def prepare_for_site_visit(loan: Loan, cast: Cast, *, at: datetime) -> None:
+    services.credit_authorisation_record(loan=loan, signed_at=at, recorded_by=cast.manager)
     services.interview_record(
         loan=loan,
         interviewer=cast.manager,
@@ -50,13 +70,49 @@ def prepare_for_site_visit(loan: Loan, cast: Cast, *, at: datetime) -> None:
 
 
 def prepare_for_review(loan: Loan, cast: Cast, *, at: datetime) -> None:
-    services.site_visit_record(
+    visit = services.site_visit_record(
         loan=loan,
         lead_investigator=cast.manager,
         co_investigator=cast.co_investigator,
         visited_at=at,
         location=loan.borrower.address or "borrower's business premises",
-        findings="Business operating normally; stock and cash flow match the application.",
+        business="Operating normally; stock matches the stated turnover.",
+        cash_flow="Monthly takings checked against bank statements for six months.",
+        repayment_source="Operating income; household savings as a second source.",
+        guarantee="Guarantor's identity and income verified in person.",
+    )
+    policy = policy_in_force()
+    for number in range(policy.evidence_photo_count):
+        services.document_upload(
+            loan=loan,
+            kind=DocumentKind.PHOTO,
+            file=ContentFile(EVIDENCE_PHOTO, name=f"site-{number + 1}.jpg"),
+            uploaded_by=cast.manager,
+            site_visit=visit,
+        )
+    if loan.guarantee_type in COLLATERAL_GUARANTEES or (
+        loan.product is not None and loan.product.collateral_required
+    ):
+        services.collateral_valuation_record(
+            loan=loan,
+            description="Shop premises, ground floor",
+            value=(loan.amount or Decimal(0)) * 2,
+            appraiser="County Appraisal Co.",
+            valued_at=timezone.localdate(at),
+            by=cast.manager,
+        )
+
+
+def prepare_for_approval(loan: Loan, cast: Cast, *, at: datetime) -> None:
+    services.credit_report_record(loan=loan, queried_by=cast.reviewer, result="clean")
+    amount = loan.amount or Decimal(0)
+    months = loan.term_months or 12
+    services.review_write(
+        loan=loan,
+        reviewer=cast.reviewer,
+        monthly_income=max(amount / 8, Decimal(5000)).quantize(Decimal("0.01")),
+        monthly_debt_payments=(amount / months).quantize(Decimal("0.01")),
+        opinion="Figures consistent; repayment capacity adequate. Recommend approval.",
     )
 
 
@@ -68,28 +124,77 @@ def prepare_for_post_loan(loan: Loan, cast: Cast, *, at: datetime) -> None:
         signed_face_to_face=True,
         witness=cast.officer,
     )
+    for condition in loan.approval_conditions.all():
+        services.condition_fulfil(condition=condition, by=cast.officer, note="Checked in person.")
+    policy = policy_in_force()
+    amount = loan.amount or Decimal(0)
+    entrusted = amount > policy.entrusted_payment_threshold
+    services.drawdown_request(
+        loan=loan,
+        amount=amount,
+        method=PaymentMethod.ENTRUSTED if entrusted else PaymentMethod.OWN_ACCOUNT,
+        requested_by=cast.officer,
+        counterparty_name="County Building Materials Co." if entrusted else "",
+        counterparty_account="6222 0000 0000 1234" if entrusted else "",
+    )
 
 
-# Transition to leave each stage forward, who performs it, and what it needs on file first.
-_FORWARD = {
-    LoanState.INTAKE: ("start_site_visit", "manager", prepare_for_site_visit),
-    LoanState.SITE_VISIT: ("submit_for_review", "manager", prepare_for_review),
-    LoanState.REVIEW: ("submit_for_approval", "reviewer", None),
-    LoanState.APPROVAL: ("approve", "approver", None),
-    LoanState.DISBURSEMENT: ("disburse", "officer", prepare_for_post_loan),
-    LoanState.POST_LOAN: ("close", "manager", None),
+def prepare_for_closing(loan: Loan, cast: Cast, *, at: datetime) -> None:
+    services.inspection_record(
+        loan=loan,
+        inspector=cast.manager,
+        kind=InspectionKind.FIRST,
+        mode=InspectionMode.ON_SITE,
+        inspected_at=timezone.now(),
+        findings="Funds used to buy stock as stated; business steady.",
+        funds_used_as_stated=True,
+    )
+    if loan.outstanding_balance > 0:
+        services.repayment_record(
+            loan=loan, principal=loan.outstanding_balance, recorded_by=cast.officer
+        )
+
+
+APPROVAL = {
+    "conditions": ["The guarantor signs the contract in person."],
+    "comment": "Within authority; approved with one condition.",
+}
+
+# Transition to leave each stage forward, who performs it, what it needs first, its payload.
+_FORWARD: dict[LoanState, tuple[str, str, Preparation | None, dict[str, Any]]] = {
+    LoanState.INTAKE: ("start_site_visit", "manager", prepare_for_site_visit, {}),
+    LoanState.SITE_VISIT: ("submit_for_review", "manager", prepare_for_review, {}),
+    LoanState.REVIEW: ("submit_for_approval", "reviewer", prepare_for_approval, {}),
+    LoanState.APPROVAL: ("approve", "approver", None, APPROVAL),
+    LoanState.DISBURSEMENT: ("disburse", "officer", prepare_for_post_loan, {}),
+    LoanState.POST_LOAN: ("close", "manager", prepare_for_closing, {}),
 }
 
 
-def advance(loan: Loan, target: LoanState, cast: Cast, *, start: datetime | None = None) -> Loan:
+def prepare_to_leave(loan: Loan, cast: Cast) -> Loan:
+    """Record what the loan's current stage needs before it can move forward."""
+    _name, _part, prepare, _payload = _FORWARD[LoanState(loan.state)]
+    if prepare is not None:
+        prepare(loan, cast, at=timezone.now())
+        loan.refresh_from_db()
+    return loan
+
+
+def forward_step(loan: Loan) -> tuple[str, str, dict[str, Any]]:
+    """The forward transition from the loan's stage, the part of the cast performing it, and
+    its payload."""
+    name, part, _prepare, payload = _FORWARD[LoanState(loan.state)]
+    return name, part, payload
+
+
+def advance(loan: Loan, target: LoanState, cast: Cast) -> Loan:
     """Move ``loan`` forward along the happy path until it reaches ``target``."""
     if target not in HAPPY_PATH:
         raise ValueError(f"{target} is not on the happy path.")
-    at = start or timezone.now()
     while HAPPY_PATH.index(LoanState(loan.state)) < HAPPY_PATH.index(target):
-        name, part, prepare = _FORWARD[LoanState(loan.state)]
-        if prepare is not None:
-            prepare(loan, cast, at=at)
-        loan = perform_transition(loan, name, actor=getattr(cast, part), channel=Channel.SYSTEM)
-        at += timedelta(hours=1)
+        name, part, payload = forward_step(loan)
+        loan = prepare_to_leave(loan, cast)
+        loan = perform_transition(
+            loan, name, actor=getattr(cast, part), payload=payload, channel=Channel.SYSTEM
+        )
     return loan

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
-from loans.models import Loan, User
+from loans.choices import RiskClass
+from loans.models import Loan, PolicyVersion, User
+from loans.models.site_visit import REPORT_SECTIONS
 from loans.roles import Capacity
 from workflow.models import AuditEvent, Deviation
 
@@ -30,6 +34,53 @@ def loan_participants(loan: Loan) -> dict[int, set[Capacity]]:
         if role in _CAPACITY_OF_ROLE:
             involved[actor_id].add(_CAPACITY_OF_ROLE[role])
     return dict(involved)
+
+
+def loan_snapshot(loan: Loan) -> dict[str, Any]:
+    """The facts of a loan's file compared between audit events (what a revision changed)."""
+    visit = loan.site_visits.first()
+    facts: dict[str, Any] = {
+        "product": loan.product.code if loan.product else None,
+        "amount": str(loan.amount) if loan.amount is not None else None,
+        "term_months": loan.term_months,
+        "purpose": loan.purpose,
+        "repayment_method": loan.repayment_method,
+        "guarantee_type": loan.guarantee_type,
+        "industry": loan.industry,
+        "interviews": loan.interviews.count(),
+        "credit_authorisations": loan.credit_authorisations.count(),
+        "documents": loan.documents.count(),
+        "collateral_value": str(
+            loan.collateral_valuations.aggregate(total=Sum("value"))["total"] or 0
+        ),
+        "credit_reports": loan.credit_reports.count(),
+        "reviews": loan.reviews.count(),
+        "outstanding_balance": str(loan.outstanding_balance),
+        "risk_class": loan.risk_class,
+    }
+    if visit is not None:
+        facts["site_visit"] = {
+            "co_investigator": visit.co_investigator_id,
+            "visited_at": visit.visited_at.isoformat(),
+            "location": visit.location,
+            **{name: getattr(visit, name) for name in REPORT_SECTIONS},
+            "evidence": visit.evidence.count(),
+        }
+    return facts
+
+
+def next_inspection_due(loan: Loan, policy: PolicyVersion) -> datetime | None:
+    """When the next post-loan inspection is due; None before disbursement."""
+    if loan.disbursed_at is None:
+        return None
+    last = loan.inspections.order_by("-inspected_at").first()
+    if last is None:
+        return loan.disbursed_at + timedelta(days=policy.first_inspection_days)
+    watch = loan.risk_class >= RiskClass.SPECIAL_MENTION
+    days = (
+        policy.inspection_interval_watch_days if watch else policy.inspection_interval_normal_days
+    )
+    return last.inspected_at + timedelta(days=days)
 
 
 def loans_visible_to(user: User) -> QuerySet[Loan]:

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
-from loans import checks
+from loans import checks, effects
+from loans.choices import ApprovalOutcome
 from loans.roles import Role
 from workflow.definition import transition
 from workflow.registry import Process
@@ -70,6 +72,9 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         _("state"), default=S.INTAKE, choices=LoanState.choices, protected=True, db_index=True
     )
 
+    if TYPE_CHECKING:  # fields of the concrete model that transitions stamp
+        approved_at: datetime | None
+
     class Meta:
         abstract = True
 
@@ -84,7 +89,9 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
             checks.identity_valid,
             checks.application_complete,
             checks.within_product_limits,
+            checks.credit_authorisation_on_file,
             checks.interview_recorded,
+            checks.borrower_not_blocked,
         ],
     )
     def start_site_visit(self) -> None:
@@ -95,7 +102,13 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.REVIEW,
         label=_("Submit for review"),
         roles={Role.ACCOUNT_MANAGER},
-        checks=[checks.two_investigators],
+        checks=[
+            checks.two_investigators,
+            checks.visit_date_valid,
+            checks.evidence_collected,  # soft
+            checks.report_sections_complete,
+            checks.collateral_valued,
+        ],
     )
     def submit_for_review(self) -> None:
         pass
@@ -105,9 +118,26 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.APPROVAL,
         label=_("Submit for approval"),
         roles={Role.REVIEWER},
-        checks=[checks.reviewer_independent],
+        checks=[
+            checks.reviewer_independent,
+            checks.credit_report_checked,
+            checks.review_written,
+            checks.portfolio_limits,  # soft
+            checks.single_borrower_limit,
+        ],
     )
     def submit_for_approval(self) -> None:
+        pass
+
+    @transition(
+        source=S.APPROVAL,
+        target=S.APPROVAL,
+        label=_("Endorse (first of two top-level approvers)"),
+        roles={Role.APPROVER},
+        checks=[checks.approver_independent, checks.endorsement_allowed],
+        effects=[effects.record_decision(ApprovalOutcome.ENDORSED)],
+    )
+    def endorse(self) -> None:
         pass
 
     @transition(
@@ -115,17 +145,31 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.DISBURSEMENT,
         label=_("Approve"),
         roles={Role.APPROVER},
-        checks=[checks.approver_independent, checks.approver_authority],
+        checks=[
+            checks.approver_independent,
+            checks.approver_authority,
+            checks.approval_conditions_stated,
+        ],
+        effects=[effects.record_decision(ApprovalOutcome.APPROVED)],
     )
     def approve(self) -> None:
-        pass
+        self.approved_at = timezone.now()
 
     @transition(
         source=S.DISBURSEMENT,
         target=S.POST_LOAN,
         label=_("Disburse"),
         roles={Role.DISBURSEMENT_OFFICER},
-        checks=[checks.disbursement_officer_independent, checks.contract_signed],
+        checks=[
+            checks.disbursement_officer_independent,
+            checks.contract_signed,
+            checks.conditions_fulfilled,
+            checks.approval_not_expired,
+            checks.drawdowns_ready,
+            checks.entrusted_payment,
+            checks.no_split_drawdowns,
+        ],
+        effects=[effects.pay_drawdowns],
     )
     def disburse(self) -> None:
         pass
@@ -135,6 +179,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.CLOSED,
         label=_("Close"),
         roles={Role.ACCOUNT_MANAGER},
+        checks=[checks.balance_repaid, checks.no_inspection_overdue],
     )
     def close(self) -> None:
         pass
@@ -167,6 +212,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         label=_("Return to review"),
         roles={Role.APPROVER},
         checks=[checks.approver_independent, checks.reason_given],
+        effects=[effects.record_decision(ApprovalOutcome.RETURNED)],
     )
     def return_to_review(self) -> None:
         pass
@@ -179,7 +225,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         checks=[checks.disbursement_officer_independent, checks.reason_given],
     )
     def return_to_approval(self) -> None:
-        pass
+        self.approved_at = None
 
     # --- endings ---------------------------------------------------------------------------
 
@@ -196,6 +242,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         label=_("Reject"),
         roles={Role.APPROVER},
         checks=[checks.approver_independent, checks.reason_given],
+        effects=[effects.record_decision(ApprovalOutcome.REJECTED)],
     )
     def reject(self) -> None:
         pass
@@ -217,6 +264,7 @@ class LoanProcess(Process):
     name = "loan"
     initial = S.INTAKE
     terminal = TERMINAL_STATES
+    exception_roles = frozenset({Role.BRANCH_HEAD})
 
     def roles_of(self, actor: Any) -> frozenset[str]:
         return actor.roles  # type: ignore[no-any-return]
@@ -231,6 +279,11 @@ class LoanProcess(Process):
         obj.state_entered_at = now
         if state == S.POST_LOAN and obj.disbursed_at is None:
             obj.disbursed_at = now
+
+    def snapshot(self, obj: Any) -> dict[str, Any]:
+        from loans.selectors import loan_snapshot
+
+        return loan_snapshot(obj)
 
     def policy_for(self, obj: Any) -> Any:
         from loans.policy import policy_in_force

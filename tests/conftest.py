@@ -50,6 +50,12 @@ def _require_services(request: pytest.FixtureRequest) -> None:
         pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path) -> None:
+    """Uploaded files go to a folder of the test's own, not the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def branch(db):
     return factories.BranchFactory(code="B01", name="County Sub-branch")

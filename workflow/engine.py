@@ -221,7 +221,8 @@ def _apply(
     token = _running.set((type(obj), obj.pk, decision.name))
     try:
         getattr(obj, decision.name)()
-        process.on_entered(obj, process.state_of(obj), now)
+        if process.state_of(obj) != decision.source:
+            process.on_entered(obj, process.state_of(obj), now)
         obj.save()
     except ConcurrentTransition:
         wrong_state = Decision(

@@ -57,8 +57,8 @@ class Process:
         return {}
 
     def on_entered(self, obj: models.Model, state: str, now: datetime) -> None:
-        """Called inside the transition's transaction after ``obj`` moved to ``state``, before
-        it is saved: the place to stamp fields such as "in this stage since"."""
+        """Called inside the transition's transaction after ``obj`` moved to another state,
+        before it is saved: the place to stamp fields such as "in this stage since"."""
 
     def policy_for(self, obj: models.Model) -> Policy:
         """The policy in force for ``obj`` now."""

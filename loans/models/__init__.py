@@ -1,18 +1,35 @@
+from loans.models.approval import ApprovalCondition, ApprovalDecision
 from loans.models.borrowers import Borrower
+from loans.models.disbursement import Contract, Drawdown
+from loans.models.documents import Document
+from loans.models.intake import BlockedBorrower, CreditAuthorisation, Interview
 from loans.models.loan import Loan
 from loans.models.org import Branch, User
 from loans.models.policy import PolicyVersion
+from loans.models.post_loan import Inspection, Repayment
 from loans.models.products import LoanProduct
-from loans.models.records import Contract, Interview, SiteVisit
+from loans.models.review import CreditReport, Review
+from loans.models.site_visit import CollateralValuation, SiteVisit
 
 __all__ = [
+    "ApprovalCondition",
+    "ApprovalDecision",
+    "BlockedBorrower",
     "Borrower",
     "Branch",
+    "CollateralValuation",
     "Contract",
+    "CreditAuthorisation",
+    "CreditReport",
+    "Document",
+    "Drawdown",
+    "Inspection",
     "Interview",
     "Loan",
     "LoanProduct",
     "PolicyVersion",
+    "Repayment",
+    "Review",
     "SiteVisit",
     "User",
 ]

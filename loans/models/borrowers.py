@@ -29,6 +29,12 @@ class Borrower(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     industry = models.CharField(_("industry"), max_length=1, choices=Industry.choices, blank=True)
+    group = models.CharField(
+        _("borrower group"),
+        max_length=128,
+        blank=True,
+        help_text=_("Related borrowers (family, owners, guarantee circle) share a group name."),
+    )
     branch = models.ForeignKey(
         "loans.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="borrowers"
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from loans.choices import GuaranteeType, Industry, RepaymentMethod
+from loans.choices import GuaranteeType, Industry, RepaymentMethod, RiskClass
 from loans.workflow import LoanWorkflow
 
 
@@ -49,7 +51,16 @@ class Loan(LoanWorkflow):
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     state_entered_at = models.DateTimeField(_("in this stage since"), auto_now_add=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
+    # Post-loan
+    outstanding_balance = models.DecimalField(
+        _("outstanding balance (CNY)"), max_digits=14, decimal_places=2, default=Decimal(0)
+    )
+    days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
+    risk_class = models.PositiveSmallIntegerField(
+        _("classification"), choices=RiskClass.choices, default=RiskClass.NORMAL
+    )
 
     class Meta:
         verbose_name = _("loan")

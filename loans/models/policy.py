@@ -73,6 +73,9 @@ class PolicyVersion(models.Model):
     industry_concentration_limit = _share(_("largest share of one industry"), "0.300")
     guarantee_concentration_limit = _share(_("largest share of one guarantee type"), "0.500")
     group_concentration_limit = _share(_("largest share of one borrower group"), "0.050")
+    concentration_min_portfolio = _money(
+        _("concentration limits apply from a balance of (CNY)"), 5_000_000
+    )
     # Time
     sla_days = models.JSONField(_("stage SLAs (days)"), default=default_sla_days)
     first_inspection_days = models.PositiveSmallIntegerField(

@@ -58,7 +58,7 @@ def test_a_co_investigator_cannot_be_the_lead_investigator(loan, manager):
             co_investigator=manager,
             visited_at=loan.created_at,
             location="Shop",
-            findings="Fine.",
+            business="Fine.",
         )
 
 
@@ -72,7 +72,7 @@ def test_the_database_also_refuses_one_person_as_both_investigators(loan, manage
             co_investigator=manager,
             visited_at=loan.created_at,
             location="Shop",
-            findings="Fine.",
+            business="Fine.",
         )
 
 

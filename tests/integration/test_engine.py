@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from django.db import transaction
 from django_fsm import TransitionNotAllowed
 
+from loans import services
 from loans.journeys import advance
 from loans.models import Loan
 from loans.selectors import audit_trail_of, deviations_of
@@ -178,19 +180,18 @@ def test_every_failed_check_is_reported_not_only_the_first(manager, product):
     with pytest.raises(TransitionRefused) as refused:
         perform_transition(loan, "start_site_visit", actor=manager)
 
-    assert [r.code for r in refused.value.failed] == [
+    expected = [
         "identity_valid",
         "application_complete",
+        "credit_authorisation_on_file",
         "interview_recorded",
     ]
-    assert refused.value.deviation.failed_codes == [
-        "identity_valid",
-        "application_complete",
-        "interview_recorded",
-    ]
+    assert [r.code for r in refused.value.failed] == expected
+    assert refused.value.deviation.failed_codes == expected
 
 
 def test_deviation_keeps_each_failed_reason_in_english_and_chinese(loan, manager):
+    services.credit_authorisation_record(loan=loan, signed_at=timezone.now(), recorded_by=manager)
     with pytest.raises(TransitionRefused) as refused:
         perform_transition(loan, "start_site_visit", actor=manager)
 
@@ -265,7 +266,9 @@ def test_preflight_lists_every_transition_from_the_state_with_its_checks(loan, m
         ("identity_valid", True),
         ("application_complete", True),
         ("within_product_limits", True),
+        ("credit_authorisation_on_file", False),
         ("interview_recorded", False),
+        ("borrower_not_blocked", True),
     ]
     assert not Deviation.objects.exists()  # a preview records nothing
 

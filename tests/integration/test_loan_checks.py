@@ -1,16 +1,23 @@
 """Each mandatory check of the loan process: met, it lets the transition pass; unmet, it blocks
-the transition and the refusal is a stored deviation naming it."""
+the transition and the refusal is a stored deviation naming it.
+
+Each test takes a loan to a stage with everything its forward transition needs (``ready``), takes
+one requirement away, and attempts the transition.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from loans import services
-from loans.journeys import advance
-from loans.models import Loan
+from loans.choices import GuaranteeType
+from loans.journeys import advance, forward_step, prepare_to_leave
+from loans.models import CollateralValuation, Document, Loan
 from loans.roles import Role
 from loans.workflow import LoanState
 from tests import factories
@@ -20,53 +27,69 @@ from workflow.models import Deviation
 pytestmark = pytest.mark.django_db
 
 
-def refusal(loan, name, actor, payload=None) -> TransitionRefused:
-    """Attempt ``name``, expect a refusal, and check that nothing about the loan changed."""
+def ready(loan: Loan, state: LoanState, cast) -> Loan:
+    """``loan`` in ``state`` with everything on file to move forward."""
+    return prepare_to_leave(advance(loan, state, cast), cast)
+
+
+def attempt_forward(loan: Loan, cast, actor=None, payload=None) -> Loan:
+    name, part, default_payload = forward_step(loan)
+    actor = actor or getattr(cast, part)
+    return perform_transition(loan, name, actor=actor, payload=payload or default_payload)
+
+
+def refused_forward(loan: Loan, cast, actor=None, payload=None) -> TransitionRefused:
+    """Attempt the forward step, expect a refusal, and check that the loan did not change."""
     before = Loan.objects.filter(pk=loan.pk).values().get()
     with pytest.raises(TransitionRefused) as refused:
-        perform_transition(loan, name, actor=actor, payload=payload)
+        attempt_forward(loan, cast, actor, payload)
     assert Loan.objects.filter(pk=loan.pk).values().get() == before
     assert Deviation.objects.filter(pk=refused.value.deviation.pk).exists()
     return refused.value
 
 
-# --- intake → site visit ---------------------------------------------------------------------
+def refusal(loan, name, actor, payload=None) -> TransitionRefused:
+    with pytest.raises(TransitionRefused) as refused:
+        perform_transition(loan, name, actor=actor, payload=payload)
+    return refused.value
 
 
-def test_an_invalid_resident_id_blocks_the_site_visit(manager, product):
-    borrower = factories.BorrowerFactory(branch=manager.branch, id_number="110105198506150010")
-    loan = factories.LoanFactory(account_manager=manager, borrower=borrower, product=product)
-    factories.InterviewFactory(loan=loan)
+# --- intake → site visit -------------------------------------------------------------------------
 
-    refused = refusal(loan, "start_site_visit", manager)
+
+def test_a_complete_intake_starts_the_site_visit(loan, cast):
+    assert attempt_forward(ready(loan, LoanState.INTAKE, cast), cast).state == "site_visit"
+
+
+def test_an_invalid_resident_id_blocks_the_site_visit(cast, product):
+    borrower = factories.BorrowerFactory(branch=cast.manager.branch, id_number="110105198506150010")
+    loan = factories.LoanFactory(account_manager=cast.manager, borrower=borrower, product=product)
+
+    refused = refused_forward(ready(loan, LoanState.INTAKE, cast), cast)
 
     assert refused.kind == Deviation.Kind.CHECKS_FAILED
     assert refused.deviation.failed_codes == ["identity_valid"]
 
 
-def test_a_valid_enterprise_credit_code_passes_the_identity_check(manager, product):
+def test_a_valid_enterprise_credit_code_passes_the_identity_check(cast, product):
     borrower = factories.BorrowerFactory(
-        branch=manager.branch, kind="enterprise", id_number="91350100M000100Y43"
+        branch=cast.manager.branch, kind="enterprise", id_number="91350100M000100Y43"
     )
-    loan = factories.LoanFactory(account_manager=manager, borrower=borrower, product=product)
-    factories.InterviewFactory(loan=loan)
+    loan = factories.LoanFactory(account_manager=cast.manager, borrower=borrower, product=product)
 
-    loan = perform_transition(loan, "start_site_visit", actor=manager)
-
-    assert loan.state == LoanState.SITE_VISIT
+    assert attempt_forward(ready(loan, LoanState.INTAKE, cast), cast).state == "site_visit"
 
 
-def test_an_incomplete_application_names_each_missing_field(manager, product):
+def test_an_incomplete_application_names_each_missing_field(cast, product):
     loan = factories.LoanFactory(
-        account_manager=manager, product=product, purpose="", repayment_method="", industry=""
+        account_manager=cast.manager, product=product, purpose="", repayment_method="", industry=""
     )
-    factories.InterviewFactory(loan=loan)
 
-    refused = refusal(loan, "start_site_visit", manager)
+    refused = refused_forward(ready(loan, LoanState.INTAKE, cast), cast)
 
     assert refused.deviation.failed_codes == ["application_complete"]
-    reason = refused.deviation.failed_checks[0]["reason"]["en"]
-    assert reason == "The application lacks: purpose, repayment method, industry."
+    reason = refused.deviation.failed_checks[0]["reason"]
+    assert reason["en"] == "The application lacks: purpose, repayment method, industry."
 
 
 @pytest.mark.parametrize(
@@ -79,66 +102,207 @@ def test_an_incomplete_application_names_each_missing_field(manager, product):
         (Decimal(80_000), 37, False),
     ],
 )
-def test_amount_and_term_must_be_within_the_product_limits(manager, product, amount, term, allowed):
+def test_amount_and_term_must_be_within_the_product_limits(cast, product, amount, term, allowed):
     loan = factories.LoanFactory(
-        account_manager=manager, product=product, amount=amount, term_months=term
+        account_manager=cast.manager, product=product, amount=amount, term_months=term
     )
-    factories.InterviewFactory(loan=loan)
+    loan = ready(loan, LoanState.INTAKE, cast)
 
     if allowed:
-        assert perform_transition(loan, "start_site_visit", actor=manager).state == "site_visit"
+        assert attempt_forward(loan, cast).state == "site_visit"
     else:
-        assert refusal(loan, "start_site_visit", manager).deviation.failed_codes == [
-            "within_product_limits"
-        ]
+        assert refused_forward(loan, cast).deviation.failed_codes == ["within_product_limits"]
 
 
-def test_without_an_interview_the_site_visit_cannot_start(loan, manager):
-    refused = refusal(loan, "start_site_visit", manager)
+def test_without_an_interview_the_site_visit_cannot_start(loan, cast):
+    loan = ready(loan, LoanState.INTAKE, cast)
+    loan.interviews.all().delete()
 
-    assert refused.deviation.failed_codes == ["interview_recorded"]
+    assert refused_forward(loan, cast).deviation.failed_codes == ["interview_recorded"]
 
 
-# --- site visit → review -----------------------------------------------------------------------
+def test_without_the_credit_report_authorisation_the_site_visit_cannot_start(loan, cast):
+    loan = ready(loan, LoanState.INTAKE, cast)
+    loan.credit_authorisations.all().delete()
+
+    refused = refused_forward(loan, cast)
+
+    assert refused.deviation.failed_codes == ["credit_authorisation_on_file"]
+
+
+def test_a_blocked_borrower_is_refused_at_intake(loan, cast, compliance):
+    loan = ready(loan, LoanState.INTAKE, cast)
+    services.blocked_borrower_add(
+        id_number=loan.borrower.id_number,
+        name=loan.borrower.name,
+        reason="court enforcement list",
+        added_by=compliance,
+    )
+
+    refused = refused_forward(loan, cast)
+
+    assert refused.deviation.failed_codes == ["borrower_not_blocked"]
+    assert "court enforcement list" in refused.deviation.failed_checks[0]["reason"]["en"]
+
+
+# --- site visit → review -------------------------------------------------------------------------
+
+
+def test_a_complete_site_visit_goes_to_review(loan, cast):
+    assert attempt_forward(ready(loan, LoanState.SITE_VISIT, cast), cast).state == "review"
 
 
 def test_a_site_visit_by_one_investigator_blocks_the_review(loan, cast):
-    loan = advance(loan, LoanState.SITE_VISIT, cast)
-    services.site_visit_record(
-        loan=loan,
-        lead_investigator=cast.manager,
-        co_investigator=None,
-        visited_at=loan.created_at,
-        location="Shop",
-        findings="Fine.",
-    )
+    loan = ready(loan, LoanState.SITE_VISIT, cast)
+    loan.site_visits.update(co_investigator=None)
 
-    refused = refusal(loan, "submit_for_review", cast.manager)
-
-    assert refused.deviation.failed_codes == ["two_investigators"]
+    assert refused_forward(loan, cast).deviation.failed_codes == ["two_investigators"]
 
 
-def test_no_site_visit_at_all_blocks_the_review(loan, cast):
+def test_no_site_visit_at_all_blocks_the_review_with_every_visit_check(loan, cast):
     loan = advance(loan, LoanState.SITE_VISIT, cast)
 
-    assert refusal(loan, "submit_for_review", cast.manager).deviation.failed_codes == [
-        "two_investigators"
+    assert refused_forward(loan, cast).deviation.failed_codes == [
+        "two_investigators",
+        "visit_date_valid",
+        "evidence_collected",
+        "report_sections_complete",
     ]
 
 
 def test_below_a_raised_two_person_threshold_one_investigator_suffices(loan, cast):
     factories.PolicyVersionFactory(two_person_threshold=Decimal(100_000))
-    loan = advance(loan, LoanState.SITE_VISIT, cast)
-    services.site_visit_record(
-        loan=loan,
-        lead_investigator=cast.manager,
-        co_investigator=None,
-        visited_at=loan.created_at,
-        location="Shop",
-        findings="Fine.",
-    )
+    loan = ready(loan, LoanState.SITE_VISIT, cast)
+    loan.site_visits.update(co_investigator=None)
 
-    assert perform_transition(loan, "submit_for_review", actor=cast.manager).state == "review"
+    assert attempt_forward(loan, cast).state == "review"
+
+
+@pytest.mark.parametrize(
+    ("shift", "message"),
+    [(timedelta(days=2), "in the future"), (-timedelta(days=2), "before the application")],
+)
+def test_a_visit_dated_in_the_future_or_before_the_application_is_refused(
+    loan, cast, shift, message
+):
+    loan = ready(loan, LoanState.SITE_VISIT, cast)
+    loan.site_visits.update(visited_at=timezone.now() + shift)
+    if shift < timedelta(0):
+        Loan.objects.filter(pk=loan.pk).update(created_at=timezone.now() - timedelta(days=1))
+
+    refused = refused_forward(loan, cast)
+
+    assert refused.deviation.failed_codes == ["visit_date_valid"]
+    assert message in refused.deviation.failed_checks[0]["reason"]["en"]
+
+
+def test_too_few_evidence_photos_block_the_review_as_a_soft_check(loan, cast):
+    loan = ready(loan, LoanState.SITE_VISIT, cast)
+    Document.objects.filter(pk=loan.documents.first().pk).delete()
+
+    refused = refused_forward(loan, cast)
+
+    assert refused.deviation.failed_codes == ["evidence_collected"]
+    assert refused.deviation.failed_checks[0]["severity"] == "soft"
+    assert refused.deviation.severity == Deviation.Severity.MEDIUM
+    assert "2 of 3 evidence items" in refused.deviation.failed_checks[0]["reason"]["en"]
+
+
+def test_an_empty_report_section_is_named(loan, cast):
+    loan = ready(loan, LoanState.SITE_VISIT, cast)
+    loan.site_visits.update(cash_flow="", guarantee="  ")
+
+    refused = refused_forward(loan, cast)
+
+    assert refused.deviation.failed_codes == ["report_sections_complete"]
+    reason = refused.deviation.failed_checks[0]["reason"]
+    assert reason["en"] == "The report lacks: cash flow, guarantee."
+
+
+def test_a_mortgage_needs_its_collateral_valued(cast, product):
+    loan = factories.LoanFactory(
+        account_manager=cast.manager, product=product, guarantee_type=GuaranteeType.MORTGAGE
+    )
+    loan = ready(loan, LoanState.SITE_VISIT, cast)
+    assert loan.collateral_valuations.exists()  # the journey values it
+    CollateralValuation.objects.filter(loan=loan).delete()
+
+    assert refused_forward(loan, cast).deviation.failed_codes == ["collateral_valued"]
+
+
+# --- review → approval ---------------------------------------------------------------------------
+
+
+def test_a_complete_review_goes_to_approval(loan, cast):
+    loan = ready(loan, LoanState.REVIEW, cast)
+    review = loan.reviews.get()
+
+    assert attempt_forward(loan, cast).state == "approval"
+    assert 0 <= review.risk_score <= 100
+    assert {f["code"] for f in review.risk_factors} == {
+        "debt_to_income",
+        "credit_report",
+        "guarantee",
+        "concentration",
+    }
+
+
+def test_without_a_credit_report_and_review_the_loan_cannot_go_to_approval(loan, cast):
+    loan = advance(loan, LoanState.REVIEW, cast)
+
+    assert refused_forward(loan, cast).deviation.failed_codes == [
+        "credit_report_checked",
+        "review_written",
+    ]
+
+
+def test_a_review_written_by_another_reviewer_does_not_count(loan, cast, branch):
+    other = factories.staff(Role.REVIEWER, branch=branch, username="reviewer2")
+    loan = ready(loan, LoanState.REVIEW, cast)
+
+    refused = refused_forward(loan, cast, actor=other)
+
+    assert refused.deviation.failed_codes == ["review_written"]
+
+
+def test_a_review_from_an_earlier_round_does_not_count(loan, cast):
+    loan = ready(loan, LoanState.REVIEW, cast)
+    loan.reviews.update(created_at=loan.state_entered_at - timedelta(seconds=1))
+
+    assert refused_forward(loan, cast).deviation.failed_codes == ["review_written"]
+
+
+def test_an_industry_above_its_concentration_limit_blocks_review_as_soft(cast, product, branch):
+    factories.PolicyVersionFactory(concentration_min_portfolio=Decimal(50_000))
+    loan = factories.LoanFactory(account_manager=cast.manager, product=product)  # industry F
+    loan = ready(loan, LoanState.REVIEW, cast)
+
+    refused = refused_forward(loan, cast)
+
+    assert refused.deviation.failed_codes == ["portfolio_limits"]
+    record = refused.deviation.failed_checks[0]
+    assert record["severity"] == "soft"
+    assert "industry wholesale and retail would be 100.0%" in record["reason"]["en"]
+
+
+def test_below_the_minimum_portfolio_concentrations_are_not_assessed(loan, cast):
+    assert attempt_forward(ready(loan, LoanState.REVIEW, cast), cast).state == "approval"
+
+
+def test_the_single_borrower_limit_is_a_hard_check(cast, branch):
+    factories.PolicyVersionFactory(concentration_min_portfolio=Decimal(100_000_000))
+    big = factories.LoanProductFactory(
+        code="BIG", max_amount=Decimal(20_000_000), max_term_months=60
+    )
+    loan = factories.LoanFactory(
+        account_manager=cast.manager, product=big, amount=Decimal(10_000_001)
+    )
+    loan = ready(loan, LoanState.REVIEW, cast)
+
+    refused = refused_forward(loan, cast)
+
+    assert refused.deviation.failed_codes == ["single_borrower_limit"]
+    assert refused.deviation.failed_checks[0]["severity"] == "hard"
 
 
 # --- separation of duties ----------------------------------------------------------------------
@@ -146,10 +310,10 @@ def test_below_a_raised_two_person_threshold_one_investigator_suffices(loan, cas
 
 def test_a_reviewer_who_investigated_the_loan_is_refused_as_wrong_person(loan, cast, branch):
     both = factories.staff(Role.ACCOUNT_MANAGER, Role.REVIEWER, branch=branch, username="dual")
-    cast = dataclasses.replace(cast, co_investigator=both)
-    loan = advance(loan, LoanState.REVIEW, cast)
+    cast = dataclasses.replace(cast, co_investigator=both, reviewer=both)
+    loan = ready(loan, LoanState.REVIEW, cast)
 
-    refused = refusal(loan, "submit_for_approval", both)
+    refused = refused_forward(loan, cast)
 
     assert refused.kind == Deviation.Kind.WRONG_PERSON
     assert refused.deviation.failed_codes == ["reviewer_independent"]
@@ -159,11 +323,12 @@ def test_a_reviewer_who_investigated_the_loan_is_refused_as_wrong_person(loan, c
 def test_a_reviewer_who_sold_the_loan_is_refused_and_logged(branch, product, cast):
     seller = factories.staff(Role.ACCOUNT_MANAGER, Role.REVIEWER, branch=branch, username="seller")
     loan = factories.LoanFactory(account_manager=seller, product=product)
-    cast = dataclasses.replace(cast, manager=seller)
-    loan = advance(loan, LoanState.REVIEW, cast)
+    cast = dataclasses.replace(cast, manager=seller, reviewer=seller)
+    loan = ready(loan, LoanState.REVIEW, cast)
 
-    refused = refusal(loan, "submit_for_approval", seller)
+    refused = refused_forward(loan, cast)
 
+    assert refused.kind == Deviation.Kind.WRONG_PERSON
     assert refused.deviation.failed_codes == ["reviewer_independent"]
 
 
@@ -171,10 +336,10 @@ def test_an_approver_who_reviewed_the_loan_is_refused(loan, cast, branch):
     both = factories.staff(
         Role.REVIEWER, Role.APPROVER, branch=branch, username="both", authority_level=3
     )
-    cast = dataclasses.replace(cast, reviewer=both)
-    loan = advance(loan, LoanState.APPROVAL, cast)
+    cast = dataclasses.replace(cast, reviewer=both, approver=both)
+    loan = ready(loan, LoanState.APPROVAL, cast)
 
-    refused = refusal(loan, "approve", both)
+    refused = refused_forward(loan, cast)
 
     assert refused.kind == Deviation.Kind.WRONG_PERSON
     assert refused.deviation.failed_codes == ["approver_independent"]
@@ -182,25 +347,18 @@ def test_an_approver_who_reviewed_the_loan_is_refused(loan, cast, branch):
 
 def test_a_disbursement_officer_who_approved_the_loan_is_refused(loan, cast, branch):
     both = factories.staff(
-        Role.APPROVER,
-        Role.DISBURSEMENT_OFFICER,
-        branch=branch,
-        username="both",
-        authority_level=3,
+        Role.APPROVER, Role.DISBURSEMENT_OFFICER, branch=branch, username="both", authority_level=3
     )
-    cast = dataclasses.replace(cast, approver=both)
-    loan = advance(loan, LoanState.DISBURSEMENT, cast)
-    services.contract_record(
-        loan=loan, number="C-1", signed_at=loan.created_at, signed_face_to_face=True, witness=both
-    )
+    cast = dataclasses.replace(cast, approver=both, officer=both)
+    loan = ready(loan, LoanState.DISBURSEMENT, cast)
 
-    refused = refusal(loan, "disburse", both)
+    refused = refused_forward(loan, cast)
 
     assert refused.kind == Deviation.Kind.WRONG_PERSON
     assert refused.deviation.failed_codes == ["disbursement_officer_independent"]
 
 
-# --- approval authority ------------------------------------------------------------------------
+# --- approval ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -220,52 +378,231 @@ def test_approver_authority_tiers_at_their_boundaries(loan, cast, branch, amount
     approver = factories.staff(
         Role.APPROVER, branch=branch, username=f"level{level}", authority_level=level
     )
-    loan = advance(loan, LoanState.APPROVAL, cast)
+    loan = ready(loan, LoanState.APPROVAL, cast)
 
     if allowed:
-        assert perform_transition(loan, "approve", actor=approver).state == "disbursement"
+        assert attempt_forward(loan, cast, actor=approver).state == "disbursement"
     else:
-        refused = refusal(loan, "approve", approver)
+        refused = refused_forward(loan, cast, actor=approver)
         assert refused.kind == Deviation.Kind.WRONG_PERSON
         assert refused.deviation.failed_codes == ["approver_authority"]
 
 
-def test_above_the_top_tier_one_approver_is_never_enough(manager, cast):
+@pytest.fixture
+def big_loan(cast):
     big = factories.LoanProductFactory(
-        code="BIG", max_amount=Decimal(10_000_000), max_term_months=60
+        code="BIG", max_amount=Decimal(8_000_000), max_term_months=60
     )
-    loan = factories.LoanFactory(account_manager=manager, product=big, amount=Decimal(3_000_001))
-    loan = advance(loan, LoanState.APPROVAL, cast)
+    loan = factories.LoanFactory(
+        account_manager=cast.manager,
+        product=big,
+        amount=Decimal(3_000_001),
+        guarantee_type=GuaranteeType.MORTGAGE,
+    )
+    return ready(loan, LoanState.APPROVAL, cast)
 
-    refused = refusal(loan, "approve", cast.approver)
+
+def test_above_the_top_tier_one_approver_is_never_enough(big_loan, cast):
+    refused = refused_forward(big_loan, cast)
 
     assert refused.deviation.failed_codes == ["approver_authority"]
     assert "two approvers of level 3" in refused.deviation.failed_checks[0]["reason"]["en"]
 
 
+def test_above_the_top_tier_one_top_level_approver_endorses_and_another_approves(
+    big_loan, cast, branch
+):
+    second = factories.staff(Role.APPROVER, branch=branch, username="approver4", authority_level=3)
+
+    loan = perform_transition(big_loan, "endorse", actor=cast.approver)
+    assert loan.state == LoanState.APPROVAL
+    assert refused_forward(loan, cast).deviation.failed_codes == ["approver_authority"]
+    loan = attempt_forward(loan, cast, actor=second)
+
+    assert loan.state == LoanState.DISBURSEMENT
+    outcomes = list(loan.approval_decisions.values_list("approver__username", "outcome"))
+    assert sorted(outcomes) == [("approver3", "endorsed"), ("approver4", "approved")]
+
+
+def test_an_endorsement_needs_a_top_level_approver_and_a_loan_above_the_top_tier(
+    big_loan, loan, cast, branch
+):
+    level2 = factories.staff(Role.APPROVER, branch=branch, username="l2", authority_level=2)
+    assert refusal(big_loan, "endorse", level2).deviation.failed_codes == ["endorsement_allowed"]
+    small = ready(loan, LoanState.APPROVAL, cast)
+    assert refusal(small, "endorse", cast.approver).deviation.failed_codes == [
+        "endorsement_allowed"
+    ]
+
+
+def test_an_approval_without_its_conditions_stated_is_refused(loan, cast):
+    loan = ready(loan, LoanState.APPROVAL, cast)
+
+    refused = refused_forward(loan, cast, payload={"comment": "fine"})
+
+    assert refused.deviation.failed_codes == ["approval_conditions_stated"]
+
+
+def test_an_approval_records_the_decision_and_its_conditions(loan, cast):
+    loan = ready(loan, LoanState.APPROVAL, cast)
+
+    loan = attempt_forward(
+        loan, cast, payload={"conditions": ["Spouse co-signs", "Insurance"], "comment": "ok"}
+    )
+
+    decision = loan.approval_decisions.get()
+    assert (decision.approver, decision.outcome, decision.authority_level) == (
+        cast.approver,
+        "approved",
+        3,
+    )
+    assert [c.text for c in loan.approval_conditions.all()] == ["Spouse co-signs", "Insurance"]
+    assert loan.approved_at is not None
+
+
 # --- disbursement ------------------------------------------------------------------------------
 
 
-def test_without_a_contract_the_loan_cannot_be_disbursed(loan, cast):
-    loan = advance(loan, LoanState.DISBURSEMENT, cast)
+def test_a_ready_disbursement_pays_the_drawdowns_and_sets_the_balance(loan, cast):
+    loan = attempt_forward(ready(loan, LoanState.DISBURSEMENT, cast), cast)
 
-    assert refusal(loan, "disburse", cast.officer).deviation.failed_codes == ["contract_signed"]
+    assert loan.state == LoanState.POST_LOAN
+    assert loan.outstanding_balance == loan.amount
+    assert not loan.drawdowns.filter(paid_at__isnull=True).exists()
+    assert loan.disbursed_at is not None
+
+
+def test_without_a_contract_the_loan_cannot_be_disbursed(loan, cast):
+    loan = ready(loan, LoanState.DISBURSEMENT, cast)
+    loan.contract.delete()
+
+    assert refused_forward(loan, cast).deviation.failed_codes == ["contract_signed"]
 
 
 def test_a_contract_signed_without_a_witness_blocks_disbursement(loan, cast):
-    loan = advance(loan, LoanState.DISBURSEMENT, cast)
-    services.contract_record(
-        loan=loan, number="C-9", signed_at=loan.created_at, signed_face_to_face=True
+    loan = ready(loan, LoanState.DISBURSEMENT, cast)
+    type(loan.contract).objects.filter(pk=loan.contract.pk).update(witness=None)
+
+    assert refused_forward(loan, cast).deviation.failed_codes == ["contract_signed"]
+
+
+def test_an_unfulfilled_condition_blocks_disbursement(loan, cast):
+    loan = ready(loan, LoanState.DISBURSEMENT, cast)
+    loan.approval_conditions.update(fulfilled_at=None)
+
+    refused = refused_forward(loan, cast)
+
+    assert refused.deviation.failed_codes == ["conditions_fulfilled"]
+    assert "The guarantor signs" in refused.deviation.failed_checks[0]["reason"]["en"]
+
+
+def test_an_expired_approval_blocks_disbursement(loan, cast):
+    loan = ready(loan, LoanState.DISBURSEMENT, cast)
+    Loan.objects.filter(pk=loan.pk).update(approved_at=timezone.now() - timedelta(days=31))
+    loan.refresh_from_db()
+
+    assert refused_forward(loan, cast).deviation.failed_codes == ["approval_not_expired"]
+
+
+def test_an_approval_on_its_last_valid_day_can_be_disbursed(loan, cast):
+    loan = ready(loan, LoanState.DISBURSEMENT, cast)
+    Loan.objects.filter(pk=loan.pk).update(approved_at=timezone.now() - timedelta(days=29))
+    loan.refresh_from_db()
+
+    assert attempt_forward(loan, cast).state == LoanState.POST_LOAN
+
+
+def test_drawdowns_above_the_loan_amount_are_refused(loan, cast):
+    loan = ready(loan, LoanState.DISBURSEMENT, cast)
+    services.drawdown_request(
+        loan=loan, amount=Decimal(1), method="own_account", requested_by=cast.officer
     )
 
-    assert refusal(loan, "disburse", cast.officer).deviation.failed_codes == ["contract_signed"]
+    refused = refused_forward(loan, cast)
+
+    assert "drawdowns_ready" in refused.deviation.failed_codes
 
 
-def test_disbursement_stamps_the_disbursement_time(loan, cast):
+@pytest.mark.parametrize(
+    ("amount", "method", "counterparty", "allowed"),
+    [
+        (Decimal(500_000), "own_account", "", True),  # at the threshold: own account is fine
+        (Decimal("500000.01"), "own_account", "", False),
+        (Decimal("500000.01"), "entrusted", "County Steel Co.", True),
+        (Decimal("500000.01"), "entrusted", "", False),  # entrusted to nobody in particular
+    ],
+)
+def test_a_drawdown_above_the_threshold_must_be_entrusted_payment(
+    cast, amount, method, counterparty, allowed
+):
+    loan = factories.LoanFactory(account_manager=cast.manager, amount=amount)
+    loan = ready(loan, LoanState.DISBURSEMENT, cast)
+    loan.drawdowns.update(
+        method=method,
+        counterparty_name=counterparty,
+        counterparty_account="6222 1111" if counterparty else "",
+    )
+
+    if allowed:
+        assert attempt_forward(loan, cast).state == LoanState.POST_LOAN
+    else:
+        assert refused_forward(loan, cast).deviation.failed_codes == ["entrusted_payment"]
+
+
+def test_drawdowns_split_to_dodge_entrusted_payment_are_refused(cast, product):
+    """Two loans of 300,000 to one borrower within 30 days, both to the own account."""
+    first = factories.LoanFactory(account_manager=cast.manager, amount=Decimal(300_000))
+    advance(first, LoanState.POST_LOAN, cast)
+    second = factories.LoanFactory(
+        account_manager=cast.manager, borrower=first.borrower, amount=Decimal(300_000)
+    )
+    second = ready(second, LoanState.DISBURSEMENT, cast)
+
+    refused = refused_forward(second, cast)
+
+    assert refused.deviation.failed_codes == ["no_split_drawdowns"]
+    assert "600,000.00" in refused.deviation.failed_checks[0]["reason"]["en"]
+
+
+def test_own_account_drawdowns_outside_the_window_do_not_add_up(cast, product):
+    first = factories.LoanFactory(account_manager=cast.manager, amount=Decimal(300_000))
+    first = advance(first, LoanState.POST_LOAN, cast)
+    first.drawdowns.update(paid_at=timezone.now() - timedelta(days=31))
+    second = factories.LoanFactory(
+        account_manager=cast.manager, borrower=first.borrower, amount=Decimal(300_000)
+    )
+
+    assert attempt_forward(ready(second, LoanState.DISBURSEMENT, cast), cast).state == "post_loan"
+
+
+# --- closing -----------------------------------------------------------------------------------
+
+
+def test_a_repaid_and_inspected_loan_closes(loan, cast):
+    loan = attempt_forward(ready(loan, LoanState.POST_LOAN, cast), cast)
+
+    assert loan.state == LoanState.CLOSED
+
+
+def test_an_outstanding_balance_blocks_closing(loan, cast):
     loan = advance(loan, LoanState.POST_LOAN, cast)
+    services.repayment_record(loan=loan, principal=Decimal(30_000), recorded_by=cast.officer)
 
-    assert loan.disbursed_at is not None
-    assert loan.state_entered_at == loan.disbursed_at
+    refused = refused_forward(loan, cast)
+
+    assert refused.deviation.failed_codes == ["balance_repaid"]
+    assert "50,000.00 is still outstanding" in refused.deviation.failed_checks[0]["reason"]["en"]
+
+
+def test_an_overdue_first_inspection_blocks_closing(loan, cast):
+    loan = advance(loan, LoanState.POST_LOAN, cast)
+    Loan.objects.filter(pk=loan.pk).update(disbursed_at=timezone.now() - timedelta(days=16))
+    loan.refresh_from_db()
+    services.repayment_record(
+        loan=loan, principal=loan.outstanding_balance, recorded_by=cast.officer
+    )
+
+    assert refused_forward(loan, cast).deviation.failed_codes == ["no_inspection_overdue"]
 
 
 # --- reasons for returns, rejections and withdrawals -------------------------------------------
@@ -283,7 +620,7 @@ def test_a_return_without_reason_code_and_comment_is_refused(loan, cast, payload
     assert refused.deviation.failed_codes == ["reason_given"]
 
 
-def test_a_rejection_at_approval_with_a_reason_ends_the_loan(loan, cast):
+def test_a_rejection_at_approval_with_a_reason_ends_the_loan_and_is_recorded(loan, cast):
     loan = advance(loan, LoanState.APPROVAL, cast)
 
     loan = perform_transition(
@@ -294,6 +631,7 @@ def test_a_rejection_at_approval_with_a_reason_ends_the_loan(loan, cast):
     )
 
     assert loan.state == LoanState.REJECTED
+    assert loan.approval_decisions.get().outcome == "rejected"
 
 
 def test_a_reviewer_cannot_reject_at_the_approval_stage(loan, cast):

@@ -1,14 +1,17 @@
-"""Writes of the loan domain. Stage changes go through workflow.engine.perform_transition only."""
+"""Borrowers, the blocked-borrower list and loan applications."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from loans.models import Borrower, Contract, Interview, Loan, LoanProduct, SiteVisit, User
+from loans.models import BlockedBorrower, Borrower, Loan, LoanProduct, User
+from loans.workflow import LoanState
 
 
 def borrower_create(
@@ -66,51 +69,40 @@ def loan_create(
     return loan
 
 
-def interview_record(
-    *, loan: Loan, interviewer: User, held_at: datetime, location: str, notes: str
-) -> Interview:
-    return Interview.objects.create(
-        loan=loan, interviewer=interviewer, held_at=held_at, location=location, notes=notes
+# Stages in which the account manager may still change the application.
+EDITABLE_STATES = frozenset({LoanState.INTAKE, LoanState.SITE_VISIT})
+APPLICATION_FIELDS = (
+    "product",
+    "amount",
+    "term_months",
+    "purpose",
+    "repayment_method",
+    "guarantee_type",
+    "industry",
+)
+
+
+def loan_update_application(*, loan: Loan, **changes: object) -> Loan:
+    """Change application fields while the stage allows it (intake, or back at the site visit)."""
+    unknown = set(changes) - set(APPLICATION_FIELDS)
+    if unknown:
+        raise ValueError(f"Not application fields: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        locked: Loan = Loan.objects.select_for_update().get(pk=loan.pk)
+        if locked.state not in EDITABLE_STATES:
+            raise ValidationError(
+                _("The application can only be changed at intake or during the site visit.")
+            )
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.full_clean(exclude=["state"])
+        locked.save(update_fields=list(changes))
+    return locked
+
+
+def blocked_borrower_add(
+    *, id_number: str, name: str, reason: str, added_by: User
+) -> BlockedBorrower:
+    return BlockedBorrower.objects.create(
+        id_number=id_number.strip().upper(), name=name, reason=reason, added_by=added_by
     )
-
-
-def site_visit_record(
-    *,
-    loan: Loan,
-    lead_investigator: User,
-    co_investigator: User | None,
-    visited_at: datetime,
-    location: str,
-    findings: str,
-) -> SiteVisit:
-    visit = SiteVisit(
-        loan=loan,
-        lead_investigator=lead_investigator,
-        co_investigator=co_investigator,
-        visited_at=visited_at,
-        location=location,
-        findings=findings,
-    )
-    visit.full_clean()
-    visit.save()
-    return visit
-
-
-def contract_record(
-    *,
-    loan: Loan,
-    number: str,
-    signed_at: datetime | None = None,
-    signed_face_to_face: bool = False,
-    witness: User | None = None,
-) -> Contract:
-    contract, _created = Contract.objects.update_or_create(
-        loan=loan,
-        defaults={
-            "number": number,
-            "signed_at": signed_at,
-            "signed_face_to_face": signed_face_to_face,
-            "witness": witness,
-        },
-    )
-    return contract

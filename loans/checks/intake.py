@@ -1,0 +1,149 @@
+"""Checks for leaving intake: who the borrower is and what the application says."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from workflow.checks import (
+    CheckContext,
+    Message,
+    Outcome,
+    check,
+    failed,
+    lazy_join,
+    passed,
+)
+
+if TYPE_CHECKING:
+    from loans.models import Loan
+
+
+@check(
+    code="identity_valid",
+    title=_("The borrower's identity number is valid"),
+    clause="§3 intake: borrower identity valid (GB 11643 / GB 32100 check character)",
+)
+def identity_valid(ctx: CheckContext) -> Outcome:
+    borrower = ctx.obj.borrower
+    if borrower.identity_is_valid:
+        return passed()
+    return failed(
+        _("The identity number %(number)s of %(name)s is not valid."),
+        number=borrower.id_number,
+        name=borrower.name,
+    )
+
+
+APPLICATION_FIELDS = (
+    "product",
+    "amount",
+    "term_months",
+    "purpose",
+    "repayment_method",
+    "guarantee_type",
+    "industry",
+)
+
+
+def _verbose_name(loan: Loan, name: str) -> Message:
+    field = loan._meta.get_field(name)
+    return field.verbose_name if isinstance(field, models.Field) else name
+
+
+@check(
+    code="application_complete",
+    title=_("The application is complete"),
+    clause="§3 intake: product, amount, term, purpose, repayment method, guarantee, industry",
+)
+def application_complete(ctx: CheckContext) -> Outcome:
+    loan: Loan = ctx.obj
+    missing = [
+        _verbose_name(loan, name)
+        for name in APPLICATION_FIELDS
+        if getattr(loan, name) in (None, "")
+    ]
+    if missing:
+        return failed(_("The application lacks: %(fields)s."), fields=lazy_join(missing))
+    return passed()
+
+
+@check(
+    code="within_product_limits",
+    title=_("Amount and term are within the product's limits"),
+    clause="§3 intake: amount and term within the product's limits",
+)
+def within_product_limits(ctx: CheckContext) -> Outcome:
+    loan: Loan = ctx.obj
+    product = loan.product
+    if product is None or loan.amount is None or loan.term_months is None:
+        return failed(_("Product, amount and term are needed to compare with the limits."))
+    limits = {
+        "product": product.name,
+        "amount": f"{loan.amount:,.2f}",
+        "low": f"{product.min_amount:,.2f}",
+        "high": f"{product.max_amount:,.2f}",
+        "term": loan.term_months,
+        "term_low": product.min_term_months,
+        "term_high": product.max_term_months,
+    }
+    amount_ok = product.amount_in_range(loan.amount)
+    term_ok = product.term_in_range(loan.term_months)
+    if not amount_ok and not term_ok:
+        return failed(
+            _(
+                "%(product)s lends %(low)s–%(high)s over %(term_low)s–%(term_high)s months; "
+                "the application asks %(amount)s over %(term)s months."
+            ),
+            **limits,
+        )
+    if not amount_ok:
+        return failed(
+            _("%(product)s lends %(low)s–%(high)s; the application asks %(amount)s."), **limits
+        )
+    if not term_ok:
+        return failed(
+            _("%(product)s runs %(term_low)s–%(term_high)s months; the application asks %(term)s."),
+            **limits,
+        )
+    return passed()
+
+
+@check(
+    code="interview_recorded",
+    title=_("A face-to-face interview is on file"),
+    clause="§3 intake: face-to-face interview recorded (personal-loan measures)",
+)
+def interview_recorded(ctx: CheckContext) -> Outcome:
+    if ctx.obj.interviews.exists():
+        return passed()
+    return failed(_("No face-to-face interview with the borrower has been recorded."))
+
+
+@check(
+    code="borrower_not_blocked",
+    title=_("The borrower is not on the blocked-borrower list"),
+    clause="§3 intake: borrower not on the blocked-borrower list",
+)
+def borrower_not_blocked(ctx: CheckContext) -> Outcome:
+    from loans.models import BlockedBorrower
+
+    entry = BlockedBorrower.objects.filter(
+        id_number=ctx.obj.borrower.id_number, active=True
+    ).first()
+    if entry is None:
+        return passed()
+    return failed(_("The borrower is blocked: %(reason)s"), reason=entry.reason)
+
+
+@check(
+    code="credit_authorisation_on_file",
+    title=_("The borrower authorised the credit-report query"),
+    clause="§3 intake: credit-report query authorisation on file",
+)
+def credit_authorisation_on_file(ctx: CheckContext) -> Outcome:
+    if ctx.obj.credit_authorisations.exists():
+        return passed()
+    return failed(_("No signed authorisation to query the borrower's credit report is on file."))

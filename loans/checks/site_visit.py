@@ -1,0 +1,106 @@
+"""Checks for leaving the site visit: the two-person investigation and its evidence."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+from workflow.checks import CheckContext, Outcome, Severity, check, failed, lazy_join, passed
+
+if TYPE_CHECKING:
+    from loans.models import Loan
+
+
+@check(
+    code="two_investigators",
+    title=_("The site visit was made by two different investigators"),
+    clause="§3 site visit: two-person investigation at or above the policy threshold",
+)
+def two_investigators(ctx: CheckContext) -> Outcome:
+    loan: Loan = ctx.obj
+    visit = loan.site_visits.order_by("-visited_at", "-id").first()
+    if visit is None:
+        return failed(_("No site visit has been recorded."))
+    amount = loan.amount or 0
+    if amount < ctx.policy.two_person_threshold:
+        return passed(_("One investigator suffices below the two-person threshold."))
+    if visit.co_investigator_id is None or visit.co_investigator_id == visit.lead_investigator_id:
+        return failed(_("The site visit needs a second, different investigator."))
+    return passed()
+
+
+@check(
+    code="visit_date_valid",
+    title=_("The visit date is after the application and not in the future"),
+    clause="§3 site visit: visit date not before the application and not in the future",
+)
+def visit_date_valid(ctx: CheckContext) -> Outcome:
+    visit = ctx.obj.site_visits.first()
+    if visit is None:
+        return failed(_("No site visit has been recorded."))
+    if visit.visited_at > ctx.now:
+        return failed(
+            _("The visit is dated in the future (%(date)s)."), date=f"{visit.visited_at:%Y-%m-%d}"
+        )
+    if visit.visited_at < ctx.obj.created_at:
+        return failed(
+            _("The visit (%(date)s) is dated before the application (%(applied)s)."),
+            date=f"{visit.visited_at:%Y-%m-%d}",
+            applied=f"{ctx.obj.created_at:%Y-%m-%d}",
+        )
+    return passed()
+
+
+@check(
+    code="evidence_collected",
+    title=_("The visit's location and enough evidence are on file"),
+    clause="§3 site visit: location and the required evidence items",
+    severity=Severity.SOFT,
+)
+def evidence_collected(ctx: CheckContext) -> Outcome:
+    visit = ctx.obj.site_visits.first()
+    if visit is None:
+        return failed(_("No site visit has been recorded."))
+    required = ctx.policy.evidence_photo_count
+    have = visit.evidence.count()
+    if not visit.location.strip() or have < required:
+        return failed(
+            _("The visit has %(have)s of %(required)s evidence items and needs its location."),
+            have=have,
+            required=required,
+        )
+    return passed()
+
+
+@check(
+    code="report_sections_complete",
+    title=_("Every section of the investigation report is filled"),
+    clause="§3 site visit: report sections business, cash flow, repayment source, guarantee",
+)
+def report_sections_complete(ctx: CheckContext) -> Outcome:
+    visit = ctx.obj.site_visits.first()
+    if visit is None:
+        return failed(_("No site visit has been recorded."))
+    empty = visit.empty_sections()
+    if empty:
+        labels = [visit._meta.get_field(name).verbose_name for name in empty]
+        return failed(_("The report lacks: %(sections)s."), sections=lazy_join(labels))
+    return passed()
+
+
+@check(
+    code="collateral_valued",
+    title=_("Collateral is valued where the guarantee needs it"),
+    clause="§3 site visit: collateral valued where the guarantee type needs it",
+)
+def collateral_valued(ctx: CheckContext) -> Outcome:
+    from loans.choices import COLLATERAL_GUARANTEES
+
+    loan = ctx.obj
+    needs = loan.guarantee_type in COLLATERAL_GUARANTEES or (
+        loan.product is not None and loan.product.collateral_required
+    )
+    if not needs or loan.collateral_valuations.exists():
+        return passed()
+    return failed(_("The collateral has not been valued."))

@@ -1,0 +1,44 @@
+"""Writes that belong to a transition, run by the engine inside the transition's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from loans.choices import ApprovalOutcome
+from workflow.checks import CheckContext
+
+
+def record_decision(outcome: ApprovalOutcome) -> Callable[[CheckContext], None]:
+    """An effect that records the acting approver's decision, with any conditions stated."""
+
+    def effect(ctx: CheckContext) -> None:
+        from loans.models import ApprovalCondition, ApprovalDecision
+
+        decision = ApprovalDecision.objects.create(
+            loan=ctx.obj,
+            approver=ctx.actor,
+            authority_level=ctx.actor.authority_level,
+            outcome=outcome,
+            comment=str(ctx.payload.get("comment", "")),
+            decided_at=ctx.now,
+        )
+        if outcome == ApprovalOutcome.APPROVED:
+            ApprovalCondition.objects.bulk_create(
+                ApprovalCondition(loan=ctx.obj, decision=decision, text=text.strip())
+                for text in ctx.payload.get("conditions", [])
+            )
+
+    effect.__name__ = f"record_{outcome}_decision"
+    return effect
+
+
+def pay_drawdowns(ctx: CheckContext) -> None:
+    """Pay the pending drawdowns; the loan's balance becomes what has been paid out."""
+    loan = ctx.obj
+    loan.drawdowns.filter(paid_at__isnull=True).update(paid_at=ctx.now)
+    paid = loan.drawdowns.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    type(loan).objects.filter(pk=loan.pk).update(outstanding_balance=paid)
+    loan.outstanding_balance = paid

@@ -1,0 +1,61 @@
+"""Disbursement records: the contract signed face to face, and the drawdowns."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from loans.choices import PaymentMethod
+from loans.models.base import loan_fk, money, staff_fk
+
+
+class Contract(models.Model):
+    """The loan contract, signed face to face (面签) in front of a witness."""
+
+    loan = models.OneToOneField(
+        "loans.Loan", verbose_name=_("loan"), on_delete=models.CASCADE, related_name="contract"
+    )
+    number = models.CharField(_("contract number"), max_length=64, unique=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    signed_face_to_face = models.BooleanField(_("signed face to face"), default=False)
+    witness = staff_fk(_("witness"), optional=True)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_signed(self) -> bool:
+        return bool(self.signed_at and self.signed_face_to_face and self.witness_id)
+
+
+class Drawdown(models.Model):
+    """A release of funds: planned in the disbursement stage, paid by the disburse transition."""
+
+    loan = loan_fk(_("loan"), "drawdowns")
+    amount = money(_("amount (CNY)"))
+    method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices)
+    counterparty_name = models.CharField(_("counterparty"), max_length=128, blank=True)
+    counterparty_account = models.CharField(_("counterparty account"), max_length=64, blank=True)
+    requested_by = staff_fk(_("requested by"))
+    requested_at = models.DateTimeField(_("requested at"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("drawdown")
+        verbose_name_plural = _("drawdowns")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="drawdown_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan} drawdown {self.amount}"
+
+    @property
+    def names_counterparty(self) -> bool:
+        return bool(self.counterparty_name.strip() and self.counterparty_account.strip())

@@ -1,0 +1,51 @@
+"""Post-loan records: inspections and repayments."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from loans.choices import InspectionKind, InspectionMode, RiskClass
+from loans.models.base import loan_fk, money, staff_fk
+
+
+class Inspection(models.Model):
+    """A post-loan inspection (贷后检查)."""
+
+    loan = loan_fk(_("loan"), "inspections")
+    kind = models.CharField(_("kind"), max_length=16, choices=InspectionKind.choices)
+    mode = models.CharField(_("mode"), max_length=16, choices=InspectionMode.choices)
+    inspector = staff_fk(_("inspector"))
+    inspected_at = models.DateTimeField(_("inspected at"))
+    findings = models.TextField(_("findings"))
+    funds_used_as_stated = models.BooleanField(_("funds used for the stated purpose"))
+    proposed_class = models.PositiveSmallIntegerField(
+        _("classification proposed"), choices=RiskClass.choices, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-inspected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.loan} {self.kind} {self.inspected_at:%Y-%m-%d}"
+
+
+class Repayment(models.Model):
+    loan = loan_fk(_("loan"), "repayments")
+    principal = money(_("principal repaid (CNY)"))
+    paid_at = models.DateTimeField(_("paid at"))
+    recorded_by = staff_fk(_("recorded by"))
+
+    class Meta:
+        verbose_name = _("repayment")
+        verbose_name_plural = _("repayments")
+        ordering = ["-paid_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(principal__gt=0), name="repayment_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan} repaid {self.principal}"
