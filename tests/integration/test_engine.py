@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from django.db import transaction
+from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from loans import services
