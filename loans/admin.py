@@ -1,11 +1,18 @@
+"""The Django admin: users, branches, products, policy versions, the blocked list, and loans with
+their stage records (read-only where the workflow owns the data)."""
+
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loans.models import Borrower, Branch, Contract, Interview, Loan, LoanProduct, SiteVisit, User
+from loans import models as m
 
 
-@admin.register(User)
+@admin.register(m.User)
 class StaffAdmin(UserAdmin):
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
@@ -15,19 +22,19 @@ class StaffAdmin(UserAdmin):
     list_filter = ["branch", "groups", "is_active"]
 
 
-@admin.register(Branch)
+@admin.register(m.Branch)
 class BranchAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "parent"]
 
 
-@admin.register(Borrower)
+@admin.register(m.Borrower)
 class BorrowerAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "id_number", "industry", "branch"]
+    list_display = ["name", "kind", "id_number", "industry", "group", "branch"]
     list_filter = ["kind", "industry", "branch"]
-    search_fields = ["name", "id_number"]
+    search_fields = ["name", "id_number", "group"]
 
 
-@admin.register(LoanProduct)
+@admin.register(m.LoanProduct)
 class LoanProductAdmin(admin.ModelAdmin):
     list_display = [
         "code",
@@ -39,27 +46,75 @@ class LoanProductAdmin(admin.ModelAdmin):
     ]
 
 
-class InterviewInline(admin.TabularInline):
-    model = Interview
-    extra = 0
+@admin.register(m.BlockedBorrower)
+class BlockedBorrowerAdmin(admin.ModelAdmin):
+    list_display = ["id_number", "name", "active", "added_by", "added_at"]
+    list_filter = ["active"]
+    search_fields = ["id_number", "name"]
+    readonly_fields = ["added_by", "added_at"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
 
 
-class SiteVisitInline(admin.TabularInline):
-    model = SiteVisit
-    extra = 0
+@admin.register(m.PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    """Administrators add versions; one that has taken effect is history and stays as it is."""
+
+    list_display = ["version", "effective_from", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.effective_from <= timezone.now():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.effective_from <= timezone.now():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
-class ContractInline(admin.StackedInline):
-    model = Contract
-    extra = 0
+def _inline(model: Any, base: Any = admin.TabularInline) -> Any:
+    return type(f"{model.__name__}Inline", (base,), {"model": model, "extra": 0})
 
 
-@admin.register(Loan)
+@admin.register(m.Loan)
 class LoanAdmin(admin.ModelAdmin):
     """The state is read-only here: loans move only through the workflow engine."""
 
-    list_display = ["reference", "borrower", "amount", "state", "branch", "account_manager"]
-    list_filter = ["state", "branch", "industry", "guarantee_type"]
+    list_display = ["reference", "borrower", "amount", "state", "risk_class", "branch"]
+    list_filter = ["state", "risk_class", "branch", "industry", "guarantee_type"]
     search_fields = ["reference", "borrower__name"]
-    readonly_fields = ["state", "state_entered_at", "disbursed_at", "created_at"]
-    inlines = [InterviewInline, SiteVisitInline, ContractInline]
+    readonly_fields = [
+        "state",
+        "state_entered_at",
+        "approved_at",
+        "disbursed_at",
+        "outstanding_balance",
+        "days_past_due",
+        "risk_class",
+        "created_at",
+    ]
+    inlines = [
+        _inline(m.Interview),
+        _inline(m.CreditAuthorisation),
+        _inline(m.SiteVisit, admin.StackedInline),
+        _inline(m.CollateralValuation),
+        _inline(m.Document),
+        _inline(m.CreditReport),
+        _inline(m.Review, admin.StackedInline),
+        _inline(m.ApprovalDecision),
+        _inline(m.ApprovalCondition),
+        _inline(m.Contract, admin.StackedInline),
+        _inline(m.Drawdown),
+        _inline(m.Inspection),
+        _inline(m.Repayment),
+    ]

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from workflow.models import AuditEvent, Deviation
+from workflow.models import AuditEvent, Deviation, PolicyException
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -29,3 +29,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class DeviationAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "scope", "transition", "from_state", "kind", "severity", "actor"]
     list_filter = ["kind", "severity", "channel", "scope"]
+
+
+@admin.register(PolicyException)
+class PolicyExceptionAdmin(ReadOnlyAdmin):
+    list_display = ["granted_at", "transition", "check_code", "granted_by", "consumed_at"]
+    list_filter = ["check_code", "transition"]

@@ -119,7 +119,7 @@ def decide(
     results = _apply_waivers(obj, name, source, [c.evaluate(context) for c in spec.step.checks])
     roles = sorted(process.roles_of(actor) & spec.step.roles)
     role = roles[0] if roles else None
-    failed = [result for result in results if not result.passed]
+    failed = [result for result in results if result.blocks]
     refusal: Deviation.Kind | None = None
     if not process.can_access(actor, obj):
         refusal = Deviation.Kind.OUT_OF_SCOPE

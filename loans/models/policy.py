@@ -7,7 +7,6 @@ version never rewrites history. A version already in force cannot be edited: wri
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -105,6 +104,19 @@ class PolicyVersion(models.Model):
     def __str__(self) -> str:
         return self.version
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and self._stored_in_force():
+            raise ValidationError(
+                _("Version %(version)s is in force and part of history; write a new version."),
+                params={"version": self.version},
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self._stored_in_force():
+            raise ValidationError(_("A version that has been in force cannot be deleted."))
+        return super().delete(*args, **kwargs)
+
     def clean(self) -> None:
         errors: dict[str, Any] = {}
         if not (self.authority_tier_1 <= self.authority_tier_2 <= self.authority_tier_3):
@@ -137,8 +149,8 @@ class PolicyVersion(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def is_in_force_since(self, moment: datetime | None = None) -> bool:
-        return self.pk is not None and self.effective_from <= (moment or timezone.now())
+    def _stored_in_force(self) -> bool:
+        return PolicyVersion.objects.filter(pk=self.pk, effective_from__lte=timezone.now()).exists()
 
     # --- what the checks ask --------------------------------------------------------------
 

@@ -1,0 +1,137 @@
+"""Post-loan: classification floors, inspections that classify, repayments, the schedule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from loans import services
+from loans.choices import RiskClass
+from loans.journeys import advance
+from loans.models import Loan
+from loans.policy import policy_in_force
+from loans.selectors import audit_trail_of, next_inspection_due
+from loans.workflow import LoanState
+from workflow.audit import events_of, verify_chain
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def disbursed(loan, cast):
+    return advance(loan, LoanState.POST_LOAN, cast)
+
+
+def inspect(loan, inspector, proposed=None):
+    return services.inspection_record(
+        loan=loan,
+        inspector=inspector,
+        kind="routine",
+        mode="on_site",
+        inspected_at=timezone.now(),
+        findings="Visited the shop.",
+        funds_used_as_stated=True,
+        proposed_class=proposed,
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        (0, RiskClass.NORMAL),
+        (1, RiskClass.SPECIAL_MENTION),
+        (91, RiskClass.SUBSTANDARD),
+        (271, RiskClass.DOUBTFUL),
+        (361, RiskClass.LOSS),
+    ],
+)
+def test_days_past_due_raise_the_class_to_its_floor(disbursed, days, expected):
+    loan = services.days_past_due_update(loan=disbursed, days_past_due=days)
+
+    assert Loan.objects.get(pk=loan.pk).risk_class == expected
+
+
+def test_every_change_of_class_is_audited_in_the_chain(disbursed, cast):
+    services.days_past_due_update(loan=disbursed, days_past_due=5)
+    services.days_past_due_update(loan=disbursed, days_past_due=95)
+    services.days_past_due_update(loan=disbursed, days_past_due=96)  # same class: no event
+
+    classified = [e for e in audit_trail_of(disbursed) if e.action == "classified"]
+    assert [(e.payload["from"], e.payload["to"]) for e in classified] == [
+        ("normal", "special_mention"),
+        ("special_mention", "substandard"),
+    ]
+    assert classified[0].actor is None
+    assert classified[0].payload["cause"] == "days_past_due=5"
+    assert verify_chain(events_of(disbursed)).intact
+
+
+def test_a_catch_up_in_payments_does_not_improve_the_class_by_itself(disbursed):
+    services.days_past_due_update(loan=disbursed, days_past_due=100)
+    loan = services.days_past_due_update(loan=disbursed, days_past_due=0)
+
+    assert loan.risk_class == RiskClass.SUBSTANDARD
+
+
+def test_an_inspection_may_classify_worse_than_the_floor(disbursed, cast):
+    inspect(disbursed, cast.manager, proposed=RiskClass.DOUBTFUL)
+
+    loan = Loan.objects.get(pk=disbursed.pk)
+    assert loan.risk_class == RiskClass.DOUBTFUL
+    event = audit_trail_of(loan).last()
+    assert (event.action, event.actor, event.payload["to"]) == (
+        "classified",
+        cast.manager,
+        "doubtful",
+    )
+
+
+def test_an_inspection_may_never_classify_better_than_the_floor(disbursed, cast):
+    services.days_past_due_update(loan=disbursed, days_past_due=120)
+
+    with pytest.raises(ValidationError) as error:
+        inspect(disbursed, cast.manager, proposed=RiskClass.SPECIAL_MENTION)
+
+    assert "at least substandard" in str(error.value)
+    assert Loan.objects.get(pk=disbursed.pk).risk_class == RiskClass.SUBSTANDARD
+    assert not disbursed.inspections.filter(proposed_class=RiskClass.SPECIAL_MENTION).exists()
+
+
+def test_an_inspection_may_restore_normal_once_the_floor_allows(disbursed, cast):
+    services.days_past_due_update(loan=disbursed, days_past_due=10)
+    services.days_past_due_update(loan=disbursed, days_past_due=0)
+
+    inspect(disbursed, cast.manager, proposed=RiskClass.NORMAL)
+
+    assert Loan.objects.get(pk=disbursed.pk).risk_class == RiskClass.NORMAL
+
+
+def test_classification_is_refused_before_disbursement(loan):
+    with pytest.raises(ValidationError):
+        services.days_past_due_update(loan=loan, days_past_due=3)
+
+
+def test_repayments_reduce_the_balance_and_cannot_exceed_it(disbursed, cast):
+    services.repayment_record(loan=disbursed, principal=Decimal(30_000), recorded_by=cast.officer)
+
+    assert Loan.objects.get(pk=disbursed.pk).outstanding_balance == Decimal(50_000)
+    with pytest.raises(ValidationError):
+        services.repayment_record(
+            loan=disbursed, principal=Decimal(50_001), recorded_by=cast.officer
+        )
+
+
+def test_the_first_inspection_is_due_after_disbursement_then_by_class(disbursed, cast):
+    policy = policy_in_force()
+    assert next_inspection_due(disbursed, policy) == disbursed.disbursed_at + timedelta(days=15)
+
+    inspection = inspect(disbursed, cast.manager)
+    assert next_inspection_due(disbursed, policy) == inspection.inspected_at + timedelta(days=90)
+
+    services.days_past_due_update(loan=disbursed, days_past_due=3)
+    disbursed.refresh_from_db()
+    assert next_inspection_due(disbursed, policy) == inspection.inspected_at + timedelta(days=30)
