@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet, Sum
 
-from loans.choices import RiskClass
-from loans.models import Loan, PolicyVersion, User
+from loans.models import Branch, Loan, PolicyVersion, User
 from loans.models.site_visit import REPORT_SECTIONS
-from loans.roles import Capacity
+from loans.roles import Capacity, Role
 from workflow.models import AuditEvent, Deviation
 
 # The role a transition was performed in, read from the audit trail, is the capacity it gave.
@@ -71,16 +70,28 @@ def loan_snapshot(loan: Loan) -> dict[str, Any]:
 
 def next_inspection_due(loan: Loan, policy: PolicyVersion) -> datetime | None:
     """When the next post-loan inspection is due; None before disbursement."""
+    from loans.schedule import inspection_due
+
     if loan.disbursed_at is None:
         return None
     last = loan.inspections.order_by("-inspected_at").first()
-    if last is None:
-        return loan.disbursed_at + timedelta(days=policy.first_inspection_days)
-    watch = loan.risk_class >= RiskClass.SPECIAL_MENTION
-    days = (
-        policy.inspection_interval_watch_days if watch else policy.inspection_interval_normal_days
+    return inspection_due(
+        loan, last_inspected_at=last.inspected_at if last else None, policy=policy
     )
-    return last.inspected_at + timedelta(days=days)
+
+
+def branch_heads_of(loan: Loan) -> list[User]:
+    """Branch heads who oversee the loan's branch: of the branch itself or of a parent."""
+    branch_ids = []
+    branch: Branch | None = loan.branch
+    while branch is not None:
+        branch_ids.append(branch.pk)
+        branch = branch.parent
+    return list(
+        User.objects.filter(
+            branch_id__in=branch_ids, is_active=True, groups__name=Role.BRANCH_HEAD
+        ).distinct()
+    )
 
 
 def loans_visible_to(user: User) -> QuerySet[Loan]:

@@ -53,18 +53,25 @@ S = LoanState  # short alias for the declarations below
 
 @dataclass(frozen=True)
 class SLA:
-    days: int  # the stage should be left within this many days
+    """How a stage's deadline is counted. The number of days is policy (``sla_days``)."""
+
     remind_after: int  # remind the owner of the next step after this many days
-    business_days: bool = True
+    business_days: bool = True  # else calendar days
+    owners: frozenset[str] = frozenset()  # roles reminded; empty: the loan's account manager
 
 
 STAGE_SLA = {
-    S.INTAKE: SLA(days=3, remind_after=2),
-    S.SITE_VISIT: SLA(days=5, remind_after=3),
-    S.REVIEW: SLA(days=3, remind_after=2),
-    S.APPROVAL: SLA(days=2, remind_after=1),
-    S.DISBURSEMENT: SLA(days=30, remind_after=20, business_days=False),
+    S.INTAKE: SLA(remind_after=2),
+    S.SITE_VISIT: SLA(remind_after=3),
+    S.REVIEW: SLA(remind_after=2, owners=frozenset({Role.REVIEWER})),
+    S.APPROVAL: SLA(remind_after=1, owners=frozenset({Role.APPROVER})),
+    S.DISBURSEMENT: SLA(
+        remind_after=20, business_days=False, owners=frozenset({Role.DISBURSEMENT_OFFICER})
+    ),
 }
+# Post-loan inspections: remind this many days before one is due; escalate a business day after.
+INSPECTION_REMINDER_DAYS = 3
+ESCALATION_BUSINESS_DAYS = 1
 
 
 class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
@@ -279,6 +286,25 @@ class LoanProcess(Process):
         obj.state_entered_at = now
         if state == S.POST_LOAN and obj.disbursed_at is None:
             obj.disbursed_at = now
+
+    def timer_plans(self, obj: Any, state: str, now: datetime) -> list[Any]:
+        from loans.schedule import inspection_plan, stage_plan
+
+        if state in STAGE_SLA:
+            return [stage_plan(obj, LoanState(state), now)]
+        if state == S.POST_LOAN:
+            return [inspection_plan(obj)]
+        return []
+
+    def reminder_recipients(self, obj: Any, timer: Any) -> list[Any]:
+        from loans.schedule import owners
+
+        return owners(obj, timer.stage)
+
+    def escalation_recipients(self, obj: Any, timer: Any) -> list[Any]:
+        from loans.selectors import branch_heads_of
+
+        return branch_heads_of(obj)
 
     def snapshot(self, obj: Any) -> dict[str, Any]:
         from loans.selectors import loan_snapshot

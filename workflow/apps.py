@@ -6,4 +6,4 @@ class WorkflowConfig(AppConfig):
     verbose_name = "Workflow"
 
     def ready(self) -> None:
-        from workflow import system_checks  # noqa: F401 - registers the system checks
+        from workflow import system_checks, tasks  # noqa: F401 - register checks and tasks

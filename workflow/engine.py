@@ -21,9 +21,11 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
+from workflow import timers
 from workflow.audit import append_event
 from workflow.checks import CheckContext, CheckKind, CheckResult, Severity
-from workflow.definition import TransitionSpec, _running
+from workflow.definition import _running
+from workflow.deviations import Decision, record_deviation
 from workflow.models import AuditEvent, Channel, Deviation, PolicyException
 from workflow.registry import Process, process_for
 
@@ -32,31 +34,6 @@ M = TypeVar("M", bound=models.Model)
 
 class UnknownTransition(LookupError):  # noqa: N818 - reads as what happened
     """The process has no transition of that name at all (a caller error, not a deviation)."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Whether ``actor`` may perform ``name`` on the object now, and every reason why not."""
-
-    name: str
-    source: str
-    spec: TransitionSpec | None
-    role: str | None  # the role the actor would act in
-    results: tuple[CheckResult, ...]
-    refusal: Deviation.Kind | None
-
-    @property
-    def allowed(self) -> bool:
-        return self.refusal is None
-
-    @property
-    def failed(self) -> list[CheckResult]:
-        """Checks that block the transition (failed and not waived by a policy exception)."""
-        return [result for result in self.results if result.blocks]
-
-    @property
-    def waived(self) -> list[CheckResult]:
-        return [result for result in self.results if result.waived_by is not None]
 
 
 class TransitionRefused(Exception):  # noqa: N818 - it is a refusal, not an error in the code
@@ -235,6 +212,7 @@ def _apply(
     context = CheckContext(obj=obj, actor=actor, payload=payload, policy=policy, now=now)
     for effect in step.effects:
         effect(context)
+    timers.on_transition(process, obj, decision.source, now)
     waivers = [result.waived_by for result in decision.waived]
     if waivers:
         PolicyException.objects.filter(pk__in=waivers).update(consumed_at=now)
@@ -289,56 +267,6 @@ def record_event(
         },
         created_at=timezone.now(),
     )
-
-
-def record_deviation(
-    process: Process,
-    obj: models.Model,
-    decision: Decision,
-    actor: Any,
-    payload: dict[str, Any],
-    channel: Channel,
-) -> Deviation:
-    """Store the refusal in its own transaction, so that it outlives the rolled-back attempt."""
-    with transaction.atomic(durable=True):
-        return create_deviation(process, obj, decision, actor, payload, channel)
-
-
-def create_deviation(
-    process: Process,
-    obj: models.Model,
-    decision: Decision,
-    actor: Any,
-    payload: dict[str, Any],
-    channel: Channel,
-    *,
-    severity: Deviation.Severity | None = None,
-) -> Deviation:
-    """Write a deviation for ``decision`` in the current transaction."""
-    assert decision.refusal is not None  # noqa: S101 - only refusals are recorded
-    return Deviation.objects.create(
-        content_type=ContentType.objects.get_for_model(obj),
-        object_id=obj.pk,
-        scope=process.scope_of(obj),
-        actor=actor,
-        actor_roles=sorted(process.roles_of(actor)),
-        transition=decision.name,
-        from_state=decision.source,
-        kind=decision.refusal,
-        severity=severity or _severity(decision),
-        failed_checks=[result.as_record() for result in decision.failed],
-        payload=payload,
-        channel=channel,
-        policy_version=process.policy_for(obj).version,
-        created_at=timezone.now(),
-    )
-
-
-def _severity(decision: Decision) -> Deviation.Severity:
-    soft_only = all(result.severity == Severity.SOFT for result in decision.failed)
-    if decision.refusal == Deviation.Kind.CHECKS_FAILED and soft_only:
-        return Deviation.Severity.MEDIUM
-    return Deviation.Severity.HIGH
 
 
 def _json_ready(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflow.checks import CheckResult, Severity
-from workflow.engine import Decision, create_deviation, decide, record_deviation
+from workflow.deviations import Decision, create_deviation, record_deviation
+from workflow.engine import decide
 from workflow.models import Channel, Deviation, PolicyException
 from workflow.registry import process_for
 

@@ -60,6 +60,18 @@ class Process:
         """Called inside the transition's transaction after ``obj`` moved to another state,
         before it is saved: the place to stamp fields such as "in this stage since"."""
 
+    def timer_plans(self, obj: models.Model, state: str, now: datetime) -> list[Any]:
+        """The timers (``workflow.timers.TimerPlan``) to start when ``obj`` enters ``state``."""
+        return []
+
+    def reminder_recipients(self, obj: models.Model, timer: Any) -> list[Any]:
+        """Who owes the next step: reminded before the timer is due."""
+        return []
+
+    def escalation_recipients(self, obj: models.Model, timer: Any) -> list[Any]:
+        """Who is told when the timer is late beyond the escalation delay."""
+        return []
+
     def policy_for(self, obj: models.Model) -> Policy:
         """The policy in force for ``obj`` now."""
         raise NotImplementedError

@@ -116,6 +116,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 3, "socket_connect_timeout": 3}
 CELERY_TIMEZONE = TIME_ZONE
+# Beat only fires idempotent work: the sweep reads due timers from the database, the relay sends
+# what the outbox holds. A missed or duplicated tick changes nothing.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-timers": {"task": "workflow.tasks.sweep_timers", "schedule": 30.0},
+    "relay-outbox": {"task": "workflow.tasks.relay_outbox", "schedule": 5.0},
+}
+# Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
+SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)
 
 LOGGING = {
     "version": 1,

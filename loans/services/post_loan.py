@@ -16,9 +16,11 @@ from django.utils.translation import gettext as _
 from loans.choices import RiskClass
 from loans.classification import floor_for
 from loans.models import Inspection, Loan, Repayment, User
+from loans.schedule import inspection_plan
 from loans.workflow import LoanState
+from workflow import timers
 from workflow.engine import record_event
-from workflow.models import Channel
+from workflow.models import Channel, Timer
 
 
 def _locked_post_loan(loan: Loan) -> Loan:
@@ -97,6 +99,8 @@ def inspection_record(
         inspection.save()
         new = RiskClass(max(proposed_class or locked.risk_class, floor))
         _classify(locked, new, actor=inspector, cause=f"inspection={inspection.pk}")
+        plan = inspection_plan(locked, last_inspected_at=inspection.inspected_at)
+        timers.restart(locked, Timer.Kind.INSPECTION, plan)
     return inspection
 
 

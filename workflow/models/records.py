@@ -1,40 +1,13 @@
-"""The audit trail and the deviation log: append-only records written by the engine."""
+"""The audit trail, the deviation log and policy exceptions, written by the engine."""
 
 from __future__ import annotations
-
-from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or delete an append-only record through the ORM."""
-
-
-class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
-
-    def delete(self) -> NoReturn:
-        raise AppendOnlyError(f"{self.model.__name__} rows are append-only.")
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError(f"{type(self).__name__} rows are append-only.")
+from workflow.models.base import AppendOnlyModel
 
 
 class Channel(models.TextChoices):
@@ -101,6 +74,8 @@ class Deviation(AppendOnlyModel):
         CHECKS_FAILED = "checks_failed", _("mandatory checks failed")
         POLICY_EXCEPTION = "policy_exception", _("policy exception granted")
         EXCEPTION_REFUSED = "exception_refused", _("policy exception refused")
+        SLA_OVERDUE = "sla_overdue", _("stage left past its SLA")
+        INSPECTION_OVERDUE = "inspection_overdue", _("post-loan inspection overdue")
 
     class Severity(models.TextChoices):
         HIGH = "high", _("high")
@@ -111,7 +86,12 @@ class Deviation(AppendOnlyModel):
     object_id = models.PositiveBigIntegerField()
     scope = models.CharField(max_length=64, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deviations"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deviations",
+        help_text="Empty when the system detected it (e.g. lateness).",
     )
     actor_roles = models.JSONField(default=list)
     transition = models.CharField(max_length=64)

@@ -1,0 +1,90 @@
+"""Decisions on transitions, and the deviations that record refusals and other departures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from workflow.checks import CheckResult, Severity
+from workflow.definition import TransitionSpec
+from workflow.models import Channel, Deviation
+from workflow.registry import Process
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether ``actor`` may perform ``name`` on the object now, and every reason why not."""
+
+    name: str
+    source: str
+    spec: TransitionSpec | None
+    role: str | None  # the role the actor would act in
+    results: tuple[CheckResult, ...]
+    refusal: Deviation.Kind | None
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        """Checks that block the transition (failed and not waived by a policy exception)."""
+        return [result for result in self.results if result.blocks]
+
+    @property
+    def waived(self) -> list[CheckResult]:
+        return [result for result in self.results if result.waived_by is not None]
+
+
+def record_deviation(
+    process: Process,
+    obj: models.Model,
+    decision: Decision,
+    actor: Any,
+    payload: dict[str, Any],
+    channel: Channel,
+) -> Deviation:
+    """Store the refusal in its own transaction, so that it outlives the rolled-back attempt."""
+    with transaction.atomic(durable=True):
+        return create_deviation(process, obj, decision, actor, payload, channel)
+
+
+def create_deviation(
+    process: Process,
+    obj: models.Model,
+    decision: Decision,
+    actor: Any,
+    payload: dict[str, Any],
+    channel: Channel,
+    *,
+    severity: Deviation.Severity | None = None,
+) -> Deviation:
+    """Write a deviation for ``decision`` in the current transaction."""
+    assert decision.refusal is not None  # noqa: S101 - only refusals are recorded
+    return Deviation.objects.create(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        scope=process.scope_of(obj),
+        actor=actor,
+        actor_roles=sorted(process.roles_of(actor)) if actor is not None else [],
+        transition=decision.name,
+        from_state=decision.source,
+        kind=decision.refusal,
+        severity=severity or _severity(decision),
+        failed_checks=[result.as_record() for result in decision.failed],
+        payload=payload,
+        channel=channel,
+        policy_version=process.policy_for(obj).version,
+        created_at=timezone.now(),
+    )
+
+
+def _severity(decision: Decision) -> Deviation.Severity:
+    soft_only = all(result.severity == Severity.SOFT for result in decision.failed)
+    if decision.refusal == Deviation.Kind.CHECKS_FAILED and soft_only:
+        return Deviation.Severity.MEDIUM
+    return Deviation.Severity.HIGH

@@ -1,0 +1,17 @@
+from workflow.models.base import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+from workflow.models.records import AuditEvent, Channel, Deviation, PolicyException
+from workflow.models.time import Holiday, Notification, OutboxMessage, Timer
+
+__all__ = [
+    "AppendOnlyError",
+    "AppendOnlyModel",
+    "AppendOnlyQuerySet",
+    "AuditEvent",
+    "Channel",
+    "Deviation",
+    "Holiday",
+    "Notification",
+    "OutboxMessage",
+    "PolicyException",
+    "Timer",
+]

@@ -1,0 +1,89 @@
+"""Notifications: an in-app inbox, and e-mail sent through the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from workflow import outbox
+from workflow.models import Notification, Timer
+
+EMAIL_TASK = "workflow.tasks.email_notification"
+
+
+def _texts(kind: str, obj: Any, timer: Timer) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        due = f"{timezone.localtime(timer.due_at):%Y-%m-%d %H:%M}"
+        subjects = {
+            Notification.Kind.REMINDER: _("Reminder: %(object)s is due at %(due)s"),
+            Notification.Kind.OVERDUE: _("Overdue: %(object)s was due at %(due)s"),
+            Notification.Kind.ESCALATION: _("Escalation: %(object)s is late since %(due)s"),
+        }
+        subject = subjects[Notification.Kind(kind)] % {"object": obj, "due": due}
+        body = _("%(stage)s of %(object)s: due %(due)s.") % {
+            "stage": timer.get_kind_display(),
+            "object": obj,
+            "due": due,
+        }
+    return subject, body
+
+
+def notify(
+    recipients: Iterable[Any], timer: Timer, obj: models.Model, kind: str, now: datetime
+) -> list[Notification]:
+    """Create one notification per recipient, once per (timer, kind, recipient), each with an
+    e-mail task in the outbox, in the caller's transaction."""
+    subject, body = _texts(kind, obj, timer)
+    created = []
+    for recipient in {r.pk: r for r in recipients}.values():
+        notification, new = Notification.objects.get_or_create(
+            timer=timer,
+            kind=kind,
+            recipient=recipient,
+            defaults={
+                "content_type": ContentType.objects.get_for_model(obj),
+                "object_id": obj.pk,
+                "subject": subject,
+                "body": body,
+                "created_at": now,
+            },
+        )
+        if new:
+            outbox.enqueue(EMAIL_TASK, notification.pk)
+            created.append(notification)
+    return created
+
+
+def email(notification_id: int) -> bool:
+    """Send the notification's e-mail unless it was sent; return whether it was sent now."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .select_related("recipient")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None or notification.emailed_at is not None:
+            return False
+        if notification.recipient.email:
+            send_mail(
+                notification.subject,
+                notification.body,
+                None,
+                [notification.recipient.email],
+            )
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+        return True
+
+
+def unread_count(user: Any) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -1,0 +1,51 @@
+"""The transactional outbox: tasks are written with the data they concern, then relayed.
+
+``enqueue`` writes a message in the caller's transaction, so the message exists exactly when the
+change does. ``relay`` publishes unsent messages to the broker; while the broker is away it stops
+at the first failure (after the broker's bounded socket timeout) and the messages wait.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import KombuError, OperationalError
+
+from workflow.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+BROKER_ERRORS = (KombuError, OperationalError, OSError, ConnectionError, TimeoutError)
+
+
+def enqueue(task: str, *args: Any) -> OutboxMessage:
+    return OutboxMessage.objects.create(task=task, args=list(args))
+
+
+def relay(*, limit: int = 200) -> int:
+    """Publish up to ``limit`` unsent messages; return how many were sent."""
+    from config.celery_app import app
+
+    sent = 0
+    with transaction.atomic():
+        messages = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True)
+            .order_by("id")[:limit]
+        )
+        for message in messages:
+            try:
+                app.tasks[message.task].apply_async(args=message.args)
+            except BROKER_ERRORS as error:
+                message.attempts += 1
+                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                message.save(update_fields=["attempts", "last_error"])
+                logger.warning("Outbox relay paused, the broker is unavailable: %s", error)
+                break
+            message.sent_at = timezone.now()
+            message.attempts += 1
+            message.save(update_fields=["sent_at", "attempts"])
+            sent += 1
+    return sent

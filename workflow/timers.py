@@ -1,0 +1,149 @@
+"""Timers: started and stopped with transitions, swept for reminders, lateness and escalation.
+
+The sweep claims due timers with ``SELECT … FOR UPDATE SKIP LOCKED`` through a partial index on
+running timers, so two sweeps never act on one timer, a duplicate or missed tick is harmless, and
+the cost follows what is due rather than the number of objects. Every action is stamped on the
+timer in the transaction that performs it, so it happens once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from workflow import notifications
+from workflow.deviations import Decision, create_deviation
+from workflow.models import Channel, Deviation, Notification, Timer
+from workflow.registry import Process, process_for
+
+OVERDUE_KIND = {
+    Timer.Kind.STAGE: Deviation.Kind.SLA_OVERDUE,
+    Timer.Kind.INSPECTION: Deviation.Kind.INSPECTION_OVERDUE,
+}
+
+
+@dataclass(frozen=True)
+class TimerPlan:
+    kind: Timer.Kind
+    stage: str
+    due_at: datetime
+    remind_at: datetime | None = None
+    escalate_at: datetime | None = None
+
+
+def running(obj: models.Model) -> models.QuerySet[Timer]:
+    return Timer.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        stopped_at__isnull=True,
+    )
+
+
+def start(process: Process, obj: models.Model, plan: TimerPlan, now: datetime) -> Timer:
+    timer = Timer(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        scope=process.scope_of(obj),
+        kind=plan.kind,
+        stage=plan.stage,
+        started_at=now,
+        remind_at=plan.remind_at,
+        due_at=plan.due_at,
+        escalate_at=plan.escalate_at,
+    )
+    timer.refresh_next_action()
+    timer.save()
+    return timer
+
+
+def stop(obj: models.Model, now: datetime, *, kind: Timer.Kind | None = None) -> int:
+    timers = running(obj)
+    if kind is not None:
+        timers = timers.filter(kind=kind)
+    return timers.update(stopped_at=now, next_action_at=None)
+
+
+def on_transition(process: Process, obj: models.Model, source: str, now: datetime) -> None:
+    """Stop the timers of the stage left and start those of the stage entered (same transaction)."""
+    target = process.state_of(obj)
+    if target == source:
+        return
+    stop(obj, now)
+    for plan in process.timer_plans(obj, target, now):
+        start(process, obj, plan, now)
+
+
+def restart(obj: models.Model, kind: Timer.Kind, plan: TimerPlan) -> Timer:
+    """Replace the running timer of ``kind`` (e.g. the next inspection after one was made)."""
+    process = process_for(obj)
+    now = timezone.now()
+    stop(obj, now, kind=kind)
+    return start(process, obj, plan, now)
+
+
+# --- the sweep ---------------------------------------------------------------------------------
+
+
+def sweep(*, now: datetime | None = None, batch: int = 100) -> int:
+    """Take every timer action that has fallen due; return how many timers were handled."""
+    moment = now or timezone.now()
+    handled = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Timer.objects.select_for_update(skip_locked=True)
+                .filter(stopped_at__isnull=True, next_action_at__lte=moment)
+                .order_by("next_action_at")[:batch]
+            )
+            for timer in due:
+                _act(timer, moment)
+        handled += len(due)
+        if len(due) < batch:
+            return handled
+
+
+def _act(timer: Timer, now: datetime) -> None:
+    model = timer.content_type.model_class()
+    obj = model._default_manager.filter(pk=timer.object_id).first() if model else None
+    if obj is None:
+        timer.stopped_at = now
+        timer.next_action_at = None
+        timer.save(update_fields=["stopped_at", "next_action_at"])
+        return
+    process = process_for(obj)
+    pending = timer.pending_actions()
+    if "remind" in pending and pending["remind"] <= now:
+        notifications.notify(
+            process.reminder_recipients(obj, timer), timer, obj, Notification.Kind.REMINDER, now
+        )
+        timer.reminded_at = now
+    if "overdue" in pending and pending["overdue"] <= now:
+        _record_lateness(process, obj, timer, now)
+        timer.overdue_at = now
+    if "escalate" in pending and pending["escalate"] <= now:
+        notifications.notify(
+            process.escalation_recipients(obj, timer), timer, obj, Notification.Kind.ESCALATION, now
+        )
+        timer.escalated_at = now
+    timer.refresh_next_action()
+    timer.save()
+
+
+def _record_lateness(process: Process, obj: Any, timer: Timer, now: datetime) -> Deviation:
+    late = Decision(
+        name="",
+        source=timer.stage,
+        spec=None,
+        role=None,
+        results=(),
+        refusal=OVERDUE_KIND[Timer.Kind(timer.kind)],
+    )
+    payload = {"timer": timer.pk, "due_at": timer.due_at.isoformat(), "kind": timer.kind}
+    return create_deviation(
+        process, obj, late, None, payload, Channel.SYSTEM, severity=Deviation.Severity.MEDIUM
+    )
