@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 Message = str | Promise
 
@@ -66,9 +67,13 @@ def failed(message: Message, **params: Any) -> Outcome:
     return Outcome(passed=False, message=message, params=params)
 
 
-def lazy_join(items: list[Message], separator: str = ", ") -> Message:
+LIST_SEPARATOR = pgettext_lazy("separator between items of a list", ", ")
+
+
+def lazy_join(items: list[Message]) -> Message:
     """Join translatable strings lazily, so a reason renders in each reader's language."""
-    return format_lazy(separator.join("{}" for _item in items), *items)
+    pattern = "{sep}".join(f"{{{index}}}" for index in range(len(items)))
+    return format_lazy(pattern, *items, sep=LIST_SEPARATOR)
 
 
 CheckFunction = Callable[[CheckContext], Outcome]

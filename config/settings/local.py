@@ -1,7 +1,7 @@
 """Development and demo settings: the default for manage.py."""
 
-from config.env import env_bool
+from config.env import env_bool, env_str
 from config.settings.base import *  # noqa: F403
 
 DEBUG = env_bool("DEBUG", default=True)
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
