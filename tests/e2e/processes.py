@@ -50,7 +50,7 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed"
-        self.process = subprocess.Popen(  # noqa: S603 - our own fixed command
+        self.process = subprocess.Popen(
             [
                 binary,
                 "--bind",
@@ -108,7 +108,7 @@ class Worker:
 
     def start(self) -> None:
         self.output = []
-        self.process = subprocess.Popen(  # noqa: S603 - our own fixed command
+        self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -133,7 +133,8 @@ class Worker:
         wait_until(lambda: any(" ready." in line for line in self.output), what="the worker")
 
     def _read(self) -> None:
-        assert self.process and self.process.stdout
+        assert self.process is not None
+        assert self.process.stdout is not None
         for line in self.process.stdout:
             self.output.append(line)
 
@@ -160,7 +161,7 @@ def run_scheduler_once(broker_url: str) -> subprocess.CompletedProcess[str]:
         "DATABASE_URL": test_database_url(),
         "REDIS_URL": broker_url,
     }
-    return subprocess.run(  # noqa: S603 - our own fixed command
+    return subprocess.run(
         [sys.executable, "manage.py", "run_scheduler", "--once"],
         cwd=ROOT,
         env=env,
