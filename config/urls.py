@@ -7,5 +7,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("loans/", include("loans.urls")),
+    path("notifications/", include("workflow.urls")),
     path("admin/", admin.site.urls),
 ]

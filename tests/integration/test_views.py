@@ -128,3 +128,49 @@ def test_the_loan_page_speaks_simplified_chinese(client, loan, manager):
     page = response.content.decode()
     assert "尚未记录与借款人的面谈。" in page
     assert "借款人" in page
+
+
+def test_the_navigation_shows_the_unread_count_and_the_inbox_lists_them(client, loan, manager):
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from workflow.models import Notification
+
+    for n in range(2):
+        Notification.objects.create(
+            recipient=manager,
+            kind="reminder",
+            content_type=ContentType.objects.get_for_model(loan),
+            object_id=loan.pk,
+            subject=f"Reminder {n}: {loan.reference} is due",
+            body="Due soon.",
+            created_at=timezone.now(),
+        )
+    client.force_login(manager)
+
+    page = client.get(reverse("workflow:inbox")).content.decode()
+    assert 'data-testid="unread">2<' in page
+    assert f"Reminder 1: {loan.reference} is due" in page
+
+    client.post(reverse("workflow:mark_all_read"))
+    assert 'data-testid="unread"' not in client.get(reverse("loans:list")).content.decode()
+
+
+def test_the_inbox_shows_only_the_users_own_notifications(client, loan, manager, reviewer):
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from workflow.models import Notification
+
+    Notification.objects.create(
+        recipient=reviewer,
+        kind="reminder",
+        content_type=ContentType.objects.get_for_model(loan),
+        object_id=loan.pk,
+        subject="For the reviewer only",
+        body="",
+        created_at=timezone.now(),
+    )
+    client.force_login(manager)
+
+    assert "For the reviewer only" not in client.get(reverse("workflow:inbox")).content.decode()

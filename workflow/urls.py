@@ -1,0 +1,9 @@
+from django.urls import path
+
+from workflow import views
+
+app_name = "workflow"
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("read/", views.mark_all_read, name="mark_all_read"),
+]
