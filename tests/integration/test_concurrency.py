@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from loans.journeys import advance
+from loans.journeys import advance, prepare_to_leave
 from loans.models import Loan
 from loans.roles import Role
 from loans.selectors import audit_trail_of, deviations_of
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 5
 
 
-def race(loan_pk: int, name: str, actors: list) -> list:
+def race(loan_pk: int, name: str, actors: list, payload: dict | None = None) -> list:
     """Run ``name`` for every actor in its own thread, all released at once."""
     barrier = threading.Barrier(len(actors))
     outcomes: list = [None] * len(actors)
@@ -31,7 +31,7 @@ def race(loan_pk: int, name: str, actors: list) -> list:
         try:
             stale = Loan.objects.get(pk=loan_pk)  # each user has the page open
             barrier.wait(timeout=10)
-            perform_transition(stale, name, actor=actor)
+            perform_transition(stale, name, actor=actor, payload=payload)
             outcomes[index] = "performed"
         except TransitionRefused as refused:
             outcomes[index] = refused.kind
@@ -50,9 +50,9 @@ def test_two_approvers_approving_at_once_have_exactly_one_winner(cast, branch, p
     second = factories.staff(Role.APPROVER, branch=branch, username="approver4", authority_level=3)
     for _round in range(ROUNDS):
         loan = factories.LoanFactory(account_manager=cast.manager, product=product)
-        loan = advance(loan, LoanState.APPROVAL, cast)
+        loan = prepare_to_leave(advance(loan, LoanState.APPROVAL, cast), cast)
 
-        outcomes = race(loan.pk, "approve", [cast.approver, second])
+        outcomes = race(loan.pk, "approve", [cast.approver, second], {"conditions": []})
 
         assert sorted(map(str, outcomes)) == ["performed", "wrong_state"]
         assert Loan.objects.get(pk=loan.pk).state == LoanState.DISBURSEMENT
@@ -65,7 +65,7 @@ def test_two_approvers_approving_at_once_have_exactly_one_winner(cast, branch, p
 
 def test_the_same_user_double_submitting_performs_the_transition_once(cast, product):
     loan = factories.LoanFactory(account_manager=cast.manager, product=product)
-    loan = advance(loan, LoanState.REVIEW, cast)
+    loan = prepare_to_leave(advance(loan, LoanState.REVIEW, cast), cast)
 
     outcomes = race(loan.pk, "submit_for_approval", [cast.reviewer, cast.reviewer])
 

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from config.celery_app import app
 from loans import services
 from loans.journeys import advance, prepare_to_leave
 from loans.roles import Role
@@ -28,6 +29,17 @@ from workflow.models import Deviation, Holiday, Notification, OutboxMessage, Tim
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """The relay hands tasks to Celery; here they run at once, whatever REDIS_URL says."""
+    eager = app.conf.task_always_eager
+    app.conf.update(task_always_eager=True)
+    yield
+    app.conf.update(task_always_eager=eager)
+
+
 MONDAY_9AM = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)
 
 

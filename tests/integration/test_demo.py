@@ -1,0 +1,143 @@
+"""The demo data: loaded through the workflow engine, into every stage, and only once.
+
+Loading the demo walks 60 loans through the engine, so this module loads it once, with
+``manage.py load_demo``, inside Django's class-level test transaction (rolled back after the
+module); each test runs in its own savepoint within it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import TestCase, override_settings
+
+from loans.demo import DEMO_PASSWORD
+from loans.models import Borrower, Branch, Loan, LoanProduct, User
+from loans.workflow import LoanState
+from workflow.audit import events_of, verify_chain
+from workflow.models import AuditEvent, Deviation
+
+pytestmark = pytest.mark.django_db
+
+# username: (role, branch code, approval authority level)
+EXPECTED_STAFF = {
+    "manager1": ("account_manager", "B01", None),
+    "manager2": ("account_manager", "B01", None),
+    "reviewer1": ("reviewer", "B01", None),
+    "approver1": ("approver", "B01", 1),
+    "approver3": ("approver", "B01", 3),
+    "officer1": ("disbursement_officer", "B01", None),
+    "compliance1": ("compliance_officer", "B01", None),
+    "head1": ("branch_head", "B01", None),
+    "manager9": ("account_manager", "B02", None),
+    "admin": ("administrator", None, None),
+}
+
+
+class _DemoLoaded(TestCase):
+    """Not a test: Django's class-level transaction around the demo, for the fixture below."""
+
+    __test__ = False
+    output = ""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        out = StringIO()
+        call_command("load_demo", stdout=out)
+        cls.output = out.getvalue()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def demo_output(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
+    """What ``load_demo`` printed; the demo stays loaded for the whole module."""
+    media = tmp_path_factory.mktemp("demo-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
+        _DemoLoaded.setUpClass()
+    yield _DemoLoaded.output
+    with django_db_blocker.unblock():
+        _DemoLoaded.tearDownClass()
+
+
+def _counts() -> dict[str, int]:
+    models = (Branch, User, LoanProduct, Borrower, Loan, AuditEvent, Deviation)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def test_the_demo_puts_about_sixty_loans_in_every_state():
+    states = Counter(Loan.objects.values_list("state", flat=True))
+
+    assert 50 <= sum(states.values()) <= 80
+    assert [state for state in LoanState if states[state] == 0] == []
+
+
+def test_the_sub_office_loans_stay_before_review():
+    b02_states = set(Loan.objects.filter(branch__code="B02").values_list("state", flat=True))
+
+    assert b02_states
+    assert b02_states <= {LoanState.INTAKE, LoanState.SITE_VISIT}
+    assert Branch.objects.get(code="B02").parent == Branch.objects.get(code="B01")
+
+
+def test_the_demo_staff_have_their_roles_branches_and_authority():
+    for username, (role, branch_code, level) in EXPECTED_STAFF.items():
+        user = User.objects.get(username=username)
+        assert list(user.groups.values_list("name", flat=True)) == [role], username
+        assert (user.branch.code if user.branch else None) == branch_code, username
+        assert user.authority_level == level, username
+        assert user.is_staff == (username == "admin"), username
+        assert user.get_full_name(), username
+
+
+def test_every_demo_user_logs_in_with_the_shared_password():
+    users = User.objects.filter(username__in=EXPECTED_STAFF)
+
+    assert len(users) == len(EXPECTED_STAFF)
+    assert all(user.check_password(DEMO_PASSWORD) for user in users)
+    assert DEMO_PASSWORD == "loanflow-demo"
+
+
+def test_the_command_prints_the_loans_per_state_and_the_users_with_their_password(demo_output):
+    assert "Loans: 60 (intake " in demo_output
+    assert f"Deviations recorded: {Deviation.objects.count()}" in demo_output
+    assert "Demo users (password: loanflow-demo): manager1, manager2, reviewer1" in demo_output
+
+
+def test_the_demo_records_refused_attempts_of_several_kinds_as_deviations():
+    kinds = Counter(Deviation.objects.values_list("kind", flat=True))
+
+    assert kinds.total() >= 5
+    assert set(kinds) >= {"wrong_state", "wrong_role", "wrong_person", "checks_failed"}
+
+
+def test_demo_borrowers_have_valid_identity_numbers_and_loans_fit_their_products():
+    assert all(borrower.identity_is_valid for borrower in Borrower.objects.all())
+    assert {"individual", "enterprise"} <= set(Borrower.objects.values_list("kind", flat=True))
+    for loan in Loan.objects.select_related("product").exclude(term_months=None):
+        assert loan.product.amount_in_range(loan.amount), loan
+        assert loan.product.term_in_range(loan.term_months), loan
+
+
+def test_some_demo_loans_were_returned_for_revision_with_a_reason():
+    returned = AuditEvent.objects.filter(action__startswith="return_")
+
+    assert returned.count() >= 3
+    assert all(event.payload.get("reason") for event in returned)
+
+
+def test_the_audit_chain_of_every_demo_loan_verifies():
+    for loan in Loan.objects.all():
+        assert verify_chain(events_of(loan)).intact, loan
+
+
+def test_loading_the_demo_again_changes_nothing():
+    before = _counts()
+    out = StringIO()
+
+    call_command("load_demo", stdout=out)
+
+    assert _counts() == before
+    assert "nothing changed" in out.getvalue()
