@@ -14,7 +14,7 @@ from workflow.models import Notification
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    mine = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id")
+    mine = Notification.objects.filter(recipient_id=request.user.pk).order_by("-created_at", "-id")
     page = Paginator(mine, 50).get_page(request.GET.get("page"))
     return render(request, "workflow/inbox.html", {"page": page})
 
@@ -22,7 +22,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+    Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).update(
         read_at=timezone.now()
     )
     return redirect("workflow:inbox")
