@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from loans import services
 from loans.choices import BorrowerKind, GuaranteeType, Industry, RepaymentMethod, ReturnReason
+from loans.demo_backlog import make_work_late
 from loans.journeys import HAPPY_PATH, Cast, advance, prepare_for_review, prepare_for_site_visit
 from loans.models import Borrower, Branch, Loan, LoanProduct, User
 from loans.roles import Role
@@ -214,6 +215,7 @@ def _create_staff(branches: dict[str, Branch]) -> None:
     for username, surname, given, role, code, level in STAFF:
         user = User.objects.create(
             username=username,
+            email=f"{username}@loanflow.demo",
             password=password,
             last_name=surname,
             first_name=given,
@@ -360,6 +362,7 @@ def load_demo_data(*, stdout: Writer | None = None, seed: int = DEMO_SEED) -> De
     rng.shuffle(plan)
     borrowers = _create_setup(rng, plan)
     _create_loans(rng, plan, borrowers)
+    make_work_late()
     counts = Counter(Loan.objects.values_list("state", flat=True))
     return DemoSummary(
         loans_by_state={state.value: counts[state.value] for state in LoanState},

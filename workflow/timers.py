@@ -78,6 +78,16 @@ def on_transition(process: Process, obj: models.Model, source: str, now: datetim
         start(process, obj, plan, now)
 
 
+def start_initial(obj: models.Model) -> list[Timer]:
+    """Start the timers of a new object's first state (call in the transaction creating it)."""
+    process = process_for(obj)
+    now = timezone.now()
+    return [
+        start(process, obj, plan, now)
+        for plan in process.timer_plans(obj, process.state_of(obj), now)
+    ]
+
+
 def restart(obj: models.Model, kind: Timer.Kind, plan: TimerPlan) -> Timer:
     """Replace the running timer of ``kind`` (e.g. the next inspection after one was made)."""
     process = process_for(obj)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from loans.models import BlockedBorrower, Borrower, Loan, LoanProduct, User
 from loans.workflow import LoanState
+from workflow import timers
 
 
 def borrower_create(
@@ -66,6 +67,7 @@ def loan_create(
         guarantee_type=guarantee_type,
         industry=industry or borrower.industry,
     )
+    timers.start_initial(loan)
     return loan
 
 

@@ -141,3 +141,17 @@ def test_loading_the_demo_again_changes_nothing():
 
     assert _counts() == before
     assert "nothing changed" in out.getvalue()
+
+
+def test_the_demo_scheduler_finds_late_work_at_once():
+    """Within the first sweep of make demo: reminders, overdue deviations and escalations."""
+    from workflow import timers
+    from workflow.models import Deviation, Notification
+
+    timers.sweep()
+
+    assert Deviation.objects.filter(kind="sla_overdue").count() == 5
+    assert Deviation.objects.filter(kind="inspection_overdue").count() == 1
+    escalated = Notification.objects.filter(kind="escalation", recipient__username="head1")
+    assert escalated.count() == 6
+    assert Notification.objects.filter(kind="reminder").exists()
