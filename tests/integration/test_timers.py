@@ -241,7 +241,9 @@ def test_an_overdue_inspection_is_a_deviation_and_escalates(loan, cast, head):
 def test_a_new_application_starts_the_intake_timer(cast, product):
     borrower = factories.BorrowerFactory(branch=cast.manager.branch)
     with time_machine.travel(MONDAY_9AM, tick=False):
-        loan = services.loan_create(borrower=borrower, account_manager=cast.manager, product=product)
+        loan = services.loan_create(
+            borrower=borrower, account_manager=cast.manager, product=product
+        )
 
     timer = stage_timer(loan)
     assert (timer.stage, timer.due_at) == ("intake", MONDAY_9AM + timedelta(days=3))
