@@ -22,6 +22,11 @@ from django.utils import timezone
 from loans import services
 from loans.choices import BorrowerKind, GuaranteeType, Industry, RepaymentMethod, ReturnReason
 from loans.demo_backlog import make_work_late
+from loans.demo_showcase import (
+    classify_some_disbursed_loans,
+    create_policy_version,
+    exception_for_missing_evidence,
+)
 from loans.journeys import HAPPY_PATH, Cast, advance, prepare_for_review, prepare_for_site_visit
 from loans.models import Borrower, Branch, Loan, LoanProduct, User
 from loans.roles import Role
@@ -146,6 +151,12 @@ def _reviewer_on_the_visit(loan: Loan, cast: Cast) -> Loan:
     return advance(loan, S.REVIEW, replace(cast, co_investigator=cast.reviewer))
 
 
+def _excepted(loan: Loan, cast: Cast) -> Loan:
+    """In review after a branch head waived the missing third evidence photo."""
+    head = User.objects.get(username="head1")
+    return exception_for_missing_evidence(advance(loan, S.SITE_VISIT, cast), cast, head)
+
+
 def _then(state: LoanState, name: str, part: str, reason: str, again: LoanState | None) -> Route:
     """Take the loan to ``state``, where ``part`` of the cast performs ``name``; then on again."""
 
@@ -185,7 +196,8 @@ PLAN: tuple[tuple[Planned, int], ...] = (
     (Planned(_reach(S.SITE_VISIT), attempt=("manager", "withdraw")), 1),  # no reason given
     (Planned(_visited_alone, attempt=("manager", "submit_for_review")), 1),
     (Planned(_returned(S.SITE_VISIT, "return_to_intake", "manager", S.SITE_VISIT)), 1),
-    (Planned(_reach(S.REVIEW)), 3),
+    (Planned(_reach(S.REVIEW)), 2),
+    (Planned(_excepted), 1),  # a soft check passed by a policy exception
     (Planned(_reach(S.REVIEW), attempt=("officer", "disburse")), 1),  # wrong state
     (Planned(_reviewer_on_the_visit, attempt=("reviewer", "submit_for_approval")), 1),
     (Planned(_returned(S.REVIEW, "return_to_site_visit", "reviewer", S.APPROVAL)), 1),
@@ -334,6 +346,7 @@ def _attempt(loan: Loan, actor: User, name: str) -> None:
 
 @transaction.atomic
 def _create_setup(rng: random.Random, plan: list[Planned]) -> list[Borrower]:
+    create_policy_version(admin=None)
     branches: dict[str, Branch] = {}
     for code, name, parent in BRANCHES:
         parent_branch = branches[parent] if parent else None
@@ -362,6 +375,7 @@ def load_demo_data(*, stdout: Writer | None = None, seed: int = DEMO_SEED) -> De
     rng.shuffle(plan)
     borrowers = _create_setup(rng, plan)
     _create_loans(rng, plan, borrowers)
+    classify_some_disbursed_loans(inspector=User.objects.get(username="manager1"))
     make_work_late()
     counts = Counter(Loan.objects.values_list("state", flat=True))
     return DemoSummary(

@@ -155,3 +155,16 @@ def test_the_demo_scheduler_finds_late_work_at_once():
     escalated = Notification.objects.filter(kind="escalation", recipient__username="head1")
     assert escalated.count() == 6
     assert Notification.objects.filter(kind="reminder").exists()
+
+
+def test_the_demo_shows_a_policy_version_an_exception_and_classifications():
+    from loans.models import PolicyVersion
+    from workflow.models import AuditEvent, PolicyException
+
+    assert PolicyVersion.objects.get().version == "2026.1"
+    assert set(AuditEvent.objects.values_list("policy_version", flat=True)) == {"2026.1"}
+    grant = PolicyException.objects.get()
+    assert (grant.check_code, grant.granted_by.username) == ("evidence_collected", "head1")
+    assert grant.consumed_at is not None
+    assert Loan.objects.filter(risk_class__gte=2).count() >= 2
+    assert AuditEvent.objects.filter(action="classified").count() >= 2
