@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="loans:list"), name="home"),
@@ -9,4 +10,7 @@ urlpatterns = [
     path("loans/", include("loans.urls")),
     path("notifications/", include("workflow.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(("loans.api.urls", "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet, Sum
+from django.db.models import Case, CharField, OuterRef, QuerySet, Subquery, Sum, Value, When
 
 from loans.models import Branch, Loan, PolicyVersion, User
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.roles import Capacity, Role
-from workflow.models import AuditEvent, Deviation
+from workflow.models import AuditEvent, Deviation, Timer
 
 # The role a transition was performed in, read from the audit trail, is the capacity it gave.
 _CAPACITY_OF_ROLE = {capacity.value: capacity for capacity in Capacity}
@@ -114,3 +114,33 @@ def audit_trail_of(loan: Loan) -> QuerySet[AuditEvent]:
         .select_related("actor")
         .order_by("seq")
     )
+
+
+def with_sla_status(loans: QuerySet[Loan], now: datetime) -> QuerySet[Loan]:
+    """Annotate ``sla_status`` from the running stage timer: on_time, due_soon, overdue (or
+    None where no stage timer runs, e.g. closed loans)."""
+    running = Timer.objects.filter(
+        content_type=ContentType.objects.get_for_model(Loan),
+        object_id=OuterRef("pk"),
+        kind=Timer.Kind.STAGE,
+        stopped_at__isnull=True,
+    ).order_by("-started_at")
+    return loans.annotate(
+        sla_due=Subquery(running.values("due_at")[:1]),
+        sla_remind=Subquery(running.values("remind_at")[:1]),
+    ).annotate(
+        sla_status=Case(
+            When(sla_due__isnull=True, then=Value(None)),
+            When(sla_due__lt=now, then=Value(SlaStatus.OVERDUE)),
+            When(sla_remind__lte=now, then=Value(SlaStatus.DUE_SOON)),
+            default=Value(SlaStatus.ON_TIME),
+            output_field=CharField(null=True),
+        )
+    )
+
+
+class SlaStatus:
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    CHOICES = (ON_TIME, DUE_SOON, OVERDUE)

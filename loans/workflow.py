@@ -272,6 +272,7 @@ class LoanProcess(Process):
     initial = S.INTAKE
     terminal = TERMINAL_STATES
     exception_roles = frozenset({Role.BRANCH_HEAD})
+    compliance_roles = frozenset({Role.COMPLIANCE_OFFICER})
 
     def roles_of(self, actor: Any) -> frozenset[str]:
         return actor.roles  # type: ignore[no-any-return]

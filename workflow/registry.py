@@ -21,6 +21,8 @@ class Process:
     state_field: ClassVar[str] = "state"
     # Roles that may grant a policy exception for a failed soft check.
     exception_roles: ClassVar[frozenset[str]] = frozenset()
+    # Roles that work the deviation log (acknowledge, escalate, resolve).
+    compliance_roles: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model

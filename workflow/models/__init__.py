@@ -1,5 +1,11 @@
 from workflow.models.base import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
-from workflow.models.records import AuditEvent, Channel, Deviation, PolicyException
+from workflow.models.records import (
+    AuditEvent,
+    Channel,
+    Deviation,
+    DeviationReview,
+    PolicyException,
+)
 from workflow.models.time import Holiday, Notification, OutboxMessage, Timer
 
 __all__ = [
@@ -9,6 +15,7 @@ __all__ = [
     "AuditEvent",
     "Channel",
     "Deviation",
+    "DeviationReview",
     "Holiday",
     "Notification",
     "OutboxMessage",

@@ -143,3 +143,30 @@ class PolicyException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.check_code} waived for {self.transition} by {self.granted_by_id}"
+
+
+class DeviationReview(AppendOnlyModel):
+    """A compliance officer's step on a deviation: acknowledge, escalate or resolve, with a note.
+
+    The deviation's status is that of its latest review (``open`` without one).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        ESCALATED = "escalated", _("escalated")
+        RESOLVED = "resolved", _("resolved")
+
+    deviation = models.ForeignKey(Deviation, on_delete=models.PROTECT, related_name="reviews")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    note = models.TextField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deviation_reviews"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.deviation_id} → {self.status}"

@@ -1,0 +1,342 @@
+"""Serializers: what the API reads and writes. Writes go through loans.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from loans.choices import ReturnReason
+from loans.models import (
+    ApprovalCondition,
+    Borrower,
+    CollateralValuation,
+    Contract,
+    CreditAuthorisation,
+    CreditReport,
+    Document,
+    Drawdown,
+    Inspection,
+    Interview,
+    Loan,
+    LoanProduct,
+    PolicyVersion,
+    Repayment,
+    Review,
+    SiteVisit,
+)
+from loans.services.applications import APPLICATION_FIELDS
+from workflow.models import AuditEvent, Deviation, DeviationReview, Notification
+
+
+class BorrowerSerializer(serializers.ModelSerializer[Borrower]):
+    branch: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+
+    class Meta:
+        model = Borrower
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "id_number",
+            "phone",
+            "address",
+            "industry",
+            "group",
+            "branch",
+        ]
+        # Identity and uniqueness are validated by services.borrower_create.
+        extra_kwargs: dict[str, dict[str, Any]] = {"id_number": {"validators": []}}
+
+
+class LoanSerializer(serializers.ModelSerializer[Loan]):
+    branch: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    account_manager: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    product: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    borrower_name = serializers.CharField(source="borrower.name", read_only=True)
+    sla_status = serializers.CharField(read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id",
+            "reference",
+            "state",
+            "branch",
+            "borrower",
+            "borrower_name",
+            "account_manager",
+            *APPLICATION_FIELDS,
+            "created_at",
+            "state_entered_at",
+            "approved_at",
+            "disbursed_at",
+            "outstanding_balance",
+            "days_past_due",
+            "risk_class",
+            "sla_status",
+        ]
+        read_only_fields = fields
+
+
+class LoanWriteSerializer(serializers.ModelSerializer[Loan]):
+    """The application: created in intake, changed only while the stage allows."""
+
+    product: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="code", queryset=LoanProduct.objects.filter(active=True), required=False
+    )
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=1, required=False, allow_null=True
+    )
+    term_months = serializers.IntegerField(
+        min_value=1, max_value=600, required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Loan
+        fields = ["borrower", *APPLICATION_FIELDS]
+
+
+class CheckResultSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    passed = serializers.BooleanField()
+    severity = serializers.ChoiceField(choices=["hard", "soft"])
+    reason = serializers.CharField()
+    clause = serializers.CharField()
+
+
+class TransitionOptionSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    target = serializers.CharField()
+    allowed = serializers.BooleanField()
+    checks = CheckResultSerializer(many=True)
+
+
+class TransitionRequestSerializer(serializers.Serializer[Any]):
+    """The payload of a transition; which fields a transition needs, its checks say."""
+
+    reason = serializers.ChoiceField(choices=ReturnReason.choices, required=False)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    conditions = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False, max_length=20
+    )
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField())  # type: ignore[assignment]
+
+
+class RefusalSerializer(ErrorSerializer):
+    deviation_id = serializers.IntegerField()
+
+
+class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "seq",
+            "kind",
+            "action",
+            "source_state",
+            "target_state",
+            "actor",
+            "actor_role",
+            "payload",
+            "changes",
+            "channel",
+            "policy_version",
+            "created_at",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class DeviationSerializer(serializers.ModelSerializer[Deviation]):
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    status = serializers.CharField(read_only=True)
+    loan = serializers.IntegerField(source="object_id", read_only=True)
+
+    class Meta:
+        model = Deviation
+        fields = [
+            "id",
+            "loan",
+            "scope",
+            "actor",
+            "actor_roles",
+            "transition",
+            "from_state",
+            "kind",
+            "severity",
+            "failed_checks",
+            "payload",
+            "channel",
+            "policy_version",
+            "created_at",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+class DeviationReviewSerializer(serializers.ModelSerializer[DeviationReview]):
+    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    status = serializers.ChoiceField(
+        choices=[s for s in DeviationReview.Status.choices if s[0] != "open"]
+    )
+    note = serializers.CharField(max_length=4000)
+
+    class Meta:
+        model = DeviationReview
+        fields = ["id", "status", "note", "actor", "created_at"]
+        read_only_fields = ["id", "actor", "created_at"]
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    loan = serializers.IntegerField(source="object_id", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "loan", "subject", "body", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class PolicySerializer(serializers.ModelSerializer[PolicyVersion]):
+    class Meta:
+        model = PolicyVersion
+        exclude = ["id", "created_by", "created_at"]
+        read_only_fields = [f.name for f in PolicyVersion._meta.fields]
+
+
+# --- stage records --------------------------------------------------------------------------
+
+
+def record_serializer(model: type, fields: list[str], read_only: tuple[str, ...] = ()) -> Any:
+    """A ModelSerializer for a stage record; the loan and the acting user are set by the view."""
+    meta = type(
+        "Meta",
+        (),
+        {"model": model, "fields": ["id", *fields], "read_only_fields": ["id", *read_only]},
+    )
+    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+
+
+InterviewSerializer = record_serializer(
+    Interview, ["interviewer", "held_at", "location", "notes"], ("interviewer",)
+)
+CreditAuthorisationSerializer = record_serializer(
+    CreditAuthorisation, ["signed_at", "recorded_by"], ("recorded_by",)
+)
+SiteVisitSerializer = record_serializer(
+    SiteVisit,
+    [
+        "lead_investigator",
+        "co_investigator",
+        "visited_at",
+        "location",
+        "business",
+        "cash_flow",
+        "repayment_source",
+        "guarantee",
+    ],
+    ("lead_investigator",),
+)
+CollateralValuationSerializer = record_serializer(
+    CollateralValuation,
+    ["description", "value", "appraiser", "valued_at", "recorded_by"],
+    ("recorded_by",),
+)
+CreditReportSerializer = record_serializer(
+    CreditReport,
+    ["queried_at", "queried_by", "result", "overdue_accounts", "notes"],
+    ("queried_at", "queried_by"),
+)
+ReviewSerializer = record_serializer(
+    Review,
+    [
+        "reviewer",
+        "monthly_income",
+        "monthly_debt_payments",
+        "debt_to_income",
+        "risk_score",
+        "risk_factors",
+        "opinion",
+        "portfolio",
+        "created_at",
+    ],
+    ("reviewer", "debt_to_income", "risk_score", "risk_factors", "portfolio", "created_at"),
+)
+ContractSerializer = record_serializer(
+    Contract, ["number", "signed_at", "signed_face_to_face", "witness"]
+)
+ConditionSerializer = record_serializer(
+    ApprovalCondition,
+    ["text", "fulfilled_at", "fulfilled_by", "fulfilment_note"],
+    ("text", "fulfilled_at", "fulfilled_by"),
+)
+DrawdownSerializer = record_serializer(
+    Drawdown,
+    [
+        "amount",
+        "method",
+        "counterparty_name",
+        "counterparty_account",
+        "requested_by",
+        "requested_at",
+        "paid_at",
+    ],
+    ("requested_by", "requested_at", "paid_at"),
+)
+InspectionSerializer = record_serializer(
+    Inspection,
+    [
+        "kind",
+        "mode",
+        "inspector",
+        "inspected_at",
+        "findings",
+        "funds_used_as_stated",
+        "proposed_class",
+    ],
+    ("inspector",),
+)
+RepaymentSerializer = record_serializer(
+    Repayment, ["principal", "paid_at", "recorded_by"], ("recorded_by",)
+)
+
+
+class DocumentSerializer(serializers.ModelSerializer[Document]):
+    file = serializers.FileField(write_only=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "kind",
+            "site_visit",
+            "file",
+            "original_name",
+            "size",
+            "uploaded_by",
+            "uploaded_at",
+        ]
+        read_only_fields = ["id", "original_name", "size", "uploaded_by", "uploaded_at"]

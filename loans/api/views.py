@@ -1,0 +1,318 @@
+"""API views: thin. They parse, call a service or selector, and answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from loans import services
+from loans.access import get_loan_for_user
+from loans.api import serializers as s
+from loans.api.errors import refusal_response
+from loans.api.pagination import AuditCursorPagination, DeviationCursorPagination
+from loans.api.records import require_role, require_state
+from loans.models import Borrower, Branch, Loan, User
+from loans.policy import policy_in_force
+from loans.roles import Role
+from loans.selectors import SlaStatus, audit_trail_of, loans_visible_to, with_sla_status
+from loans.services.applications import EDITABLE_STATES
+from loans.workflow import LoanState
+from workflow import compliance
+from workflow.engine import TransitionRefused, UnknownTransition, perform_transition, preflight
+from workflow.models import Channel, Deviation, Notification
+
+
+def loans_visible_to_nobody() -> QuerySet[Loan]:
+    none: QuerySet[Loan] = Loan.objects.none()
+    return none
+
+
+def staff(request: Any) -> User:
+    """The authenticated member of staff (every view requires authentication)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    return user
+
+
+REFUSED = {
+    403: OpenApiResponse(s.RefusalSerializer, description="Wrong role or person; recorded."),
+    409: OpenApiResponse(s.RefusalSerializer, description="Checks failed; recorded."),
+}
+
+
+class BorrowerViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[Any],
+):
+    serializer_class = s.BorrowerSerializer
+    filterset_fields = ["kind", "industry"]
+    queryset = Borrower.objects.none()  # the real one: get_queryset, scoped to the user
+
+    def get_queryset(self) -> QuerySet[Borrower]:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return Borrower.objects.filter(
+            branch_id__in=staff(self.request).visible_branch_ids
+        ).order_by("pk")
+
+    def perform_create(self, serializer: Any) -> None:
+        require_role(staff(self.request), frozenset({Role.ACCOUNT_MANAGER}))
+        user = staff(self.request)
+        if user.branch_id is None:
+            raise exceptions.PermissionDenied("Staff without a branch cannot add borrowers.")
+        serializer.instance = services.borrower_create(
+            branch_id=user.branch_id,
+            **serializer.validated_data,
+        )
+
+
+class LoanFilter(django_filters.FilterSet):  # type: ignore[misc]
+    state = django_filters.ChoiceFilter(choices=LoanState.choices)
+    branch = django_filters.CharFilter(field_name="branch__code")
+    account_manager = django_filters.CharFilter(field_name="account_manager__username")
+    sla_status = django_filters.ChoiceFilter(
+        choices=[(c, c) for c in SlaStatus.CHOICES], field_name="sla_status"
+    )
+
+    class Meta:
+        model = Loan
+        fields = ["state", "branch", "account_manager", "sla_status"]
+
+
+class LoanViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet[Any],
+):
+    filterset_class = LoanFilter
+    serializer_class = s.LoanSerializer
+    queryset = Loan.objects.none()
+
+    def get_queryset(self) -> QuerySet[Loan]:
+        if getattr(self, "swagger_fake_view", False):
+            return loans_visible_to_nobody()
+        loans = loans_visible_to(staff(self.request)).select_related(
+            "branch", "account_manager", "product", "borrower"
+        )
+        annotated: QuerySet[Loan] = with_sla_status(loans, timezone.now())
+        return annotated.order_by("-created_at", "-id")
+
+    def get_object(self) -> Loan:
+        get_loan_for_user(staff(self.request), self.kwargs["pk"])
+        loan: Loan = super().get_object()
+        return loan
+
+    @extend_schema(request=s.LoanWriteSerializer, responses={201: s.LoanSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require_role(staff(request), frozenset({Role.ACCOUNT_MANAGER}))
+        write = s.LoanWriteSerializer(data=request.data)
+        write.is_valid(raise_exception=True)
+        data = dict(write.validated_data)
+        borrower = data.pop("borrower")
+        if borrower.branch_id not in staff(request).visible_branch_ids:
+            raise exceptions.ValidationError({"borrower": ["No such borrower in your branch."]})
+        loan = services.loan_create(borrower=borrower, account_manager=staff(request), **data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=loan.pk)).data, status=201)
+
+    @extend_schema(request=s.LoanWriteSerializer, responses={200: s.LoanSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        loan = self.get_object()
+        require_role(staff(request), frozenset({Role.ACCOUNT_MANAGER}))
+        require_state(loan, tuple(EDITABLE_STATES))
+        write = s.LoanWriteSerializer(data=request.data, partial=True)
+        write.is_valid(raise_exception=True)
+        changes = {k: v for k, v in write.validated_data.items() if k != "borrower"}
+        services.loan_update_application(loan=loan, **changes)
+        return Response(self.get_serializer(self.get_queryset().get(pk=loan.pk)).data)
+
+    @extend_schema(responses=s.TransitionOptionSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="transitions", pagination_class=None)
+    def transitions(self, request: Request, pk: int) -> Response:
+        loan = get_loan_for_user(staff(request), pk)
+        options = [
+            {
+                "name": option.name,
+                "label": str(option.label),
+                "target": option.target,
+                "allowed": option.allowed,
+                "checks": [_check(result) for result in option.checks],
+            }
+            for option in preflight(loan, actor=staff(request))
+        ]
+        return Response(s.TransitionOptionSerializer(options, many=True).data)
+
+    @extend_schema(
+        request=s.TransitionRequestSerializer,
+        responses={200: s.LoanSerializer, **REFUSED, 404: s.ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[a-z_]+)")
+    def transition(self, request: Request, pk: int, name: str) -> Response:
+        loan = get_loan_for_user(staff(request), pk)
+        payload = s.TransitionRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            perform_transition(
+                loan,
+                name,
+                actor=staff(request),
+                payload=payload.validated_data,
+                channel=Channel.API,
+            )
+        except UnknownTransition:
+            raise exceptions.NotFound(f"No transition named {name}.") from None
+        except TransitionRefused as refused:
+            return refusal_response(refused)
+        return Response(self.get_serializer(self.get_queryset().get(pk=loan.pk)).data)
+
+    @extend_schema(responses=s.AuditEventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=AuditCursorPagination)
+    def audit(self, request: Request, pk: int) -> Response:
+        events = audit_trail_of(get_loan_for_user(staff(request), pk))
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+
+    @extend_schema(responses=s.ContractSerializer, request=s.ContractSerializer)
+    @action(detail=True, methods=["get", "put"], pagination_class=None)
+    def contract(self, request: Request, pk: int) -> Response:
+        loan = get_loan_for_user(staff(request), pk)
+        if request.method == "GET":
+            contract = getattr(loan, "contract", None)
+            if contract is None:
+                raise exceptions.NotFound("No contract yet.")
+            return Response(s.ContractSerializer(contract).data)
+        require_role(staff(request), frozenset({Role.DISBURSEMENT_OFFICER}))
+        require_state(loan, (LoanState.DISBURSEMENT,))
+        write = s.ContractSerializer(data=request.data)
+        write.is_valid(raise_exception=True)
+        contract = services.contract_record(loan=loan, **write.validated_data)
+        return Response(s.ContractSerializer(contract).data)
+
+
+def _check(result: Any) -> dict[str, Any]:
+    return {
+        "code": result.code,
+        "passed": result.passed or result.waived_by is not None,
+        "severity": str(result.severity),
+        "reason": result.reason,
+        "clause": result.clause,
+    }
+
+
+class ConditionFulfilView(APIView):
+    @extend_schema(request=s.ConditionSerializer, responses=s.ConditionSerializer)
+    def post(self, request: Request, pk: int, condition_id: int) -> Response:
+        loan = get_loan_for_user(staff(request), pk)
+        require_role(staff(request), frozenset({Role.DISBURSEMENT_OFFICER}))
+        condition = loan.approval_conditions.filter(pk=condition_id).first()
+        if condition is None:
+            raise exceptions.NotFound("No such condition on this loan.")
+        note = s.ConditionSerializer(data=request.data)
+        note.is_valid(raise_exception=True)
+        done = services.condition_fulfil(
+            condition=condition,
+            by=staff(request),
+            note=note.validated_data.get("fulfilment_note", ""),
+        )
+        return Response(s.ConditionSerializer(done).data)
+
+
+class ConditionListView(APIView):
+    @extend_schema(responses=s.ConditionSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        loan = get_loan_for_user(staff(request), pk)
+        return Response(s.ConditionSerializer(loan.approval_conditions.all(), many=True).data)
+
+
+class DeviationFilter(django_filters.FilterSet):  # type: ignore[misc]
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    branch = django_filters.CharFilter(field_name="scope")
+    actor = django_filters.CharFilter(field_name="actor__username")
+    transition = django_filters.CharFilter()
+    check_code = django_filters.CharFilter(method="filter_check_code")
+    kind = django_filters.ChoiceFilter(choices=Deviation.Kind.choices)
+    severity = django_filters.ChoiceFilter(choices=Deviation.Severity.choices)
+    status = django_filters.ChoiceFilter(choices=compliance.Status.choices, field_name="status")
+
+    class Meta:
+        model = Deviation
+        fields: list[str] = []
+
+    def filter_check_code(self, queryset: Any, name: str, value: str) -> Any:
+        text = queryset.annotate(checks_text=Cast("failed_checks", TextField()))
+        return text.filter(checks_text__contains=f'"code": "{value}"')
+
+
+class DeviationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Any]
+):
+    """The deviation log, for compliance staff (and branch heads, reading)."""
+
+    serializer_class = s.DeviationSerializer
+    filterset_class = DeviationFilter
+    pagination_class = DeviationCursorPagination
+    readers = frozenset({Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD})
+    queryset = Deviation.objects.none()
+
+    def get_queryset(self) -> QuerySet[Deviation]:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        require_role(staff(self.request), self.readers)
+        codes = Branch.objects.filter(pk__in=staff(self.request).visible_branch_ids).values("code")
+        deviations = Deviation.objects.filter(scope__in=codes).select_related("actor")
+        return compliance.with_status(deviations)
+
+    @extend_schema(
+        request=s.DeviationReviewSerializer, responses={201: s.DeviationReviewSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def reviews(self, request: Request, pk: int) -> Response:
+        deviation = self.get_object()
+        if request.method == "GET":
+            return Response(s.DeviationReviewSerializer(deviation.reviews.all(), many=True).data)
+        write = s.DeviationReviewSerializer(data=request.data)
+        write.is_valid(raise_exception=True)
+        done = compliance.review(deviation, actor=staff(request), **write.validated_data)
+        return Response(s.DeviationReviewSerializer(done).data, status=status.HTTP_201_CREATED)
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Any]):
+    serializer_class = s.NotificationSerializer
+    filterset_fields = ["kind"]
+    queryset = Notification.objects.none()
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return Notification.objects.filter(recipient_id=staff(self.request).pk).order_by(
+            "-created_at", "-id"
+        )
+
+    @extend_schema(request=None, responses=s.NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: int) -> Response:
+        notification = self.get_object()
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+        return Response(self.get_serializer(notification).data)
+
+
+class PolicyView(APIView):
+    @extend_schema(responses=s.PolicySerializer)
+    def get(self, request: Request) -> Response:
+        return Response(s.PolicySerializer(policy_in_force()).data)

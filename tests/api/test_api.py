@@ -1,0 +1,324 @@
+"""The REST API: the same rules as the UI, every refusal with its status, JSON and deviation."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from loans.journeys import advance, prepare_to_leave
+from loans.roles import Role
+from loans.workflow import LoanState
+from tests import factories
+from workflow.models import Deviation
+
+pytestmark = pytest.mark.django_db
+
+
+def api(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token = StringIO()
+        call_command("issue_token", user.username, stdout=token)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.getvalue().strip()}")
+    return client
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["code"] == code
+    assert set(body) >= {"code", "detail", "errors"}
+    return body
+
+
+# --- authentication, scoping ---------------------------------------------------------------------
+
+
+def test_without_credentials_the_api_answers_401_in_json():
+    assert_error(api().get("/api/v1/loans/"), 401, "not_authenticated")
+
+
+def test_a_bad_token_is_refused():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token nope")
+    assert_error(client.get("/api/v1/loans/"), 401, "authentication_failed")
+
+
+def test_a_session_login_works_too(client, manager, loan):
+    client.force_login(manager)
+    assert client.get("/api/v1/loans/").json()["count"] == 1
+
+
+def test_loans_are_listed_for_the_users_branch_only(loan, manager, outsider):
+    factories.LoanFactory(account_manager=outsider)
+
+    body = api(manager).get("/api/v1/loans/").json()
+
+    assert [row["reference"] for row in body["results"]] == [loan.reference]
+    assert body["results"][0]["sla_status"] is None  # factory loans start no timer
+
+
+def test_a_loan_of_another_branch_is_not_found(loan, outsider):
+    assert_error(api(outsider).get(f"/api/v1/loans/{loan.pk}/"), 404, "not_found")
+    assert_error(api(outsider).get(f"/api/v1/loans/{loan.pk}/transitions/"), 404, "not_found")
+    response = api(outsider).post(
+        f"/api/v1/loans/{loan.pk}/transitions/withdraw/", {}, format="json"
+    )
+    assert_error(response, 404, "not_found")
+    assert not Deviation.objects.exists()
+
+
+def test_loans_filter_by_state_and_sla_status(cast):
+    in_review = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
+    factories.LoanFactory(account_manager=cast.manager)
+    client = api(cast.manager)
+
+    by_state = client.get("/api/v1/loans/", {"state": "review"}).json()
+    on_time = client.get("/api/v1/loans/", {"sla_status": "on_time"}).json()
+
+    assert [row["id"] for row in by_state["results"]] == [in_review.pk]
+    assert [row["id"] for row in on_time["results"]] == [in_review.pk]
+    assert_error(client.get("/api/v1/loans/", {"state": "limbo"}), 400, "invalid")
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+def test_an_account_manager_creates_a_borrower_and_a_loan_in_intake(manager, product):
+    client = api(manager)
+    borrower = client.post(
+        "/api/v1/borrowers/",
+        {"kind": "individual", "name": "张三", "id_number": "11010519491231002X", "industry": "F"},
+        format="json",
+    )
+    assert borrower.status_code == 201, borrower.content
+
+    loan = client.post(
+        "/api/v1/loans/",
+        {
+            "borrower": borrower.json()["id"],
+            "product": "MERCHANT",
+            "amount": "80000.00",
+            "term_months": 12,
+        },
+        format="json",
+    )
+
+    assert loan.status_code == 201, loan.content
+    assert (loan.json()["state"], loan.json()["branch"]) == ("intake", "B01")
+
+
+def test_a_borrower_with_a_bad_identity_number_gets_a_field_error(manager):
+    response = api(manager).post(
+        "/api/v1/borrowers/",
+        {"kind": "individual", "name": "李四", "id_number": "110105194912310021"},
+        format="json",
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"] == [
+        {
+            "field": "id_number",
+            "message": "The check character should be X.",
+            "code": "resident_id_check_character",
+        }
+    ]
+
+
+def test_a_reviewer_may_not_create_loans(reviewer, loan):
+    response = api(reviewer).post("/api/v1/loans/", {"borrower": loan.borrower_id}, format="json")
+    assert_error(response, 403, "permission_denied")
+
+
+def test_malformed_json_is_a_400_not_a_500(manager, loan):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/transitions/withdraw/", "{nope", content_type="application/json"
+    )
+    assert_error(response, 400, "parse_error")
+
+
+def test_the_application_cannot_be_patched_after_the_site_visit(cast):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
+
+    response = api(cast.manager).patch(
+        f"/api/v1/loans/{loan.pk}/", {"amount": "1.00"}, format="json"
+    )
+
+    assert_error(response, 409, "wrong_state")
+
+
+# --- transitions ---------------------------------------------------------------------------------
+
+
+def test_the_preflight_lists_transitions_with_their_checks(loan, manager):
+    options = api(manager).get(f"/api/v1/loans/{loan.pk}/transitions/").json()
+
+    start = next(o for o in options if o["name"] == "start_site_visit")
+    assert start["target"] == "site_visit"
+    assert start["allowed"] is False
+    assert {
+        "code": "interview_recorded",
+        "passed": False,
+        "severity": "hard",
+        "reason": "No face-to-face interview with the borrower has been recorded.",
+        "clause": "§3 intake: face-to-face interview recorded (personal-loan measures)",
+    } in start["checks"]
+
+
+def test_failed_checks_answer_409_with_the_errors_and_the_deviation(loan, manager):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/transitions/start_site_visit/", {}, format="json"
+    )
+
+    body = assert_error(response, 409, "checks_failed")
+    assert [e["code"] for e in body["errors"]] == [
+        "credit_authorisation_on_file",
+        "interview_recorded",
+    ]
+    deviation = Deviation.objects.get(pk=body["deviation_id"])
+    assert deviation.channel == "api"
+
+
+def test_the_wrong_role_answers_403_and_is_recorded(loan, reviewer):
+    response = api(reviewer).post(
+        f"/api/v1/loans/{loan.pk}/transitions/start_site_visit/", {}, format="json"
+    )
+
+    body = assert_error(response, 403, "wrong_role")
+    assert Deviation.objects.get(pk=body["deviation_id"]).kind == "wrong_role"
+
+
+def test_the_wrong_person_answers_403_and_is_recorded(cast, branch):
+    both = factories.staff(Role.ACCOUNT_MANAGER, Role.REVIEWER, branch=branch, username="dual")
+    loan = factories.LoanFactory(account_manager=both)
+    loan = prepare_to_leave(
+        advance(
+            loan,
+            LoanState.REVIEW,
+            cast.__class__(**{**cast.__dict__, "manager": both, "reviewer": both}),
+        ),
+        cast.__class__(**{**cast.__dict__, "manager": both, "reviewer": both}),
+    )
+
+    response = api(both).post(
+        f"/api/v1/loans/{loan.pk}/transitions/submit_for_approval/", {}, format="json"
+    )
+
+    body = assert_error(response, 403, "wrong_person")
+    assert [e["code"] for e in body["errors"]] == ["reviewer_independent"]
+
+
+def test_a_transition_from_the_wrong_state_answers_409(loan, officer):
+    body = assert_error(
+        api(officer).post(f"/api/v1/loans/{loan.pk}/transitions/disburse/", {}, format="json"),
+        409,
+        "wrong_state",
+    )
+    assert Deviation.objects.get(pk=body["deviation_id"]).kind == "wrong_state"
+
+
+def test_an_unknown_transition_is_not_found(loan, manager):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/transitions/teleport/", {}, format="json"
+    )
+    assert_error(response, 404, "not_found")
+
+
+def test_an_invalid_payload_is_a_400_and_changes_nothing(loan, manager):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/transitions/withdraw/",
+        {"reason": "bored", "comment": 5},
+        format="json",
+    )
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"][0]["field"] == "reason"
+    assert not Deviation.objects.exists()
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+def test_records_are_added_only_by_their_role_and_in_their_stage(loan, manager, reviewer):
+    url = f"/api/v1/loans/{loan.pk}/interviews/"
+    body = {"held_at": "2026-11-20T10:00:00+08:00", "location": "Branch", "notes": "Met."}
+
+    assert_error(api(reviewer).post(url, body, format="json"), 403, "permission_denied")
+    assert api(manager).post(url, body, format="json").status_code == 201
+    assert len(api(manager).get(url).json()) == 1
+    review = api(reviewer).post(
+        f"/api/v1/loans/{loan.pk}/credit-reports/", {"result": "clean"}, format="json"
+    )
+    assert_error(review, 409, "wrong_state")
+
+
+def test_an_upload_of_the_wrong_type_is_a_field_error(cast):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.SITE_VISIT, cast)
+    upload = SimpleUploadedFile("shop.jpg", b"%PDF-1.7", content_type="image/jpeg")
+
+    response = api(cast.manager).post(
+        f"/api/v1/loans/{loan.pk}/documents/", {"kind": "photo", "file": upload}, format="multipart"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"][0]["code"] == "file_content"
+
+
+# --- the audit trail, deviations, notifications, policy ----------------------------------------
+
+
+def test_the_audit_trail_is_cursor_paginated(cast):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.APPROVAL, cast)
+
+    body = api(cast.reviewer).get(f"/api/v1/loans/{loan.pk}/audit/").json()
+
+    assert [e["action"] for e in body["results"]] == [
+        "start_site_visit",
+        "submit_for_review",
+        "submit_for_approval",
+    ]
+    assert set(body) == {"next", "previous", "results"}
+
+
+def test_compliance_lists_filters_and_works_deviations(loan, manager, compliance, outsider):
+    api(manager).post(f"/api/v1/loans/{loan.pk}/transitions/start_site_visit/", {}, format="json")
+    client = api(compliance)
+
+    listed = client.get(
+        "/api/v1/deviations/", {"check_code": "interview_recorded", "status": "open"}
+    ).json()
+    (deviation,) = listed["results"]
+    assert (
+        client.get("/api/v1/deviations/", {"check_code": "identity_valid"}).json()["results"] == []
+    )
+    reviews = f"/api/v1/deviations/{deviation['id']}/reviews/"
+    assert (
+        client.post(reviews, {"status": "acknowledged", "note": "Seen."}, format="json").status_code
+        == 201
+    )
+    assert (
+        client.post(reviews, {"status": "resolved", "note": "Coached."}, format="json").status_code
+        == 201
+    )
+    assert client.get(f"/api/v1/deviations/{deviation['id']}/").json()["status"] == "resolved"
+    again = client.post(reviews, {"status": "escalated", "note": "Too late."}, format="json")
+    assert_error(again, 400, "invalid")
+
+
+def test_an_account_manager_may_not_read_the_deviation_log(manager):
+    assert_error(api(manager).get("/api/v1/deviations/"), 403, "permission_denied")
+
+
+def test_the_policy_in_force_is_readable(manager):
+    body = api(manager).get("/api/v1/policy/").json()
+    assert (body["version"], body["entrusted_payment_threshold"]) == ("defaults", "500000.00")
+
+
+def test_the_schema_and_the_docs_are_served_without_a_cdn(client):
+    assert client.get("/api/schema/").status_code == 200
+    docs = client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in docs
+    assert "cdn" not in docs.lower()
