@@ -81,3 +81,25 @@ def refusal_response(refused: TransitionRefused) -> Response:
         if kind in FORBIDDEN_REFUSALS
         else status.HTTP_409_CONFLICT,
     )
+
+
+def not_found(request: Any, exception: Exception | None = None) -> Any:
+    """Django's 404 for URLs that match no route: JSON under /api/, the HTML page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        body = {"code": "not_found", "detail": "Not found.", "errors": []}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)
+
+
+def server_error(request: Any) -> Any:
+    """A 500 in JSON under /api/ (a bug: bad input is answered with a 4xx)."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as html_server_error
+
+    if request.path.startswith("/api/"):
+        body = {"code": "server_error", "detail": "Server error.", "errors": []}
+        return JsonResponse(body, status=500)
+    return html_server_error(request)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -175,6 +175,9 @@ def record_views() -> list[tuple[str, type[RecordView]]]:
         view = type(
             f"{name}RecordView", (RecordView,), {"kind": kind, "serializer_class": kind.serializer}
         )
-        extend_schema(tags=["stage records"], operation_id=None)(view)
+        extend_schema_view(
+            get=extend_schema(responses=kind.serializer(many=True)),
+            post=extend_schema(request=kind.serializer, responses={201: kind.serializer}),
+        )(view)
         views.append((kind.path, view))
     return views

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db import models
+from django.utils import timezone
 from rest_framework import serializers
 
 from loans.choices import ReturnReason
@@ -230,6 +233,42 @@ class PolicySerializer(serializers.ModelSerializer[PolicyVersion]):
 # --- stage records --------------------------------------------------------------------------
 
 
+EARLIEST = date(2000, 1, 1)
+
+
+def _check_moment(day: date) -> None:
+    if not EARLIEST <= day <= timezone.localdate() + timedelta(days=1):
+        raise serializers.ValidationError(
+            f"Give a date between {EARLIEST:%Y-%m-%d} and tomorrow.", code="date_out_of_range"
+        )
+
+
+class RecordDateTimeField(serializers.DateTimeField):
+    """A moment in a loan's file: not before 2000, not after tomorrow."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        moment = super().to_internal_value(value)
+        _check_moment(
+            timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+        )
+        return moment
+
+
+class RecordDateField(serializers.DateField):
+    def to_internal_value(self, value: Any) -> date:
+        day = super().to_internal_value(value)
+        _check_moment(day)
+        return day
+
+
+class RecordSerializer(serializers.ModelSerializer[Any]):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: RecordDateTimeField,
+        models.DateField: RecordDateField,
+    }
+
+
 def record_serializer(model: type, fields: list[str], read_only: tuple[str, ...] = ()) -> Any:
     """A ModelSerializer for a stage record; the loan and the acting user are set by the view."""
     meta = type(
@@ -237,7 +276,7 @@ def record_serializer(model: type, fields: list[str], read_only: tuple[str, ...]
         (),
         {"model": model, "fields": ["id", *fields], "read_only_fields": ["id", *read_only]},
     )
-    return type(f"{model.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+    return type(f"{model.__name__}Serializer", (RecordSerializer,), {"Meta": meta})
 
 
 InterviewSerializer = record_serializer(
@@ -324,7 +363,7 @@ RepaymentSerializer = record_serializer(
 )
 
 
-class DocumentSerializer(serializers.ModelSerializer[Document]):
+class DocumentSerializer(RecordSerializer):
     file = serializers.FileField(write_only=True)
 
     class Meta:

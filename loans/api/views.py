@@ -58,6 +58,7 @@ class BorrowerViewSet(
     viewsets.GenericViewSet[Any],
 ):
     serializer_class = s.BorrowerSerializer
+    lookup_value_regex = "[0-9]+"
     filterset_fields = ["kind", "industry"]
     queryset = Borrower.objects.none()  # the real one: get_queryset, scoped to the user
 
@@ -100,6 +101,7 @@ class LoanViewSet(
 ):
     filterset_class = LoanFilter
     serializer_class = s.LoanSerializer
+    lookup_value_regex = "[0-9]+"
     queryset = Loan.objects.none()
 
     def get_queryset(self) -> QuerySet[Loan]:
@@ -159,7 +161,7 @@ class LoanViewSet(
         request=s.TransitionRequestSerializer,
         responses={200: s.LoanSerializer, **REFUSED, 404: s.ErrorSerializer},
     )
-    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[a-z_]+)")
+    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[^/]+)")
     def transition(self, request: Request, pk: int, name: str) -> Response:
         loan = get_loan_for_user(staff(request), pk)
         payload = s.TransitionRequestSerializer(data=request.data)
@@ -263,6 +265,7 @@ class DeviationViewSet(
     """The deviation log, for compliance staff (and branch heads, reading)."""
 
     serializer_class = s.DeviationSerializer
+    lookup_value_regex = "[0-9]+"
     filterset_class = DeviationFilter
     pagination_class = DeviationCursorPagination
     readers = frozenset({Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD})
@@ -292,6 +295,7 @@ class DeviationViewSet(
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Any]):
     serializer_class = s.NotificationSerializer
+    lookup_value_regex = "[0-9]+"
     filterset_fields = ["kind"]
     queryset = Notification.objects.none()
 

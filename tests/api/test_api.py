@@ -322,3 +322,41 @@ def test_the_schema_and_the_docs_are_served_without_a_cdn(client):
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower()
+
+
+# --- found by fuzzing ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/loans/null,null/", "/api/v1/loans/1.5/transitions/", "/api/v1/nowhere/"],
+)
+def test_urls_that_match_no_resource_answer_404_in_json(manager, path):
+    response = api(manager).get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_site_visit_without_a_co_investigator_is_stored_for_the_check_to_judge(cast):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.SITE_VISIT, cast)
+
+    response = api(cast.manager).post(
+        f"/api/v1/loans/{loan.pk}/site-visits/",
+        {"location": "Shop", "visited_at": "2026-11-28T10:00:00+08:00"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["co_investigator"] is None
+
+
+@pytest.mark.parametrize("moment", ["0816-04-03T10:17:41+12:39", "2999-01-01T00:00:00Z"])
+def test_a_record_dated_before_2000_or_after_tomorrow_is_refused(loan, manager, moment):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/credit-authorisations/", {"signed_at": moment}, format="json"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"][0]["code"] == "date_out_of_range"
