@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -239,9 +240,23 @@ class ConditionListView(APIView):
         return Response(s.ConditionSerializer(loan.approval_conditions.all(), many=True).data)
 
 
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):  # type: ignore[misc]
+    """An ISO 8601 moment the database can compare: years 1970 to 2200."""
+
+    def clean(self, value: Any) -> Any:
+        moment = super().clean(value)
+        if moment is not None and not 1970 <= moment.year <= 2200:
+            raise ValidationError("Give a moment between 1970 and 2200.", code="out_of_range")
+        return moment
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
+    field_class = BoundedIsoDateTimeField
+
+
 class DeviationFilter(django_filters.FilterSet):  # type: ignore[misc]
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
+    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
     branch = django_filters.CharFilter(field_name="scope")
     actor = django_filters.CharFilter(field_name="actor__username")
     transition = django_filters.CharFilter()

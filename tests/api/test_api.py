@@ -360,3 +360,11 @@ def test_a_record_dated_before_2000_or_after_tomorrow_is_refused(loan, manager, 
 
     body = assert_error(response, 400, "invalid")
     assert body["errors"][0]["code"] == "date_out_of_range"
+
+
+def test_a_deviation_filter_far_outside_time_is_a_400(compliance):
+    response = api(compliance).get(
+        "/api/v1/deviations/", {"created_after": "0210-11-02T09:06:32+23:08"}
+    )
+
+    assert_error(response, 400, "invalid")
