@@ -143,3 +143,54 @@ def test_a_branch_head_may_read_but_not_work_deviations(loan, manager):
     )
 
     assert response.status_code == 403
+
+
+def test_borrowers_are_added_by_account_managers_only(reviewer, manager):
+    body = {"kind": "individual", "name": "王五", "id_number": "11010519491231002X"}
+
+    assert api(reviewer).post("/api/v1/borrowers/", body, format="json").status_code == 403
+    assert api(manager).post("/api/v1/borrowers/", body, format="json").status_code == 201
+
+
+def test_the_application_is_patched_by_an_account_manager_of_the_branch_only(
+    loan, reviewer, outsider
+):
+    url = f"/api/v1/loans/{loan.pk}/"
+
+    assert api(outsider).patch(url, {"term_months": 18}, format="json").status_code == 404
+    assert api(reviewer).patch(url, {"term_months": 18}, format="json").status_code == 403
+    assert (
+        api(loan.account_manager)
+        .patch(url, {"term_months": 18}, format="json")
+        .json()["term_months"]
+        == 18
+    )
+
+
+def test_notifications_are_the_users_own(loan, manager, reviewer):
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from workflow.models import Notification
+
+    mine = Notification.objects.create(
+        recipient=manager,
+        kind="reminder",
+        content_type=ContentType.objects.get_for_model(loan),
+        object_id=loan.pk,
+        subject="Due soon",
+        body="",
+        created_at=timezone.now(),
+    )
+
+    assert api(reviewer).get("/api/v1/notifications/").json()["results"] == []
+    assert api(reviewer).post(f"/api/v1/notifications/{mine.pk}/read/").status_code == 404
+    read = api(manager).post(f"/api/v1/notifications/{mine.pk}/read/").json()
+    assert read["read_at"] is not None
+
+
+def test_the_policy_is_readable_by_any_member_of_staff_and_nobody_else(reviewer):
+    from rest_framework.test import APIClient
+
+    assert api(reviewer).get("/api/v1/policy/").status_code == 200
+    assert APIClient().get("/api/v1/policy/").status_code == 401
