@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from loans import views as loan_views
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="loans:list"), name="home"),
+    path("", loan_views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("loans/", include("loans.urls")),

@@ -12,6 +12,7 @@ from django.db.models import Case, CharField, OuterRef, QuerySet, Subquery, Sum,
 from loans.models import Branch, Loan, PolicyVersion, User
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.roles import Capacity, Role
+from loans.workflow import LoanState
 from workflow.models import AuditEvent, Deviation, Timer
 
 # The role a transition was performed in, read from the audit trail, is the capacity it gave.
@@ -144,3 +145,21 @@ class SlaStatus:
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
     CHOICES = (ON_TIME, DUE_SOON, OVERDUE)
+
+
+# The stage each deciding role works on.
+QUEUE_STAGE = {
+    Role.REVIEWER: LoanState.REVIEW,
+    Role.APPROVER: LoanState.APPROVAL,
+    Role.DISBURSEMENT_OFFICER: LoanState.DISBURSEMENT,
+}
+
+
+def queue_for(user: User, now: datetime) -> QuerySet[Loan] | None:
+    """Loans in the stages the user decides on (None: the user decides on none)."""
+    stages = [stage for role, stage in QUEUE_STAGE.items() if user.has_role(role)]
+    if not stages:
+        return None
+    loans = loans_visible_to(user).filter(state__in=stages).select_related("borrower", "product")
+    queued: QuerySet[Loan] = with_sla_status(loans, now).order_by("state_entered_at")
+    return queued

@@ -1,16 +1,98 @@
-"""Plain pages: the loans a user may see, and one loan with its preflight and audit trail."""
+"""Web pages: each role's landing screen, the loan list, and a loan with its next steps."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from loans.access import get_loan_for_user
-from loans.selectors import audit_trail_of, deviations_of, loans_visible_to
+from loans.forms import TransitionForm
+from loans.models import Loan, User
+from loans.roles import Role
+from loans.selectors import (
+    audit_trail_of,
+    deviations_of,
+    loans_visible_to,
+    queue_for,
+    with_sla_status,
+)
 from loans.workflow import LoanState
-from workflow.engine import preflight
+from workflow.engine import (
+    TransitionOption,
+    TransitionRefused,
+    UnknownTransition,
+    perform_transition,
+    preflight,
+)
+from workflow.models import Channel
+
+# Where each role starts its day, in order of precedence.
+LANDING = (
+    (Role.ACCOUNT_MANAGER, "loans:mine"),
+    (Role.REVIEWER, "loans:queue"),
+    (Role.APPROVER, "loans:queue"),
+    (Role.DISBURSEMENT_OFFICER, "loans:queue"),
+)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    for role, page in LANDING:
+        if user.has_role(role):
+            return redirect(page)
+    if user.is_staff and not user.roles:
+        return redirect("admin:index")
+    return redirect("loans:list")
+
+
+@login_required
+def my_loans(request: HttpRequest) -> HttpResponse:
+    """The account manager's pipeline: their open loans by stage, with time in stage and SLA."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_role(Role.ACCOUNT_MANAGER):
+        return HttpResponse(status=403)
+    open_states = [
+        s for s in LoanState if s not in {LoanState.CLOSED, LoanState.REJECTED, LoanState.WITHDRAWN}
+    ]
+    loans = with_sla_status(
+        loans_visible_to(user).filter(account_manager=user, state__in=open_states), timezone.now()
+    ).select_related("borrower", "product")
+    columns: dict[LoanState, list[Loan]] = {state: [] for state in open_states}
+    for loan in loans.order_by("state_entered_at"):
+        columns[LoanState(loan.state)].append(loan)
+    return render(
+        request, "loans/my_loans.html", {"columns": columns.items(), "now": timezone.now()}
+    )
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """Loans waiting for the user's decision: reviewers, approvers, disbursement officers."""
+    user: User = request.user  # type: ignore[assignment]
+    rows = queue_for(user, timezone.now())
+    if rows is None:
+        return HttpResponse(status=403)
+    return render(
+        request, "loans/queue.html", {"loans": rows, "authority_limit": _authority_limit(user)}
+    )
+
+
+def _authority_limit(user: User) -> object:
+    from loans.policy import policy_in_force
+
+    if not user.has_role(Role.APPROVER) or not user.authority_level:
+        return None
+    policy = policy_in_force()
+    tiers = (policy.authority_tier_1, policy.authority_tier_2, policy.authority_tier_3)
+    return tiers[min(user.authority_level, 3) - 1]
 
 
 @login_required
@@ -32,13 +114,51 @@ def loan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     loan = get_loan_for_user(request.user, pk)  # type: ignore[arg-type]
+    options = preflight(loan, actor=request.user)
     return render(
         request,
         "loans/loan_detail.html",
         {
             "loan": loan,
-            "options": preflight(loan, actor=request.user),
+            "options": options,
             "events": audit_trail_of(loan),
             "deviations": deviations_of(loan).select_related("actor")[:50],
+            "form": TransitionForm(),
+            # Which transitions ask for a reason and comment, or for conditions: their checks say.
+            "asks_reason": _asking(options, "reason_given"),
+            "asks_conditions": _asking(options, "approval_conditions_stated"),
         },
     )
+
+
+def _asking(options: list[TransitionOption], check_code: str) -> set[str]:
+    return {o.name for o in options if any(r.code == check_code for r in o.checks)}
+
+
+@login_required
+@require_POST
+def loan_transition(request: HttpRequest, pk: int, name: str) -> HttpResponseRedirect:
+    """Perform a transition from the loan page; a refusal shows every reason."""
+    loan = get_loan_for_user(request.user, pk)  # type: ignore[arg-type]
+    form = TransitionForm(request.POST)
+    form.is_valid()  # every field is optional; the transition's checks judge the payload
+    try:
+        loan = perform_transition(
+            loan, name, actor=request.user, payload=form.payload(name), channel=Channel.WEB
+        )
+    except UnknownTransition:
+        messages.error(request, _("There is no such step."))
+    except TransitionRefused as refused:
+        reasons = [result.reason for result in refused.failed] or [
+            _("This step is not possible for you in the loan's current stage.")
+        ]
+        messages.error(
+            request,
+            _("Refused: %(reasons)s This attempt was recorded for compliance.")
+            % {"reasons": " ".join(f"✗ {reason}" for reason in reasons)},
+        )
+    else:
+        messages.success(
+            request, _("Done: the loan is now in %(stage)s.") % {"stage": loan.get_state_display()}
+        )
+    return HttpResponseRedirect(reverse("loans:detail", args=[pk]))

@@ -28,12 +28,12 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client):
     assert response.url.startswith("/accounts/login/")
 
 
-def test_a_user_logs_in_with_the_standard_auth_view_and_lands_on_the_loans(client, manager):
+def test_an_account_manager_logs_in_and_lands_on_their_pipeline(client, manager):
     response = client.post(
         "/accounts/login/", {"username": "manager1", "password": "test-password"}, follow=True
     )
 
-    assert response.redirect_chain[-1][0] == reverse("loans:list")
+    assert response.redirect_chain[-1][0] == reverse("loans:mine")
     assert response.context["user"] == manager
 
 

@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from loans.roles import Role
+from loans.selectors import QUEUE_STAGE
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Which role screens the navigation offers the user."""
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    roles: frozenset[str] = getattr(user, "roles", frozenset())
+    return {
+        "nav": {
+            "mine": Role.ACCOUNT_MANAGER in roles,
+            "queue": bool(roles & set(QUEUE_STAGE)),
+        }
+    }

@@ -1,0 +1,180 @@
+"""The role screens: landing pages, the pipeline, the decision queue, acting from the loan page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from loans.journeys import advance, prepare_to_leave
+from loans.roles import Role
+from loans.workflow import LoanState
+from tests import factories
+from workflow.models import Deviation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("fixture", "page"),
+    [
+        ("manager", "loans:mine"),
+        ("reviewer", "loans:queue"),
+        ("approver", "loans:queue"),
+        ("officer", "loans:queue"),
+        ("compliance", "loans:list"),
+    ],
+)
+def test_each_role_lands_on_its_screen(client, request, fixture, page):
+    client.force_login(request.getfixturevalue(fixture))
+
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response.url == reverse(page)
+
+
+def test_the_pipeline_shows_the_managers_open_loans_by_stage_with_sla(client, cast):
+    in_review = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
+    advance(factories.LoanFactory(account_manager=cast.manager), LoanState.CLOSED, cast)
+    client.force_login(cast.manager)
+
+    response = client.get(reverse("loans:mine"))
+
+    columns = dict(response.context["columns"])
+    assert columns[LoanState.REVIEW] == [in_review]
+    assert LoanState.CLOSED not in columns
+    assert columns[LoanState.REVIEW][0].sla_status == "on_time"
+    assert "text-bg-success" in response.content.decode()
+
+
+def test_the_pipeline_is_for_account_managers_only(client, reviewer):
+    client.force_login(reviewer)
+    assert client.get(reverse("loans:mine")).status_code == 403
+
+
+def test_the_pipeline_keeps_a_constant_number_of_queries(client, cast, django_assert_num_queries):
+    client.force_login(cast.manager)
+    advance(factories.LoanFactory(account_manager=cast.manager), LoanState.SITE_VISIT, cast)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("loans:mine"))
+    for _ in range(5):
+        advance(factories.LoanFactory(account_manager=cast.manager), LoanState.SITE_VISIT, cast)
+
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(reverse("loans:mine"))
+
+
+def test_the_queue_lists_loans_awaiting_the_reviewer_in_the_branch_only(client, cast, outsider):
+    waiting = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
+    factories.LoanFactory(account_manager=outsider)
+    client.force_login(cast.reviewer)
+
+    response = client.get(reverse("loans:queue"))
+
+    assert list(response.context["loans"]) == [waiting]
+
+
+def test_the_queue_marks_loans_above_the_approvers_authority(client, cast, junior_approver):
+    small = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.APPROVAL, cast)
+    big = advance(
+        factories.LoanFactory(account_manager=cast.manager, amount=Decimal(150_000)),
+        LoanState.APPROVAL,
+        cast,
+    )
+    client.force_login(junior_approver)
+
+    page = client.get(reverse("loans:queue")).content.decode()
+
+    assert "up to ¥100,000" in page
+    assert page.count('data-testid="above-limit"') == 1
+    assert page.index(big.reference) < page.index('data-testid="above-limit"')
+    assert small.reference in page
+
+
+def test_the_queue_is_refused_to_a_role_that_decides_nothing(client, manager):
+    client.force_login(manager)
+    assert client.get(reverse("loans:queue")).status_code == 403
+
+
+def test_a_step_taken_on_the_loan_page_moves_the_loan(client, loan, cast):
+    loan = prepare_to_leave(loan, cast)
+    client.force_login(cast.manager)
+
+    response = client.post(
+        reverse("loans:transition", args=[loan.pk, "start_site_visit"]), follow=True
+    )
+
+    assert "Done: the loan is now in site visit." in response.content.decode()
+    loan.refresh_from_db()
+    assert loan.state == LoanState.SITE_VISIT
+
+
+def test_a_refused_step_shows_every_reason_and_says_it_was_recorded(client, loan, manager):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("loans:transition", args=[loan.pk, "start_site_visit"]), follow=True
+    )
+
+    page = response.content.decode()
+    assert "No signed authorisation to query the borrower" in page
+    assert "No face-to-face interview with the borrower has been recorded." in page
+    assert "This attempt was recorded for compliance." in page
+    assert Deviation.objects.get().channel == "web"
+
+
+def test_an_approval_from_the_loan_page_records_its_conditions(client, cast):
+    loan = prepare_to_leave(
+        advance(factories.LoanFactory(account_manager=cast.manager), LoanState.APPROVAL, cast), cast
+    )
+    client.force_login(cast.approver)
+
+    page = client.get(reverse("loans:detail", args=[loan.pk])).content.decode()
+    assert 'name="conditions"' in page
+    client.post(
+        reverse("loans:transition", args=[loan.pk, "approve"]),
+        {"conditions": "Guarantor signs in person\n\nInsurance assigned"},
+    )
+
+    assert [c.text for c in loan.approval_conditions.all()] == [
+        "Guarantor signs in person",
+        "Insurance assigned",
+    ]
+
+
+def test_a_return_from_the_loan_page_carries_its_reason(client, cast):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
+    client.force_login(cast.reviewer)
+
+    client.post(
+        reverse("loans:transition", args=[loan.pk, "return_to_site_visit"]),
+        {"reason": "missing_documents", "comment": "Add the stock photos."},
+    )
+
+    loan.refresh_from_db()
+    assert loan.state == LoanState.SITE_VISIT
+
+
+def test_a_step_on_a_loan_of_another_branch_is_not_found(client, loan, outsider):
+    client.force_login(outsider)
+
+    response = client.post(reverse("loans:transition", args=[loan.pk, "withdraw"]))
+
+    assert response.status_code == 404
+    assert not Deviation.objects.exists()
+
+
+def test_steps_are_posted_only(client, loan, manager):
+    client.force_login(manager)
+    assert client.get(reverse("loans:transition", args=[loan.pk, "withdraw"])).status_code == 405
+
+
+def test_a_branch_head_sees_the_loans_of_the_sub_offices(client, loan, branch):
+    head = factories.staff(Role.BRANCH_HEAD, branch=branch, username="head1")
+    client.force_login(head)
+
+    assert loan.reference in client.get(reverse("loans:list")).content.decode()
