@@ -16,5 +16,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav": {
             "mine": Role.ACCOUNT_MANAGER in roles,
             "queue": bool(roles & set(QUEUE_STAGE)),
+            "deviations": bool(roles & {Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD}),
+            "overview": Role.BRANCH_HEAD in roles,
         }
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from loans import views
+from loans import oversight_views, views
 
 app_name = "loans"
 urlpatterns = [
@@ -9,4 +9,8 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("<int:pk>/", views.loan_detail, name="detail"),
     path("<int:pk>/transitions/<slug:name>/", views.loan_transition, name="transition"),
+    path("deviations/", oversight_views.deviation_log, name="deviations"),
+    path("deviations/export.csv", oversight_views.deviation_export, name="deviations-export"),
+    path("deviations/<int:pk>/", oversight_views.deviation_detail, name="deviation"),
+    path("overview/", oversight_views.branch_overview, name="overview"),
 ]

@@ -39,6 +39,8 @@ LANDING = (
     (Role.REVIEWER, "loans:queue"),
     (Role.APPROVER, "loans:queue"),
     (Role.DISBURSEMENT_OFFICER, "loans:queue"),
+    (Role.COMPLIANCE_OFFICER, "loans:deviations"),
+    (Role.BRANCH_HEAD, "loans:overview"),
 )
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -22,6 +20,7 @@ from loans.api import serializers as s
 from loans.api.errors import refusal_response
 from loans.api.pagination import AuditCursorPagination, DeviationCursorPagination
 from loans.api.records import require_role, require_state
+from loans.filters import DeviationFilter
 from loans.models import Borrower, Branch, Loan, User
 from loans.policy import policy_in_force
 from loans.roles import Role
@@ -238,40 +237,6 @@ class ConditionListView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         loan = get_loan_for_user(staff(request), pk)
         return Response(s.ConditionSerializer(loan.approval_conditions.all(), many=True).data)
-
-
-class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):  # type: ignore[misc]
-    """An ISO 8601 moment the database can compare: years 1970 to 2200."""
-
-    def clean(self, value: Any) -> Any:
-        moment = super().clean(value)
-        if moment is not None and not 1970 <= moment.year <= 2200:
-            raise ValidationError("Give a moment between 1970 and 2200.", code="out_of_range")
-        return moment
-
-
-class MomentFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
-    field_class = BoundedIsoDateTimeField
-
-
-class DeviationFilter(django_filters.FilterSet):  # type: ignore[misc]
-    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
-    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
-    branch = django_filters.CharFilter(field_name="scope")
-    actor = django_filters.CharFilter(field_name="actor__username")
-    transition = django_filters.CharFilter()
-    check_code = django_filters.CharFilter(method="filter_check_code")
-    kind = django_filters.ChoiceFilter(choices=Deviation.Kind.choices)
-    severity = django_filters.ChoiceFilter(choices=Deviation.Severity.choices)
-    status = django_filters.ChoiceFilter(choices=compliance.Status.choices, field_name="status")
-
-    class Meta:
-        model = Deviation
-        fields: list[str] = []
-
-    def filter_check_code(self, queryset: Any, name: str, value: str) -> Any:
-        text = queryset.annotate(checks_text=Cast("failed_checks", TextField()))
-        return text.filter(checks_text__contains=f'"code": "{value}"')
 
 
 class DeviationViewSet(

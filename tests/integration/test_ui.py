@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
         ("reviewer", "loans:queue"),
         ("approver", "loans:queue"),
         ("officer", "loans:queue"),
-        ("compliance", "loans:list"),
+        ("compliance", "loans:deviations"),
     ],
 )
 def test_each_role_lands_on_its_screen(client, request, fixture, page):

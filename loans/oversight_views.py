@@ -1,0 +1,193 @@
+"""Oversight screens: the deviation log for compliance, the overview for branch heads."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncWeek
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from loans.filters import DeviationFilter
+from loans.models import Branch, Loan, User
+from loans.roles import Role
+from loans.selectors import loans_visible_to, with_sla_status
+from loans.workflow import LoanState
+from workflow import compliance
+from workflow.models import Deviation, DeviationReview, PolicyException, Timer
+
+READERS = frozenset({Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD})
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "scope",
+    "actor",
+    "transition",
+    "from_state",
+    "kind",
+    "severity",
+    "failed_checks",
+    "channel",
+    "policy_version",
+    "status",
+)
+
+
+def _deviations_for(user: User) -> QuerySet[Deviation]:
+    if not (user.roles & READERS):
+        raise PermissionDenied
+    codes = Branch.objects.filter(pk__in=user.visible_branch_ids).values("code")
+    deviations = Deviation.objects.filter(scope__in=codes).select_related("actor")
+    return compliance.with_status(deviations)
+
+
+def _loan_references(deviations: list[Deviation]) -> dict[int, str]:
+    ids = {d.object_id for d in deviations}
+    return dict(Loan.objects.filter(pk__in=ids).values_list("pk", "reference"))
+
+
+@login_required
+def deviation_log(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    filtered = DeviationFilter(request.GET, queryset=_deviations_for(user))
+    page = Paginator(filtered.qs.order_by("-created_at", "-id"), 50).get_page(
+        request.GET.get("page")
+    )
+    rows = list(page)
+    references = _loan_references(rows)
+    return render(
+        request,
+        "loans/deviation_log.html",
+        {
+            "filter": filtered,
+            "page": page,
+            "rows": [(d, references.get(d.object_id, "")) for d in rows],
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+def deviation_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered log as CSV, streamed row by row (memory stays flat whatever its length)."""
+    user: User = request.user  # type: ignore[assignment]
+    filtered = DeviationFilter(request.GET, queryset=_deviations_for(user))
+    if not filtered.is_valid():
+        raise PermissionDenied(_("The filters are not valid."))
+    rows = filtered.qs.order_by("-created_at", "-id").iterator(chunk_size=500)
+    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="deviations.csv"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows: Iterator[Any]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # a BOM, so spreadsheets read UTF-8
+    for d in rows:
+        yield writer.writerow(
+            [
+                d.pk,
+                d.created_at.isoformat(),
+                d.scope,
+                d.actor.username if d.actor else "",
+                d.transition,
+                d.from_state,
+                d.kind,
+                d.severity,
+                " ".join(d.failed_codes),
+                d.channel,
+                d.policy_version,
+                d.status,
+            ]
+        )
+
+
+@login_required
+def deviation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    deviation = get_object_or_404(_deviations_for(user), pk=pk)
+    if request.method == "POST":
+        try:
+            compliance.review(
+                deviation,
+                status=request.POST.get("status", ""),
+                actor=user,
+                note=request.POST.get("note", ""),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Recorded."))
+        return redirect("loans:deviation", pk=pk)
+    language = translation.get_language() or "en"
+    return render(
+        request,
+        "loans/deviation_detail.html",
+        {
+            "deviation": deviation,
+            "loan": Loan.objects.filter(pk=deviation.object_id).first(),
+            "checks": [
+                {**item, "text": item["reason"].get(language, item["reason"].get("en", ""))}
+                for item in deviation.failed_checks
+            ],
+            "reviews": deviation.reviews.select_related("actor"),
+            "moves": sorted(compliance.MOVES[compliance.status_of(deviation)]),
+            "statuses": dict(DeviationReview.Status.choices),
+            "may_review": bool(user.roles & {Role.COMPLIANCE_OFFICER}),
+        },
+    )
+
+
+@login_required
+def branch_overview(request: HttpRequest) -> HttpResponse:
+    """What a branch head watches: stages, late work, deviations by week, policy exceptions."""
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_role(Role.BRANCH_HEAD):
+        raise PermissionDenied
+    now = timezone.now()
+    loans = loans_visible_to(user)
+    counts = dict(loans.values_list("state").annotate(n=Count("id")).order_by())
+    annotated = with_sla_status(loans, now)
+    late = annotated.filter(sla_status="overdue").select_related("borrower")  # type: ignore[misc]
+    inspections = Timer.objects.filter(
+        kind=Timer.Kind.INSPECTION,
+        stopped_at__isnull=True,
+        due_at__lt=now,
+        object_id__in=loans.values("pk"),
+    ).count()
+    deviations = _deviations_for(user).filter(created_at__gte=now - timedelta(weeks=8))
+    weekly = (
+        deviations.annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(n=Count("id"))
+        .order_by("week")
+    )
+    exceptions = PolicyException.objects.filter(object_id__in=loans.values("pk")).select_related(
+        "granted_by"
+    )[:20]
+    return render(
+        request,
+        "loans/branch_overview.html",
+        {
+            "stages": [(state, counts.get(state.value, 0)) for state in LoanState],
+            "late": late[:50],
+            "overdue_inspections": inspections,
+            "weekly": list(weekly),
+            "exceptions": exceptions,
+        },
+    )
