@@ -9,6 +9,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("<int:pk>/", views.loan_detail, name="detail"),
     path("<int:pk>/transitions/<slug:name>/", views.loan_transition, name="transition"),
+    path("<int:pk>/records/<slug:path>/", views.loan_record_add, name="record-add"),
     path("deviations/", oversight_views.deviation_log, name="deviations"),
     path("deviations/export.csv", oversight_views.deviation_export, name="deviations-export"),
     path("deviations/<int:pk>/", oversight_views.deviation_detail, name="deviation"),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from loans.access import get_loan_for_user
-from loans.forms import TransitionForm
+from loans.forms import TransitionForm, record_form
 from loans.models import Loan, User
+from loans.records import BY_PATH, RECORDS, addable
 from loans.roles import Role
 from loans.selectors import (
     audit_trail_of,
@@ -126,6 +130,8 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": audit_trail_of(loan),
             "deviations": deviations_of(loan).select_related("actor")[:50],
             "form": TransitionForm(),
+            "addable": addable(request.user, loan),
+            "file": [(kind, getattr(loan, kind.related_name).all()[:5]) for kind in RECORDS],
             # Which transitions ask for a reason and comment, or for conditions: their checks say.
             "asks_reason": _asking(options, "reason_given"),
             "asks_conditions": _asking(options, "approval_conditions_stated"),
@@ -135,6 +141,40 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _asking(options: list[TransitionOption], check_code: str) -> set[str]:
     return {o.name for o in options if any(r.code == check_code for r in o.checks)}
+
+
+@login_required
+def loan_record_add(request: HttpRequest, pk: int, path: str) -> HttpResponse:
+    """Add a stage record through its form; an invalid form comes back with every entry kept."""
+    user: User = request.user  # type: ignore[assignment]
+    kind = BY_PATH.get(path)
+    if kind is None:
+        raise Http404
+    loan = get_loan_for_user(user, pk)
+    if not (user.roles & kind.roles):
+        raise PermissionDenied
+    if loan.state not in kind.states:
+        messages.error(request, _("This record cannot be added in the loan's current stage."))
+        return redirect("loans:detail", pk=pk)
+    form_class = record_form(kind, loan, user)
+    form = form_class(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kind.create(loan, user, {name: form.cleaned_data[name] for name in kind.fields})
+        except ValidationError as error:
+            _attach(form, error)
+        else:
+            messages.success(request, _("%(record)s recorded.") % {"record": kind.label})
+            return redirect("loans:detail", pk=pk)
+    return render(request, "loans/record_form.html", {"form": form, "kind": kind, "loan": loan})
+
+
+def _attach(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 @login_required

@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from loans import services
-from loans.api.records import RECORDS
 from loans.journeys import EVIDENCE_PHOTO, advance
+from loans.records import RECORDS
 from loans.roles import Role
 from loans.workflow import LoanState
 from tests import factories

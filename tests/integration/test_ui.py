@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -178,3 +179,64 @@ def test_a_branch_head_sees_the_loans_of_the_sub_offices(client, loan, branch):
     client.force_login(head)
 
     assert loan.reference in client.get(reverse("loans:list")).content.decode()
+
+
+# --- stage records through forms ---------------------------------------------------------------
+
+
+def test_an_interview_is_recorded_through_its_form(client, loan, manager):
+    client.force_login(manager)
+    url = reverse("loans:record-add", args=[loan.pk, "interviews"])
+
+    assert client.get(reverse("loans:detail", args=[loan.pk])).content.decode().count(url) == 1
+    response = client.post(
+        url, {"held_at": "2026-11-20T10:00", "location": "Branch", "notes": "Met the borrower."}
+    )
+
+    assert response.status_code == 302
+    assert loan.interviews.get().notes == "Met the borrower."
+
+
+def test_an_invalid_form_comes_back_with_every_entry_kept_and_its_error(client, loan, manager):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("loans:record-add", args=[loan.pk, "interviews"]),
+        {"held_at": "not a date", "location": "Branch office", "notes": "Kept notes."},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="error-held_at"' in page
+    assert "Branch office" in page
+    assert "Kept notes." in page
+    assert not loan.interviews.exists()
+
+
+def test_a_service_refusal_shows_on_the_form(client, cast):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.SITE_VISIT, cast)
+    client.force_login(cast.manager)
+    photo = SimpleUploadedFile("shop.jpg", b"%PDF-1.7", content_type="image/jpeg")
+
+    response = client.post(
+        reverse("loans:record-add", args=[loan.pk, "documents"]), {"kind": "photo", "file": photo}
+    )
+
+    assert "not a JPG file" in response.content.decode()
+    assert not loan.documents.exists()
+
+
+def test_records_are_refused_to_the_wrong_role_and_another_branch(client, loan, reviewer, outsider):
+    url = reverse("loans:record-add", args=[loan.pk, "interviews"])
+    client.force_login(reviewer)
+    assert client.get(url).status_code == 403
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+
+
+def test_a_record_out_of_its_stage_is_refused_with_a_message(client, loan, reviewer):
+    client.force_login(reviewer)
+
+    response = client.get(reverse("loans:record-add", args=[loan.pk, "reviews"]), follow=True)
+
+    assert "cannot be added in the loan" in response.content.decode()
