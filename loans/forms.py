@@ -9,8 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import ReturnReason
-from loans.models import Loan, User
+from loans.models import Borrower, Contract, Loan, LoanProduct, User
 from loans.records import RecordKind
+from loans.services.applications import APPLICATION_FIELDS
 
 
 class TransitionForm(forms.Form):
@@ -53,7 +54,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def record_form(kind: RecordKind, loan: Loan, user: User) -> type[forms.ModelForm[Any]]:
+def record_form(kind: RecordKind, loan: Loan, user: User) -> Any:
     """A form for one kind of stage record, its choices limited to this loan and branch."""
     widgets: dict[str, Any] = {}
     for name in kind.fields:
@@ -67,13 +68,7 @@ def record_form(kind: RecordKind, loan: Loan, user: User) -> type[forms.ModelFor
     class RecordForm(base):  # type: ignore[valid-type,misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            for field in self.fields.values():
-                css = (
-                    "form-check-input"
-                    if isinstance(field.widget, forms.CheckboxInput)
-                    else "form-control"
-                )
-                field.widget.attrs.setdefault("class", css)
+            styled(self)
             if "co_investigator" in self.fields:
                 self.fields["co_investigator"].queryset = User.objects.filter(
                     branch_id=loan.branch_id, is_active=True
@@ -82,3 +77,48 @@ def record_form(kind: RecordKind, loan: Loan, user: User) -> type[forms.ModelFor
                 self.fields["site_visit"].queryset = loan.site_visits.all()
 
     return RecordForm
+
+
+class BorrowerForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Borrower
+        fields = ["kind", "name", "id_number", "phone", "address", "industry", "group"]
+
+
+class ApplicationForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A new application: the borrower and what they ask for (completed later if need be)."""
+
+    class Meta:
+        model = Loan
+        fields = ["borrower", *APPLICATION_FIELDS]
+        widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["borrower"].queryset = Borrower.objects.filter(  # type: ignore[attr-defined]
+            branch_id__in=user.visible_branch_ids
+        )
+        self.fields["product"].queryset = LoanProduct.objects.filter(active=True)  # type: ignore[attr-defined]
+
+
+class ContractForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Contract
+        fields = ["number", "signed_at", "signed_face_to_face", "witness"]
+        widgets = {"signed_at": DateTimeInput()}
+
+    def __init__(self, *args: Any, loan: Loan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["witness"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            branch_id=loan.branch_id, is_active=True
+        )
+
+
+def styled(form: forms.BaseForm) -> forms.BaseForm:
+    """Bootstrap classes on every widget."""
+    for field in form.fields.values():
+        checkbox = isinstance(field.widget, forms.CheckboxInput)
+        select = isinstance(field.widget, forms.Select)
+        css = "form-check-input" if checkbox else "form-select" if select else "form-control"
+        field.widget.attrs.setdefault("class", css)
+    return form

@@ -131,6 +131,14 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "deviations": deviations_of(loan).select_related("actor")[:50],
             "form": TransitionForm(),
             "addable": addable(request.user, loan),
+            "review": loan.reviews.select_related("reviewer").first(),
+            "visit": loan.site_visits.select_related(
+                "lead_investigator", "co_investigator"
+            ).first(),
+            "contract": getattr(loan, "contract", None),
+            "conditions": loan.approval_conditions.all(),
+            "officer_checklist": loan.state == LoanState.DISBURSEMENT
+            and request.user.has_role(Role.DISBURSEMENT_OFFICER),  # type: ignore[union-attr]
             "file": [(kind, getattr(loan, kind.related_name).all()[:5]) for kind in RECORDS],
             # Which transitions ask for a reason and comment, or for conditions: their checks say.
             "asks_reason": _asking(options, "reason_given"),

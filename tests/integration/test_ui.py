@@ -240,3 +240,103 @@ def test_a_record_out_of_its_stage_is_refused_with_a_message(client, loan, revie
     response = client.get(reverse("loans:record-add", args=[loan.pk, "reviews"]), follow=True)
 
     assert "cannot be added in the loan" in response.content.decode()
+
+
+# --- applications, the contract and conditions through forms -----------------------------------
+
+
+def test_a_borrower_then_an_application_are_created_through_forms(client, manager, product):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("loans:borrower-add"),
+        {"kind": "individual", "name": "张三", "id_number": "11010519491231002X", "industry": "F"},
+    )
+    assert response.status_code == 302
+    borrower_id = int(response.url.split("borrower=")[1])
+    response = client.post(
+        reverse("loans:application-add"),
+        {
+            "borrower": borrower_id,
+            "product": product.pk,
+            "amount": "80000",
+            "term_months": "12",
+            "purpose": "Stock",
+            "repayment_method": "bullet",
+            "guarantee_type": "credit",
+            "industry": "F",
+        },
+        follow=True,
+    )
+
+    loan = response.context["loan"]
+    assert (loan.state, loan.account_manager, loan.amount) == ("intake", manager, Decimal(80_000))
+
+
+def test_a_bad_identity_number_comes_back_on_the_borrower_form(client, manager):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("loans:borrower-add"),
+        {"kind": "individual", "name": "李四", "id_number": "110105194912310021"},
+    )
+
+    page = response.content.decode()
+    assert "The check character should be X." in page
+    assert "李四" in page
+
+
+def test_applications_are_opened_by_account_managers_only(client, reviewer):
+    client.force_login(reviewer)
+    assert client.get(reverse("loans:application-add")).status_code == 403
+    assert client.get(reverse("loans:borrower-add")).status_code == 403
+
+
+def test_the_officer_records_the_contract_and_fulfils_conditions(client, cast):
+    loan = advance(
+        factories.LoanFactory(account_manager=cast.manager), LoanState.DISBURSEMENT, cast
+    )
+    client.force_login(cast.officer)
+
+    page = client.get(reverse("loans:detail", args=[loan.pk])).content.decode()
+    assert "The guarantor signs the contract in person." in page
+    client.post(
+        reverse("loans:contract", args=[loan.pk]),
+        {
+            "number": "C-77",
+            "signed_at": "2026-11-20T10:00",
+            "signed_face_to_face": "on",
+            "witness": cast.officer.pk,
+        },
+    )
+    (condition,) = loan.approval_conditions.all()
+    client.post(reverse("loans:condition-fulfil", args=[loan.pk, condition.pk]), {"note": "Seen."})
+
+    loan.refresh_from_db()
+    assert loan.contract.is_signed
+    condition.refresh_from_db()
+    assert condition.fulfilled
+
+
+def test_the_contract_form_is_refused_to_others_and_other_branches(client, cast, outsider):
+    loan = advance(
+        factories.LoanFactory(account_manager=cast.manager), LoanState.DISBURSEMENT, cast
+    )
+    client.force_login(cast.manager)
+    assert client.get(reverse("loans:contract", args=[loan.pk])).status_code == 403
+    other_officer = factories.staff(
+        Role.DISBURSEMENT_OFFICER, branch=outsider.branch, username="o9"
+    )
+    client.force_login(other_officer)
+    assert client.get(reverse("loans:contract", args=[loan.pk])).status_code == 404
+
+
+def test_the_approver_sees_the_risk_score_and_the_site_visit_findings(client, cast):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.APPROVAL, cast)
+    client.force_login(cast.approver)
+
+    page = client.get(reverse("loans:detail", args=[loan.pk])).content.decode()
+
+    assert 'data-testid="risk-score"' in page
+    assert "debt_to_income" in page
+    assert "Monthly takings checked against bank statements" in page
