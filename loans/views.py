@@ -143,8 +143,20 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Which transitions ask for a reason and comment, or for conditions: their checks say.
             "asks_reason": _asking(options, "reason_given"),
             "asks_conditions": _asking(options, "approval_conditions_stated"),
+            "awaiting_input": {
+                o.name for o in options if o.role_allowed and _only_input_missing(o)
+            },
         },
     )
+
+
+# Checks on what the person types with the step: not met before the form is filled in.
+INPUT_CHECKS = frozenset({"reason_given", "approval_conditions_stated"})
+
+
+def _only_input_missing(option: TransitionOption) -> bool:
+    failed = {r.code for r in option.checks if not r.passed and r.waived_by is None}
+    return bool(failed) and failed <= INPUT_CHECKS
 
 
 def _asking(options: list[TransitionOption], check_code: str) -> set[str]:

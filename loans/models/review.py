@@ -55,4 +55,4 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.loan} review by {self.reviewer_id}"
+        return f"{self.loan} review, risk score {self.risk_score}"

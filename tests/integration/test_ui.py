@@ -340,3 +340,13 @@ def test_the_approver_sees_the_risk_score_and_the_site_visit_findings(client, ca
     assert 'data-testid="risk-score"' in page
     assert "debt_to_income" in page
     assert "Monthly takings checked against bank statements" in page
+
+
+def test_a_step_that_only_waits_for_its_reason_is_not_shown_as_blocked(client, cast):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
+    client.force_login(cast.reviewer)
+
+    response = client.get(reverse("loans:detail", args=[loan.pk]))
+
+    assert "return_to_site_visit" in response.context["awaiting_input"]
+    assert "submit_for_approval" not in response.context["awaiting_input"]  # blocked by checks

@@ -1,0 +1,164 @@
+"""A loan from application to disbursement through the real UI, each step by the right person;
+a skipped step is refused with its reasons, and compliance then finds it in the log."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from loans.journeys import EVIDENCE_PHOTO
+from loans.models import Loan
+from tests.browser.conftest import login, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def act(page: Page, transition: str) -> None:
+    page.locator(f'form[data-transition="{transition}"]').get_by_role("button").click()
+
+
+def add_record(page: Page, label: str, fields: dict[str, str]) -> None:
+    page.locator(".add-records").get_by_role("link", name=label, exact=True).click()
+    for name, value in fields.items():
+        field = page.locator(f'[name="{name}"]')
+        tag = field.evaluate("element => element.tagName")
+        if tag == "SELECT":
+            field.select_option(value)  # by value or by label
+        elif field.get_attribute("type") == "checkbox":
+            field.check()
+        else:
+            field.fill(value)
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".alert-success")).to_be_visible()
+
+
+def log_in_as(page: Page, live_server, username: str) -> None:
+    page.context.clear_cookies()
+    login(page, live_server, username)
+
+
+def now_minute() -> str:
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_loan_goes_from_application_to_post_loan_through_the_ui(
+    page: Page, live_server, cast, product, compliance, tmp_path: Path
+):
+    # The account manager opens a borrower and an application.
+    log_in_as(page, live_server, "manager1")
+    page.get_by_role("link", name="New borrower").click()
+    page.locator('[name="kind"]').select_option("individual")
+    page.locator('[name="name"]').fill("张三")
+    page.locator('[name="id_number"]').fill("11010519491231002X")
+    page.locator('[name="industry"]').select_option("F")
+    page.get_by_role("button", name="Save").click()
+    page.locator('[name="product"]').select_option(label=product.name)
+    page.locator('[name="amount"]').fill("80000")
+    page.locator('[name="term_months"]').fill("12")
+    page.locator('[name="purpose"]').fill("Restock for the spring festival")
+    page.locator('[name="repayment_method"]').select_option("equal_instalments")
+    page.locator('[name="guarantee_type"]').select_option("guarantee")
+    page.locator('[name="industry"]').select_option("F")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".alert-success")).to_contain_text("opened")
+    loan = Loan.objects.get()
+    Loan.objects.filter(pk=loan.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    loan_url = page.url
+
+    # Skipping the interview is refused, with every reason, and recorded.
+    act(page, "start_site_visit")
+    alert = page.locator(".alert-danger")
+    expect(alert).to_contain_text("No face-to-face interview with the borrower has been recorded.")
+    expect(alert).to_contain_text("This attempt was recorded for compliance.")
+    screenshot(page, "journey-1-refused.png")
+
+    add_record(page, "Credit report authorisation", {"signed_at": now_minute()})
+    add_record(
+        page, "Interview", {"held_at": now_minute(), "location": "Branch", "notes": "Face to face."}
+    )
+    act(page, "start_site_visit")
+    expect(page.locator(".alert-success")).to_contain_text("site visit")
+
+    add_record(
+        page,
+        "Site visit",
+        {
+            "co_investigator": str(cast.co_investigator.pk),
+            "visited_at": now_minute(),
+            "location": "人民路 8 号",
+            "business": "Shop open, stock seen.",
+            "cash_flow": "Six months of statements.",
+            "repayment_source": "Sales.",
+            "guarantee": "Guarantor met in person.",
+        },
+    )
+    visit = loan.site_visits.get()
+    for number in range(3):
+        photo = tmp_path / f"shop-{number}.jpg"
+        photo.write_bytes(EVIDENCE_PHOTO)
+        page.locator(".add-records").get_by_role("link", name="Document or photo").click()
+        page.locator('[name="kind"]').select_option("photo")
+        page.locator('[name="site_visit"]').select_option(str(visit.pk))
+        page.locator('[name="file"]').set_input_files(str(photo))
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator(".alert-success")).to_be_visible()
+    act(page, "submit_for_review")
+    expect(page.locator(".alert-success")).to_contain_text("review")
+    screenshot(page, "journey-2-manager-loan-page.png")
+
+    # The reviewer finds it in the queue, records the credit report and the review.
+    log_in_as(page, live_server, "reviewer1")
+    expect(page).to_have_url(re.compile(r"/loans/queue/$"))
+    screenshot(page, "journey-3-reviewer-queue.png")
+    page.get_by_role("link", name=loan.reference).click()
+    add_record(page, "Credit report", {"result": "clean", "overdue_accounts": "0"})
+    add_record(
+        page,
+        "Review",
+        {"monthly_income": "30000", "monthly_debt_payments": "9000", "opinion": "Sound."},
+    )
+    act(page, "submit_for_approval")
+    expect(page.locator(".alert-success")).to_contain_text("approval")
+
+    # The approver approves with a condition.
+    log_in_as(page, live_server, "approver3")
+    page.get_by_role("link", name=loan.reference).click()
+    expect(page.get_by_test_id("risk-score")).to_be_visible()
+    page.locator('form[data-transition="approve"] [name="conditions"]').fill(
+        "Guarantor signs in person"
+    )
+    screenshot(page, "journey-4-approver-decision.png")
+    act(page, "approve")
+    expect(page.locator(".alert-success")).to_contain_text("disbursement")
+
+    # The disbursement officer records the contract, fulfils the condition, pays out.
+    log_in_as(page, live_server, "officer1")
+    page.goto(loan_url)
+    page.get_by_role("link", name="Record the contract").click()
+    page.locator('[name="number"]').fill("C-2026-0001")
+    page.locator('[name="signed_at"]').fill(now_minute())
+    page.locator('[name="signed_face_to_face"]').check()
+    page.locator('[name="witness"]').select_option(str(cast.officer.pk))
+    page.get_by_role("button", name="Save").click()
+    page.locator('[name="note"]').fill("Signed in front of me.")
+    page.get_by_role("button", name="Fulfilled").click()
+    add_record(page, "Drawdown", {"amount": "80000", "method": "own_account"})
+    screenshot(page, "journey-5-disbursement-checklist.png")
+    act(page, "disburse")
+    expect(page.locator(".alert-success")).to_contain_text("post-loan")
+    assert Loan.objects.get().state == "post_loan"
+
+    # Compliance finds the refused attempt in the log.
+    log_in_as(page, live_server, "compliance1")
+    expect(page).to_have_url(re.compile(r"/loans/deviations/$"))
+    row = page.locator("tbody tr").filter(has_text="start_site_visit")
+    expect(row).to_contain_text("manager1")
+    screenshot(page, "journey-6-deviation-log.png")
+    row.get_by_role("link").first.click()
+    expect(page.locator(".checks")).to_contain_text("interview_recorded")
+    screenshot(page, "journey-7-deviation-detail.png")
