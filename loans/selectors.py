@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, CharField, OuterRef, QuerySet, Subquery, Sum, Value, When
 
-from loans.models import Branch, Loan, PolicyVersion, User
+from loans.models import Branch, Loan, PolicyVersion, Review, User
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.roles import Capacity, Role
 from loans.workflow import LoanState
@@ -161,5 +161,19 @@ def queue_for(user: User, now: datetime) -> QuerySet[Loan] | None:
     if not stages:
         return None
     loans = loans_visible_to(user).filter(state__in=stages).select_related("borrower", "product")
-    queued: QuerySet[Loan] = with_sla_status(loans, now).order_by("state_entered_at")
+    latest_review = Review.objects.filter(loan=OuterRef("pk")).order_by("-created_at", "-id")
+    queued: QuerySet[Loan] = with_sla_status(loans, now).annotate(
+        risk_score=Subquery(latest_review.values("risk_score")[:1])
+    )
     return queued
+
+
+# The queue's sort keys, as offered to the user (a leading "-" sorts descending).
+QUEUE_ORDER = {
+    "borrower": "borrower__name",
+    "amount": "amount",
+    "product": "product__name",
+    "risk": "risk_score",
+    "waiting": "state_entered_at",
+    "sla": "sla_due",
+}

@@ -17,10 +17,12 @@ from django.views.decorators.http import require_POST
 
 from loans.access import get_loan_for_user
 from loans.forms import TransitionForm, record_form
-from loans.models import Loan, User
+from loans.models import Loan, LoanProduct, User
 from loans.records import BY_PATH, RECORDS, addable
 from loans.roles import Role
 from loans.selectors import (
+    QUEUE_ORDER,
+    SlaStatus,
     audit_trail_of,
     deviations_of,
     loans_visible_to,
@@ -36,6 +38,7 @@ from workflow.engine import (
     preflight,
 )
 from workflow.models import Channel
+from workflow.registry import process_for
 
 # Where each role starts its day, in order of precedence.
 LANDING = (
@@ -86,8 +89,31 @@ def queue(request: HttpRequest) -> HttpResponse:
     rows = queue_for(user, timezone.now())
     if rows is None:
         return HttpResponse(status=403)
+    sort = request.GET.get("sort", "waiting")
+    key = QUEUE_ORDER.get(sort.lstrip("-"), "state_entered_at")
+    rows = rows.order_by(f"-{key}" if sort.startswith("-") else key, "pk")
+    filters = {
+        "product": request.GET.get("product", ""),
+        "sla": request.GET.get("sla", ""),
+        "q": request.GET.get("q", "").strip(),
+    }
+    if filters["product"]:
+        rows = rows.filter(product__code=filters["product"])
+    if filters["sla"] in SlaStatus.CHOICES:
+        rows = rows.filter(sla_status=filters["sla"])  # type: ignore[misc]
+    if filters["q"]:
+        rows = rows.filter(borrower__name__icontains=filters["q"])
     return render(
-        request, "loans/queue.html", {"loans": rows, "authority_limit": _authority_limit(user)}
+        request,
+        "loans/queue.html",
+        {
+            "loans": rows,
+            "authority_limit": _authority_limit(user),
+            "sort": sort,
+            "filters": filters,
+            "products": LoanProduct.objects.filter(active=True),
+            "sla_choices": SlaStatus.CHOICES,
+        },
     )
 
 
@@ -121,13 +147,22 @@ def loan_list(request: HttpRequest) -> HttpResponse:
 def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     loan = get_loan_for_user(request.user, pk)  # type: ignore[arg-type]
     options = preflight(loan, actor=request.user)
+    definition = process_for(loan).definition
     return render(
         request,
         "loans/loan_detail.html",
         {
             "loan": loan,
             "options": options,
-            "events": audit_trail_of(loan),
+            "events": [
+                (
+                    event,
+                    definition.transition_label(event.action),
+                    definition.label_of(event.source_state),
+                    definition.label_of(event.target_state),
+                )
+                for event in audit_trail_of(loan)
+            ],
             "deviations": deviations_of(loan).select_related("actor")[:50],
             "form": TransitionForm(),
             "addable": addable(request.user, loan),

@@ -86,6 +86,10 @@ class ProcessDefinition:
     def label_of(self, state: str) -> Message:
         return self.state_labels.get(state, state)
 
+    def transition_label(self, name: str) -> Message:
+        spec = next((t for t in self.transitions if t.name == name), None)
+        return spec.label if spec else name
+
     def from_state(self, state: str) -> list[TransitionSpec]:
         return [t for t in self.transitions if t.source == state]
 

@@ -13,6 +13,8 @@ from playwright.sync_api import Page, expect
 
 from loans.journeys import EVIDENCE_PHOTO
 from loans.models import Loan
+from loans.roles import Role
+from tests import factories
 from tests.browser.conftest import login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -162,3 +164,10 @@ def test_a_loan_goes_from_application_to_post_loan_through_the_ui(
     row.get_by_role("link").first.click()
     expect(page.locator(".checks")).to_contain_text("interview_recorded")
     screenshot(page, "journey-7-deviation-detail.png")
+
+    # The branch head's overview counts the loan among the disbursed.
+    factories.staff(Role.BRANCH_HEAD, branch=cast.manager.branch, username="head1")
+    log_in_as(page, live_server, "head1")
+    expect(page).to_have_url(re.compile(r"/loans/overview/$"))
+    expect(page.locator("main")).to_contain_text("post-loan")
+    screenshot(page, "journey-8-branch-overview.png")

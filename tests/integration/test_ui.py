@@ -14,6 +14,7 @@ from loans.journeys import advance, prepare_to_leave
 from loans.roles import Role
 from loans.workflow import LoanState
 from tests import factories
+from workflow.engine import TransitionRefused, perform_transition
 from workflow.models import Deviation
 
 pytestmark = pytest.mark.django_db
@@ -350,3 +351,50 @@ def test_a_step_that_only_waits_for_its_reason_is_not_shown_as_blocked(client, c
 
     assert "return_to_site_visit" in response.context["awaiting_input"]
     assert "submit_for_approval" not in response.context["awaiting_input"]  # blocked by checks
+
+
+def test_the_queue_sorts_and_filters(client, cast):
+    small = advance(
+        factories.LoanFactory(account_manager=cast.manager, amount=Decimal(20_000)),
+        LoanState.APPROVAL,
+        cast,
+    )
+    big = advance(
+        factories.LoanFactory(account_manager=cast.manager, amount=Decimal(90_000)),
+        LoanState.APPROVAL,
+        cast,
+    )
+    client.force_login(cast.approver)
+
+    by_amount = client.get(reverse("loans:queue"), {"sort": "-amount"}).context["loans"]
+    by_name = client.get(reverse("loans:queue"), {"q": small.borrower.name}).context["loans"]
+
+    assert list(by_amount) == [big, small]
+    assert list(by_name) == [small]
+    assert by_amount[0].risk_score is not None
+
+
+def test_the_queue_keeps_a_constant_number_of_queries(client, cast, django_assert_num_queries):
+    advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
+    client.force_login(cast.reviewer)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("loans:queue"))
+    for _ in range(4):
+        advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
+
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(reverse("loans:queue"))
+
+
+def test_oversight_pages_refuse_other_roles_and_branches(
+    client, loan, manager, compliance, other_branch
+):
+    with pytest.raises(TransitionRefused) as refused:
+        perform_transition(loan, "start_site_visit", actor=manager)
+    deviation = refused.value.deviation
+    foreign = factories.staff(Role.COMPLIANCE_OFFICER, branch=other_branch, username="compliance9")
+    client.force_login(foreign)
+    assert client.get(reverse("loans:deviation", args=[deviation.pk])).status_code == 404
+    client.force_login(manager)
+    assert client.get(reverse("loans:deviations-export")).status_code == 403
+    assert client.get(reverse("loans:deviation", args=[deviation.pk])).status_code == 403

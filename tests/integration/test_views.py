@@ -112,10 +112,11 @@ def test_the_loan_page_shows_the_timeline(client, loan, cast):
 
     response = client.get(reverse("loans:detail", args=[loan.pk]))
 
-    assert [e.action for e in response.context["events"]] == [
-        "start_site_visit",
-        "submit_for_review",
+    assert [(e.action, label) for e, label, _src, _dst in response.context["events"]] == [
+        ("start_site_visit", "Start the site visit"),
+        ("submit_for_review", "Submit for review"),
     ]
+    assert "Start the site visit: intake → site visit" in response.content.decode()
 
 
 def test_the_loan_page_speaks_simplified_chinese(client, loan, manager):
