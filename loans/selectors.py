@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, CharField, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from loans.models import Branch, Loan, PolicyVersion, Review, User
 from loans.models.site_visit import REPORT_SECTIONS
@@ -145,6 +146,7 @@ class SlaStatus:
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
     CHOICES = (ON_TIME, DUE_SOON, OVERDUE)
+    LABELS = ((ON_TIME, _("on time")), (DUE_SOON, _("due soon")), (OVERDUE, _("overdue")))
 
 
 # The stage each deciding role works on.

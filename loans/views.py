@@ -112,7 +112,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "filters": filters,
             "products": LoanProduct.objects.filter(active=True),
-            "sla_choices": SlaStatus.CHOICES,
+            "sla_choices": SlaStatus.LABELS,
         },
     )
 
