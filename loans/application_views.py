@@ -38,7 +38,7 @@ def borrower_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Borrower %(name)s added.") % {"name": borrower.name})
             return redirect(f"{_url('loans:application-add')}?borrower={borrower.pk}")
-    return render(request, "loans/simple_form.html", {"form": form, "title": _("New borrower")})
+    return render(request, "loans/form.html", {"form": form, "title": _("New borrower")})
 
 
 @login_required
@@ -53,7 +53,7 @@ def application_add(request: HttpRequest) -> HttpResponse:
             request, _("Application %(reference)s opened.") % {"reference": loan.reference}
         )
         return redirect("loans:detail", pk=loan.pk)
-    return render(request, "loans/simple_form.html", {"form": form, "title": _("New application")})
+    return render(request, "loans/form.html", {"form": form, "title": _("New application")})
 
 
 @login_required
@@ -69,9 +69,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.contract_record(loan=loan, **form.cleaned_data)
         messages.success(request, _("Contract recorded."))
         return redirect("loans:detail", pk=pk)
-    return render(
-        request, "loans/simple_form.html", {"form": form, "title": _("Contract"), "loan": loan}
-    )
+    return render(request, "loans/form.html", {"form": form, "title": _("Contract"), "loan": loan})
 
 
 @login_required

@@ -221,7 +221,8 @@ def loan_record_add(request: HttpRequest, pk: int, path: str) -> HttpResponse:
         else:
             messages.success(request, _("%(record)s recorded.") % {"record": kind.label})
             return redirect("loans:detail", pk=pk)
-    return render(request, "loans/record_form.html", {"form": form, "kind": kind, "loan": loan})
+    context = {"form": form, "title": kind.label, "loan": loan}
+    return render(request, "loans/form.html", context)
 
 
 def _attach(form: Any, error: ValidationError) -> None:
