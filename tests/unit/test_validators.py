@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from loans.validators import (
     is_valid_resident_id,
@@ -112,14 +113,14 @@ def test_resident_id_with_impossible_or_too_early_birth_date_is_rejected(birth_d
 
 
 def test_resident_id_with_future_birth_date_is_rejected() -> None:
-    tomorrow = datetime.date.today() + datetime.timedelta(days=1)  # noqa: DTZ011
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     first17 = "110105" + tomorrow.strftime("%Y%m%d") + "002"
     value = first17 + resident_id_check_character(first17)
     assert _rejection(validate_resident_id, value).code == "resident_id_birth_date"
 
 
 def test_resident_id_born_today_is_accepted() -> None:
-    today = datetime.date.today()  # noqa: DTZ011 -- the validator uses the naive local date
+    today = timezone.localdate()  # the bank's calendar day, as the validator uses
     first17 = "110105" + today.strftime("%Y%m%d") + "002"
     assert is_valid_resident_id(first17 + resident_id_check_character(first17))
 
