@@ -1,10 +1,11 @@
 """The one function that performs every transition, and the preflight that previews them.
 
 ``perform_transition`` runs in its own durable database transaction: it locks and re-reads the
-object, decides (state, scope, role, checks), runs the django-fsm transition, saves and appends an
-audit event. When the decision is a refusal, that transaction is rolled back and the deviation is
-recorded in a second, separate transaction, so it survives the rollback; the caller then receives a
-:class:`TransitionRefused` carrying every reason.
+object, decides (state, scope, role, every check, waivers by policy exceptions), runs the django-fsm
+transition, saves, runs the transition's effects, stops and starts the stage timers, and appends an
+audit event hash-chained to the previous one. When the decision is a refusal, that transaction is
+rolled back and the deviation is recorded in a second, separate transaction, so it survives the
+rollback; the caller then receives a :class:`TransitionRefused` carrying every reason.
 """
 
 from __future__ import annotations
