@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from loans import risk
@@ -30,16 +30,24 @@ from loans.models.documents import validate_upload
 from loans.policy import policy_in_force
 from loans.portfolio import position
 
+M = TypeVar("M", bound=models.Model)
+
+
+def _validated(record: M) -> M:
+    """Save ``record`` after the model's own validation (raises ValidationError)."""
+    record.full_clean()
+    record.save()
+    return record
+
 
 def interview_record(
     *, loan: Loan, interviewer: User, held_at: datetime, location: str, notes: str
 ) -> Interview:
-    interview = Interview(
-        loan=loan, interviewer=interviewer, held_at=held_at, location=location, notes=notes
+    return _validated(
+        Interview(
+            loan=loan, interviewer=interviewer, held_at=held_at, location=location, notes=notes
+        )
     )
-    interview.full_clean()
-    interview.save()
-    return interview
 
 
 def credit_authorisation_record(
@@ -88,52 +96,49 @@ def site_visit_record(
     repayment_source: str = "",
     guarantee: str = "",
 ) -> SiteVisit:
-    visit = SiteVisit(
-        loan=loan,
-        lead_investigator=lead_investigator,
-        co_investigator=co_investigator,
-        visited_at=visited_at,
-        location=location,
-        business=business,
-        cash_flow=cash_flow,
-        repayment_source=repayment_source,
-        guarantee=guarantee,
+    return _validated(
+        SiteVisit(
+            loan=loan,
+            lead_investigator=lead_investigator,
+            co_investigator=co_investigator,
+            visited_at=visited_at,
+            location=location,
+            business=business,
+            cash_flow=cash_flow,
+            repayment_source=repayment_source,
+            guarantee=guarantee,
+        )
     )
-    visit.full_clean()
-    visit.save()
-    return visit
 
 
 def collateral_valuation_record(
     *, loan: Loan, description: str, value: Decimal, appraiser: str, valued_at: date, by: User
 ) -> CollateralValuation:
-    valuation = CollateralValuation(
-        loan=loan,
-        description=description,
-        value=value,
-        appraiser=appraiser,
-        valued_at=valued_at,
-        recorded_by=by,
+    return _validated(
+        CollateralValuation(
+            loan=loan,
+            description=description,
+            value=value,
+            appraiser=appraiser,
+            valued_at=valued_at,
+            recorded_by=by,
+        )
     )
-    valuation.full_clean()
-    valuation.save()
-    return valuation
 
 
 def credit_report_record(
     *, loan: Loan, queried_by: User, result: str, overdue_accounts: int = 0, notes: str = ""
 ) -> CreditReport:
-    report = CreditReport(
-        loan=loan,
-        queried_at=timezone.now(),
-        queried_by=queried_by,
-        result=result,
-        overdue_accounts=overdue_accounts,
-        notes=notes,
+    return _validated(
+        CreditReport(
+            loan=loan,
+            queried_at=timezone.now(),
+            queried_by=queried_by,
+            result=result,
+            overdue_accounts=overdue_accounts,
+            notes=notes,
+        )
     )
-    report.full_clean()
-    report.save()
-    return report
 
 
 def review_write(
@@ -166,20 +171,19 @@ def review_write(
         industry_limit=policy.industry_concentration_limit,
         weights=policy.score_weights,
     )
-    review = Review(
-        loan=loan,
-        reviewer=reviewer,
-        monthly_income=monthly_income,
-        monthly_debt_payments=monthly_debt_payments,
-        debt_to_income=dti,
-        risk_score=score,
-        risk_factors=factors,
-        opinion=opinion,
-        portfolio=portfolio.as_record(),
+    return _validated(
+        Review(
+            loan=loan,
+            reviewer=reviewer,
+            monthly_income=monthly_income,
+            monthly_debt_payments=monthly_debt_payments,
+            debt_to_income=dti,
+            risk_score=score,
+            risk_factors=factors,
+            opinion=opinion,
+            portfolio=portfolio.as_record(),
+        )
     )
-    review.full_clean()
-    review.save()
-    return review
 
 
 def contract_record(
@@ -224,15 +228,14 @@ def drawdown_request(
     counterparty_name: str = "",
     counterparty_account: str = "",
 ) -> Drawdown:
-    drawdown = Drawdown(
-        loan=loan,
-        amount=amount,
-        method=PaymentMethod(method),
-        counterparty_name=counterparty_name,
-        counterparty_account=counterparty_account,
-        requested_by=requested_by,
-        requested_at=timezone.now(),
+    return _validated(
+        Drawdown(
+            loan=loan,
+            amount=amount,
+            method=PaymentMethod(method),
+            counterparty_name=counterparty_name,
+            counterparty_account=counterparty_account,
+            requested_by=requested_by,
+            requested_at=timezone.now(),
+        )
     )
-    drawdown.full_clean()
-    drawdown.save()
-    return drawdown
