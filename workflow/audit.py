@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
@@ -50,6 +51,25 @@ def event_hash(event: AuditEvent) -> str:
         "prev_hash": event.prev_hash,
     }
     return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+class _PayloadEncoder(DjangoJSONEncoder):
+    """What a person submitted, as JSON: records by their id, files by their name."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, models.Model):
+            return o.pk
+        if isinstance(o, File):
+            return o.name
+        return super().default(o)
+
+
+def json_ready(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``payload`` as plain JSON values, as it is kept on audit events and deviations."""
+    if not isinstance(payload, Mapping):
+        raise TypeError("A payload must be a mapping.")
+    result: dict[str, Any] = json.loads(json.dumps(dict(payload), cls=_PayloadEncoder))
+    return result
 
 
 def events_of(obj: models.Model) -> models.QuerySet[AuditEvent]:

@@ -30,10 +30,16 @@ class Severity(models.TextChoices):
 
 
 class CheckKind(models.TextChoices):
-    """What a failed check says: the request is incomplete, or this person may not act."""
+    """What a failed check says.
+
+    ``requirement``: the file is not ready for this step (a deviation when attempted anyway);
+    ``person``: this person may not take the step (a deviation); ``input``: what the person typed
+    is not acceptable (a form error or a 400, never a deviation).
+    """
 
     REQUIREMENT = "requirement", _("requirement")
     PERSON = "person", _("person")
+    INPUT = "input", _("input")
 
 
 class Policy(Protocol):
@@ -50,6 +56,8 @@ class CheckContext:
     payload: Mapping[str, Any]
     policy: Any
     now: datetime
+    # Facts an action's service adds to its audit event (e.g. a correction's before and after).
+    audit: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class Check:
     clause: str
     function: CheckFunction
     kind: CheckKind = CheckKind.REQUIREMENT
+    field: str = ""  # for input checks: the field of the form the reason belongs to
 
     def evaluate(self, context: CheckContext) -> CheckResult:
         outcome = self.function(context)
@@ -105,12 +114,19 @@ def check(
     clause: str,
     severity: Severity = Severity.HARD,
     kind: CheckKind = CheckKind.REQUIREMENT,
+    field: str = "",
 ) -> Callable[[CheckFunction], Check]:
     """Turn a function of a :class:`CheckContext` into a :class:`Check`."""
 
     def decorate(function: CheckFunction) -> Check:
         return Check(
-            code=code, title=title, severity=severity, clause=clause, function=function, kind=kind
+            code=code,
+            title=title,
+            severity=severity,
+            clause=clause,
+            function=function,
+            kind=kind,
+            field=field,
         )
 
     return decorate
@@ -143,6 +159,10 @@ class CheckResult:
     @property
     def clause(self) -> str:
         return self.check.clause
+
+    @property
+    def field(self) -> str:
+        return self.check.field
 
     @property
     def reason(self) -> str:

@@ -1,8 +1,13 @@
-"""Declaring a process: transitions with their roles and checks, and validating the whole graph.
+"""Declaring a process: transitions and actions with their roles and checks, and validating it.
 
 Transitions are django-fsm-2 transitions declared with :func:`transition`, which keeps the engine's
 metadata (:class:`Step`) in django-fsm's ``custom`` slot and adds a condition that lets the
 transition run only inside :func:`workflow.engine.perform_transition`.
+
+Actions (:func:`action`) are every other write to an object's file: a record added, an application
+edited, a record corrected, a second person's confirmation. They are declared beside the
+transitions with the states in which they are allowed, and performed only by
+:func:`workflow.actions.perform_action`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 import django_fsm
 from django.db import models
+from django.utils.module_loading import import_string
 
 from workflow.checks import Check, CheckContext, Message
 
@@ -62,6 +68,50 @@ def transition(
     )
 
 
+Perform = Callable[[CheckContext], Any]
+
+
+@dataclass(frozen=True)
+class Action:
+    """A write to an object's file that does not change its state.
+
+    ``perform`` is the domain's service that makes the write, given the locked object and the
+    person's input; it may be a dotted path (the domain's services usually import the models that
+    import the process declaration). It returns the record written, or ``None``.
+    """
+
+    name: str
+    label: Message
+    states: frozenset[str]
+    roles: frozenset[str]
+    checks: tuple[Check, ...]
+    perform: str | Perform
+
+    def run(self, context: CheckContext) -> Any:
+        function = import_string(self.perform) if isinstance(self.perform, str) else self.perform
+        return function(context)
+
+
+def action(
+    name: str,
+    *,
+    label: Message,
+    states: Iterable[str],
+    roles: Iterable[str],
+    perform: str | Perform,
+    checks: Iterable[Check] = (),
+) -> Action:
+    """Declare a guarded action allowed in ``states`` to ``roles``, running ``checks`` first."""
+    return Action(
+        name=name,
+        label=label,
+        states=frozenset(states),
+        roles=frozenset(roles),
+        checks=tuple(checks),
+        perform=perform,
+    )
+
+
 @dataclass(frozen=True)
 class TransitionSpec:
     name: str
@@ -82,13 +132,23 @@ class ProcessDefinition:
     terminal: frozenset[str]
     transitions: tuple[TransitionSpec, ...]
     state_labels: Mapping[str, Message] = dataclasses.field(default_factory=dict)
+    actions: tuple[Action, ...] = ()
+
+    def action(self, name: str) -> Action | None:
+        return next((a for a in self.actions if a.name == name), None)
+
+    def actions_in(self, state: str) -> list[Action]:
+        return [a for a in self.actions if state in a.states]
 
     def label_of(self, state: str) -> Message:
         return self.state_labels.get(state, state)
 
     def transition_label(self, name: str) -> Message:
         spec = next((t for t in self.transitions if t.name == name), None)
-        return spec.label if spec else name
+        if spec is not None:
+            return spec.label
+        found = self.action(name)
+        return found.label if found else name
 
     def from_state(self, state: str) -> list[TransitionSpec]:
         return [t for t in self.transitions if t.source == state]
@@ -116,6 +176,7 @@ class ProcessDefinition:
             for end in (spec.source, spec.target):
                 if end not in states:
                     found.append(f"{spec.name!r} uses the unknown state {end!r}")
+        found.extend(self._action_problems(states))
         reachable = self._reachable()
         for state in self.states:
             exits = self.from_state(state)
@@ -125,6 +186,23 @@ class ProcessDefinition:
                 found.append(f"the terminal state {state!r} has exits: {exits[0].name!r}")
             if state not in self.terminal and not exits:
                 found.append(f"the state {state!r} is a dead end but not declared terminal")
+        return found
+
+    def _action_problems(self, states: set[str]) -> list[str]:
+        found: list[str] = []
+        seen: set[str] = set()
+        for declared in self.actions:
+            if declared.name in seen or declared.name in self.names():
+                found.append(f"the action {declared.name!r} is declared twice")
+            seen.add(declared.name)
+            if not declared.roles:
+                found.append(f"the action {declared.name!r} allows no role")
+            if not declared.states:
+                found.append(f"the action {declared.name!r} is allowed in no state")
+            found.extend(
+                f"the action {declared.name!r} uses the unknown state {state!r}"
+                for state in sorted(declared.states - states)
+            )
         return found
 
     def _reachable(self) -> set[str]:
@@ -146,6 +224,7 @@ def definition_from_model(
     initial: str,
     terminal: Iterable[str],
     field: str = "state",
+    actions: Iterable[Action] = (),
 ) -> ProcessDefinition:
     """Read the transitions django-fsm collected for ``model`` into a :class:`ProcessDefinition`."""
     state_field: Any = model._meta.get_field(field)  # an FSMField
@@ -166,4 +245,5 @@ def definition_from_model(
         terminal=frozenset(terminal),
         transitions=tuple(specs),
         state_labels=labels,
+        actions=tuple(actions),
     )

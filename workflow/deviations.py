@@ -9,8 +9,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from workflow.checks import CheckResult, Severity
-from workflow.definition import TransitionSpec
+from workflow.checks import CheckKind, CheckResult, Severity
+from workflow.definition import Action, TransitionSpec
 from workflow.models import Channel, Deviation
 from workflow.registry import Process
 
@@ -21,19 +21,35 @@ class Decision:
 
     name: str
     source: str
-    spec: TransitionSpec | None
+    spec: TransitionSpec | Action | None
     role: str | None  # the role the actor would act in
     results: tuple[CheckResult, ...]
     refusal: Deviation.Kind | None
 
     @property
     def allowed(self) -> bool:
-        return self.refusal is None
+        return self.refusal is None and not self.input_errors
 
     @property
     def failed(self) -> list[CheckResult]:
-        """Checks that block the transition (failed and not waived by a policy exception)."""
-        return [result for result in self.results if result.blocks]
+        """Checks that block the step (failed and not waived by a policy exception), other than
+        checks of the person's input: those are input errors, never part of a deviation."""
+        return [r for r in self.results if r.blocks and r.kind != CheckKind.INPUT]
+
+    @property
+    def input_errors(self) -> list[CheckResult]:
+        """Failed checks of what the person typed with the step (answered as a form error)."""
+        return [r for r in self.results if r.blocks and r.kind == CheckKind.INPUT]
+
+    @property
+    def refused_before_input(self) -> bool:
+        """Refusals that stand whatever the input: not now, not here, not this person."""
+        return self.refusal in {
+            Deviation.Kind.WRONG_STATE,
+            Deviation.Kind.OUT_OF_SCOPE,
+            Deviation.Kind.WRONG_ROLE,
+            Deviation.Kind.WRONG_PERSON,
+        }
 
     @property
     def waived(self) -> list[CheckResult]:

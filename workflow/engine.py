@@ -6,25 +6,30 @@ transition, saves, runs the transition's effects, stops and starts the stage tim
 audit event hash-chained to the previous one. When the decision is a refusal, that transaction is
 rolled back and the deviation is recorded in a second, separate transaction, so it survives the
 rollback; the caller then receives a :class:`TransitionRefused` carrying every reason.
+
+What the person typed is judged by the step's input checks: a failure is an :class:`InvalidInput`
+(a form error, a 400), never a deviation. A repeat of the step the same person just performed (a
+double click, a client retrying after a lost answer) answers with the state already reached.
+Every other write to the object's file goes through :func:`workflow.actions.perform_action`, which
+shares this decision machinery.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.serializers.json import DjangoJSONEncoder
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
-from workflow import timers
-from workflow.audit import append_event
-from workflow.checks import CheckContext, CheckKind, CheckResult, Severity
+from workflow import idempotency, timers
+from workflow.audit import append_event, json_ready
+from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severity
 from workflow.definition import _running
 from workflow.deviations import Decision, record_deviation
 from workflow.models import AuditEvent, Channel, Deviation, PolicyException
@@ -34,11 +39,11 @@ M = TypeVar("M", bound=models.Model)
 
 
 class UnknownTransition(LookupError):  # noqa: N818 - reads as what happened
-    """The process has no transition of that name at all (a caller error, not a deviation)."""
+    """The process has no transition (or action) of that name at all: a caller error."""
 
 
 class TransitionRefused(Exception):  # noqa: N818 - it is a refusal, not an error in the code
-    """A transition was refused; ``deviation`` is the record kept for compliance."""
+    """A transition or action was refused; ``deviation`` is the record kept for compliance."""
 
     def __init__(self, decision: Decision, deviation: Deviation) -> None:
         self.decision = decision
@@ -46,6 +51,20 @@ class TransitionRefused(Exception):  # noqa: N818 - it is a refusal, not an erro
         self.kind = decision.refusal
         self.failed = decision.failed
         super().__init__(f"{decision.name} refused from {decision.source}: {self.kind}")
+
+
+class InvalidInput(ValidationError):  # noqa: N818 - reads as what it is
+    """What the person typed with the step is not acceptable. Not a deviation: nothing was
+    attempted against the rules, and nothing was written."""
+
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
+        errors: dict[str, list[ValidationError]] = {}
+        for result in decision.input_errors:
+            errors.setdefault(result.field or NON_FIELD_ERRORS, []).append(
+                ValidationError(result.reason, code=result.code)
+            )
+        super().__init__(errors)
 
 
 @dataclass(frozen=True)
@@ -67,8 +86,46 @@ class TransitionOption:
         return self.decision.refusal not in {Deviation.Kind.WRONG_ROLE, Deviation.Kind.OUT_OF_SCOPE}
 
     @property
+    def awaiting_input(self) -> bool:
+        """Only what the person types with the step is missing: the step is open to them."""
+        return self.decision.refusal is None and bool(self.decision.input_errors)
+
+    @property
     def checks(self) -> tuple[CheckResult, ...]:
         return self.decision.results
+
+
+def judge(
+    process: Process,
+    obj: models.Model,
+    *,
+    name: str,
+    spec: Any,
+    roles: frozenset[str],
+    checks: Iterable[Check],
+    actor: Any,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> Decision:
+    """Evaluate every check of a step open in the current state, and who may take it."""
+    source = process.state_of(obj)
+    context = CheckContext(
+        obj=obj, actor=actor, payload=payload, policy=process.policy_for(obj), now=now
+    )
+    results = _apply_waivers(obj, name, source, [c.evaluate(context) for c in checks])
+    held = sorted(process.roles_of(actor) & roles)
+    role = held[0] if held else None
+    failed = [r for r in results if r.blocks and r.kind != CheckKind.INPUT]
+    refusal: Deviation.Kind | None = None
+    if not process.can_access(actor, obj):
+        refusal = Deviation.Kind.OUT_OF_SCOPE
+    elif role is None:
+        refusal = Deviation.Kind.WRONG_ROLE
+    elif any(result.kind == CheckKind.PERSON for result in failed):
+        refusal = Deviation.Kind.WRONG_PERSON
+    elif failed:
+        refusal = Deviation.Kind.CHECKS_FAILED
+    return Decision(name, source, spec, role, results, refusal)
 
 
 def decide(
@@ -87,27 +144,17 @@ def decide(
     spec = process.definition.get(name, source)
     if spec is None or spec.step is None:
         return Decision(name, source, None, None, (), Deviation.Kind.WRONG_STATE)
-    context = CheckContext(
-        obj=obj,
+    return judge(
+        process,
+        obj,
+        name=name,
+        spec=spec,
+        roles=spec.step.roles,
+        checks=spec.step.checks,
         actor=actor,
         payload=payload or {},
-        policy=process.policy_for(obj),
         now=now or timezone.now(),
     )
-    results = _apply_waivers(obj, name, source, [c.evaluate(context) for c in spec.step.checks])
-    roles = sorted(process.roles_of(actor) & spec.step.roles)
-    role = roles[0] if roles else None
-    failed = [result for result in results if result.blocks]
-    refusal: Deviation.Kind | None = None
-    if not process.can_access(actor, obj):
-        refusal = Deviation.Kind.OUT_OF_SCOPE
-    elif role is None:
-        refusal = Deviation.Kind.WRONG_ROLE
-    elif any(result.kind == CheckKind.PERSON for result in failed):
-        refusal = Deviation.Kind.WRONG_PERSON
-    elif failed:
-        refusal = Deviation.Kind.CHECKS_FAILED
-    return Decision(name, source, spec, role, results, refusal)
 
 
 def _apply_waivers(
@@ -154,22 +201,32 @@ def perform_transition(
     actor: Any,
     payload: Mapping[str, Any] | None = None,
     channel: Channel = Channel.WEB,
+    idempotency_key: str = "",
 ) -> M:
     """Perform transition ``name`` on ``obj`` for ``actor``; return the object as now saved.
 
     Raises :class:`TransitionRefused` (after recording a deviation) when the transition is not
-    allowed, and :class:`UnknownTransition` when the process has no such transition.
+    allowed, :class:`InvalidInput` when the payload is not acceptable, and
+    :class:`UnknownTransition` when the process has no such transition. A repeat under the same
+    ``idempotency_key``, or of the step the same person just performed, returns the object as the
+    first attempt left it.
     """
     process = process_for(obj)
-    clean_payload = _json_ready(payload or {})
+    clean_payload = json_ready(payload or {})
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
             locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+            if idempotency.replayed(locked, name, actor, idempotency_key) is not None:
+                return locked
             decision = decide(locked, name, actor=actor, payload=clean_payload, now=now)
-            if decision.refusal is not None:
-                raise _Refusal(locked, decision)
-            _apply(process, locked, decision, actor, clean_payload, channel, now)
+            if decision.refusal == Deviation.Kind.WRONG_STATE and just_performed(
+                locked, name, actor
+            ):
+                return locked
+            settle(locked, decision)
+            event = _apply(process, locked, decision, actor, clean_payload, channel, now)
+            idempotency.remember(locked, name, actor, idempotency_key, event, now)
             return locked
     except _Refusal as refusal:
         deviation = record_deviation(
@@ -178,7 +235,37 @@ def perform_transition(
         raise TransitionRefused(refusal.decision, deviation) from None
 
 
-class _Refusal(Exception):  # noqa: N818 - internal signal to roll back, never escapes this module
+def settle(obj: models.Model, decision: Decision) -> None:
+    """Go on with an allowed step; otherwise raise the input error or the refusal (roll back)."""
+    if decision.refused_before_input:
+        raise _Refusal(obj, decision)
+    if decision.input_errors:
+        raise InvalidInput(decision)
+    if decision.refusal is not None:
+        raise _Refusal(obj, decision)
+
+
+def just_performed(obj: models.Model, name: str, actor: Any) -> bool:
+    """Whether the latest event on ``obj`` is ``actor`` performing ``name`` into the current
+    state: a repeat of it is a retry, not an attempt against the rules."""
+    last = (
+        AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        )
+        .order_by("-seq")
+        .values("action", "actor_id", "target_state")
+        .first()
+    )
+    return bool(
+        last
+        and actor is not None
+        and last["action"] == name
+        and last["actor_id"] == actor.pk
+        and last["target_state"] == process_for(obj).state_of(obj)
+    )
+
+
+class _Refusal(Exception):  # noqa: N818 - internal signal to roll back, never escapes the engine
     def __init__(self, obj: models.Model, decision: Decision) -> None:
         self.obj = obj
         self.decision = decision
@@ -192,8 +279,9 @@ def _apply(
     payload: dict[str, Any],
     channel: Channel,
     now: datetime,
-) -> None:
-    step = decision.spec.step if decision.spec else None
+) -> AuditEvent:
+    spec = decision.spec
+    step = getattr(spec, "step", None)
     assert step is not None  # noqa: S101 - decided above
     assert decision.role is not None  # noqa: S101
     token = _running.set((type(obj), obj.pk, decision.name))
@@ -214,10 +302,8 @@ def _apply(
     for effect in step.effects:
         effect(context)
     timers.on_transition(process, obj, decision.source, now)
-    waivers = [result.waived_by for result in decision.waived]
-    if waivers:
-        PolicyException.objects.filter(pk__in=waivers).update(consumed_at=now)
-    append_event(
+    consume_waivers(decision, now)
+    return append_event(
         obj,
         snapshot=process.snapshot(obj),
         fields={
@@ -236,6 +322,13 @@ def _apply(
     )
 
 
+def consume_waivers(decision: Decision, now: datetime) -> None:
+    """Policy exceptions are single-use: the step they let pass uses them up."""
+    waivers = [result.waived_by for result in decision.waived]
+    if waivers:
+        PolicyException.objects.filter(pk__in=waivers).update(consumed_at=now)
+
+
 def record_event(
     obj: models.Model,
     action: str,
@@ -243,14 +336,18 @@ def record_event(
     actor: Any | None,
     payload: Mapping[str, Any] | None = None,
     channel: Channel = Channel.SYSTEM,
+    role: str = "",
+    now: datetime | None = None,
 ) -> AuditEvent:
-    """Append a non-transition event (e.g. a new risk class) to ``obj``'s audit chain.
+    """Append a non-transition event (an action, a new risk class) to ``obj``'s audit chain.
 
     Call it inside the transaction that made the change, holding the row lock on ``obj``.
     """
     process = process_for(obj)
     state = process.state_of(obj)
-    roles = sorted(process.roles_of(actor)) if actor is not None else []
+    if not role and actor is not None:
+        roles = sorted(process.roles_of(actor))
+        role = roles[0] if roles else ""
     return append_event(
         obj,
         snapshot=process.snapshot(obj),
@@ -260,18 +357,11 @@ def record_event(
             "source_state": state,
             "target_state": state,
             "actor": actor,
-            "actor_role": roles[0] if roles else "",
-            "payload": _json_ready(payload or {}),
+            "actor_role": role,
+            "payload": json_ready(payload or {}),
             "channel": channel,
             "policy_version": process.policy_for(obj).version,
             "scope": process.scope_of(obj),
         },
-        created_at=timezone.now(),
+        created_at=now or timezone.now(),
     )
-
-
-def _json_ready(payload: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(payload, Mapping):
-        raise TypeError("A transition payload must be a mapping.")
-    result: dict[str, Any] = json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder))
-    return result

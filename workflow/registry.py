@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from django.db import models
 
 from workflow.checks import Policy
-from workflow.definition import ProcessDefinition, definition_from_model
+from workflow.definition import Action, ProcessDefinition, definition_from_model
 
 
 class Process:
@@ -23,6 +23,8 @@ class Process:
     exception_roles: ClassVar[frozenset[str]] = frozenset()
     # Roles that work the deviation log (acknowledge, escalate, resolve).
     compliance_roles: ClassVar[frozenset[str]] = frozenset()
+    # Every write to the object's file other than a transition (workflow.definition.action).
+    actions: ClassVar[tuple[Action, ...]] = ()
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
@@ -35,6 +37,7 @@ class Process:
             initial=self.initial,
             terminal=self.terminal,
             field=self.state_field,
+            actions=self.actions,
         )
 
     def state_of(self, obj: models.Model) -> str:

@@ -4,6 +4,7 @@ from workflow.models.records import (
     Channel,
     Deviation,
     DeviationReview,
+    IdempotencyKey,
     PolicyException,
 )
 from workflow.models.time import Holiday, Notification, OutboxMessage, Timer
@@ -17,6 +18,7 @@ __all__ = [
     "Deviation",
     "DeviationReview",
     "Holiday",
+    "IdempotencyKey",
     "Notification",
     "OutboxMessage",
     "PolicyException",

@@ -13,6 +13,7 @@ from workflow.models.base import AppendOnlyModel
 class Channel(models.TextChoices):
     WEB = "web", _("web")
     API = "api", _("API")
+    ADMIN = "admin", _("administration site")
     SYSTEM = "system", _("system")
 
 
@@ -170,3 +171,27 @@ class DeviationReview(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.deviation_id} → {self.status}"
+
+
+class IdempotencyKey(models.Model):
+    """A step a person performed under a key of their own (an API client's ``Idempotency-Key``, a
+    web form's one-time token): a repeat with the same key answers with what the first reached."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    action = models.CharField(max_length=64)
+    result_type = models.ForeignKey(
+        ContentType, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result_id = models.PositiveBigIntegerField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["actor", "key"], name="idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.object_id} by {self.actor_id}"
