@@ -1,5 +1,10 @@
-"""The Django admin: users, branches, products, policy versions, the blocked list, and loans with
-their stage records (read-only where the workflow owns the data)."""
+"""The Django admin.
+
+Process data — loans with their stage records, borrowers — is view-only here for everyone,
+superusers included: it changes only through the workflow and the services, which enforce the
+rules. Reference data stays editable: staff with their roles, branch and authority, branches,
+products, draft policy versions and the blocked list.
+"""
 
 from typing import Any
 
@@ -10,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loans import models as m
+from workflow.admin import ViewOnly, ViewOnlyAdmin
 
 
 @admin.register(m.User)
@@ -28,7 +34,10 @@ class BranchAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.Borrower)
-class BorrowerAdmin(admin.ModelAdmin):
+class BorrowerAdmin(ViewOnlyAdmin):
+    """Account managers create borrowers through the application, which validates the identity
+    number; it is not edited behind the process."""
+
     list_display = ["name", "kind", "id_number", "industry", "group", "branch"]
     list_filter = ["kind", "industry", "branch"]
     search_fields = ["name", "id_number", "group"]
@@ -83,26 +92,17 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
 
 def _inline(model: Any, base: Any = admin.TabularInline) -> Any:
-    return type(f"{model.__name__}Inline", (base,), {"model": model, "extra": 0})
+    return type(f"{model.__name__}Inline", (ViewOnly, base), {"model": model, "extra": 0})
 
 
 @admin.register(m.Loan)
-class LoanAdmin(admin.ModelAdmin):
-    """The state is read-only here: loans move only through the workflow engine."""
+class LoanAdmin(ViewOnlyAdmin):
+    """Shown with every stage record; loans and their records change only through the workflow."""
 
     list_display = ["reference", "borrower", "amount", "state", "risk_class", "branch"]
     list_filter = ["state", "risk_class", "branch", "industry", "guarantee_type"]
     search_fields = ["reference", "borrower__name"]
-    readonly_fields = [
-        "state",
-        "state_entered_at",
-        "approved_at",
-        "disbursed_at",
-        "outstanding_balance",
-        "days_past_due",
-        "risk_class",
-        "created_at",
-    ]
+    list_select_related = ["borrower", "branch"]
     inlines = [
         _inline(m.Interview),
         _inline(m.CreditAuthorisation),

@@ -1,15 +1,20 @@
-"""Read-only admin for the append-only audit trail and deviation log."""
+"""The admin for the engine's records: the append-only audit trail, the deviation log and policy
+exceptions are shown, never added, changed or deleted here; the holiday calendar is edited here."""
 
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
 from django.http import HttpRequest
 
-from workflow.models import AuditEvent, Deviation, PolicyException
+from workflow.models import AuditEvent, Deviation, Holiday, PolicyException
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
+class ViewOnly(BaseModelAdmin):
+    """Process data: shown, never added, changed or deleted through the admin, by anyone —
+    superusers included. Mix it into a model admin or an inline; "delete selected" goes with it."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -19,19 +24,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ViewOnlyAdmin(ViewOnly, admin.ModelAdmin):
+    pass
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(ViewOnlyAdmin):
     list_display = ["created_at", "content_type", "object_id", "seq", "action", "actor", "channel"]
     list_filter = ["action", "channel", "scope"]
 
 
 @admin.register(Deviation)
-class DeviationAdmin(ReadOnlyAdmin):
+class DeviationAdmin(ViewOnlyAdmin):
     list_display = ["created_at", "scope", "transition", "from_state", "kind", "severity", "actor"]
     list_filter = ["kind", "severity", "channel", "scope"]
 
 
 @admin.register(PolicyException)
-class PolicyExceptionAdmin(ReadOnlyAdmin):
+class PolicyExceptionAdmin(ViewOnlyAdmin):
     list_display = ["granted_at", "transition", "check_code", "granted_by", "consumed_at"]
     list_filter = ["check_code", "transition"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    """Reference data: the public holidays that SLA business days skip."""
+
+    list_display = ["date", "name"]
+    search_fields = ["name"]
