@@ -3,23 +3,70 @@
 Process data — loans with their stage records, borrowers — is view-only here for everyone,
 superusers included: it changes only through the workflow and the services, which enforce the
 rules. Reference data stays editable: staff with their roles, branch and authority, branches,
-products, draft policy versions and the blocked list.
+products, draft policy versions and the blocked list. A change to staff, policy or the blocked list
+is an audited event that compliance reads on the "Reference data changes" page.
 """
 
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loans import models as m
+from loans.reference import stored_facts
+from loans.services import reference_change_record
 from workflow.admin import ViewOnly, ViewOnlyAdmin
+from workflow.models import Channel
+from workflow.reference import ReferenceAction
+
+
+class AuditedReferenceAdmin(admin.ModelAdmin):
+    """Reference data whose every added, changed or deleted fact is an audited event.
+
+    The facts are read as stored before the save (under the row lock) and again after the related
+    objects are saved, since roles are groups saved with the form's many-to-many fields.
+    """
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        form.reference_before = stored_facts(obj) if change else {}
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        reference_change_record(
+            obj=form.instance,
+            action=ReferenceAction.CHANGED if change else ReferenceAction.CREATED,
+            actor=request.user,  # type: ignore[arg-type]
+            before=form.reference_before,
+            after=stored_facts(form.instance),
+            channel=Channel.ADMIN,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        reference_change_record(
+            obj=obj,
+            action=ReferenceAction.DELETED,
+            actor=request.user,  # type: ignore[arg-type]
+            before=stored_facts(obj),
+            after={},
+            channel=Channel.ADMIN,
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """The "delete selected" action: each deletion recorded, through the model's own rules."""
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
 
 
 @admin.register(m.User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(AuditedReferenceAdmin, UserAdmin):
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
         (_("Branch and authority"), {"fields": ("branch", "authority_level")}),
@@ -56,7 +103,7 @@ class LoanProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.BlockedBorrower)
-class BlockedBorrowerAdmin(admin.ModelAdmin):
+class BlockedBorrowerAdmin(AuditedReferenceAdmin):
     list_display = ["id_number", "name", "active", "added_by", "added_at"]
     list_filter = ["active"]
     search_fields = ["id_number", "name"]
@@ -69,7 +116,7 @@ class BlockedBorrowerAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.PolicyVersion)
-class PolicyVersionAdmin(admin.ModelAdmin):
+class PolicyVersionAdmin(AuditedReferenceAdmin):
     """Administrators add versions; one that has taken effect is history and stays as it is."""
 
     list_display = ["version", "effective_from", "created_by", "created_at"]

@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "mine": Role.ACCOUNT_MANAGER in roles,
             "queue": bool(roles & set(QUEUE_STAGE)),
             "deviations": bool(roles & {Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD}),
+            "reference_changes": bool(roles & {Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD}),
             "overview": Role.BRANCH_HEAD in roles,
         }
     }

@@ -1,4 +1,5 @@
-"""Oversight screens: the deviation log for compliance, the overview for branch heads."""
+"""Oversight screens: the deviation log and the reference-data changes for compliance, the overview
+for branch heads."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from django.utils.translation import gettext as _
 
 from loans.filters import DeviationFilter
 from loans.models import Branch, Loan, User
+from loans.reference import describe
 from loans.roles import Role
-from loans.selectors import loans_visible_to, with_sla_status
+from loans.selectors import loans_visible_to, reference_changes_visible_to, with_sla_status
 from loans.workflow import LoanState
 from workflow import compliance
 from workflow.models import Deviation, DeviationReview, PolicyException, Timer
@@ -150,6 +152,20 @@ def deviation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "statuses": dict(DeviationReview.Status.choices),
             "may_review": bool(user.roles & {Role.COMPLIANCE_OFFICER}),
         },
+    )
+
+
+@login_required
+def reference_changes(request: HttpRequest) -> HttpResponse:
+    """Who changed which roles, authority, policy or blocked-list entry, from what to what."""
+    user: User = request.user  # type: ignore[assignment]
+    if not (user.roles & READERS):
+        raise PermissionDenied
+    page = Paginator(reference_changes_visible_to(user), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "loans/reference_changes.html",
+        {"page": page, "rows": [describe(event) for event in page]},
     )
 
 

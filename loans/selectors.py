@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, CharField, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from loans.models import Branch, Loan, PolicyVersion, Review, User
 from loans.models.site_visit import REPORT_SECTIONS
+from loans.reference import REFERENCE_MODELS
 from loans.roles import Capacity, Role
 from loans.workflow import LoanState
 from workflow.models import AuditEvent, Deviation, Timer
@@ -115,6 +116,24 @@ def audit_trail_of(loan: Loan) -> QuerySet[AuditEvent]:
         )
         .select_related("actor")
         .order_by("seq")
+    )
+
+
+def reference_changes_visible_to(user: User) -> QuerySet[AuditEvent]:
+    """Changes to reference data ``user`` may read, newest first: the bank-wide ones (policy, the
+    blocked list) and those of staff of the branches the user sees."""
+    of_reference_models = Q()
+    for model in REFERENCE_MODELS:
+        meta = model._meta
+        of_reference_models |= Q(
+            content_type__app_label=meta.app_label, content_type__model=meta.model_name
+        )
+    codes = Branch.objects.filter(pk__in=user.visible_branch_ids).values("code")
+    return (
+        AuditEvent.objects.filter(of_reference_models)
+        .filter(Q(scope="") | Q(scope__in=codes))
+        .select_related("actor", "content_type")
+        .order_by("-created_at", "-id")
     )
 
 

@@ -21,5 +21,6 @@ urlpatterns = [
     path("deviations/", oversight_views.deviation_log, name="deviations"),
     path("deviations/export.csv", oversight_views.deviation_export, name="deviations-export"),
     path("deviations/<int:pk>/", oversight_views.deviation_detail, name="deviation"),
+    path("reference-changes/", oversight_views.reference_changes, name="reference-changes"),
     path("overview/", oversight_views.branch_overview, name="overview"),
 ]

@@ -23,6 +23,7 @@ from loans.services.records import (
     review_write,
     site_visit_record,
 )
+from loans.services.reference import reference_change_record
 
 __all__ = [
     "blocked_borrower_add",
@@ -39,6 +40,7 @@ __all__ = [
     "interview_record",
     "loan_create",
     "loan_update_application",
+    "reference_change_record",
     "repayment_record",
     "review_write",
     "site_visit_record",

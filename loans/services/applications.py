@@ -11,8 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from loans.models import BlockedBorrower, Borrower, Loan, LoanProduct, User
+from loans.reference import reference_facts
+from loans.services.reference import reference_change_record
 from loans.workflow import LoanState
 from workflow import timers
+from workflow.models import Channel
+from workflow.reference import ReferenceAction
 
 
 def borrower_create(
@@ -102,9 +106,25 @@ def loan_update_application(*, loan: Loan, **changes: object) -> Loan:
     return locked
 
 
+@transaction.atomic
 def blocked_borrower_add(
-    *, id_number: str, name: str, reason: str, added_by: User
+    *,
+    id_number: str,
+    name: str,
+    reason: str,
+    added_by: User,
+    channel: Channel = Channel.SYSTEM,
 ) -> BlockedBorrower:
-    return BlockedBorrower.objects.create(
+    """Put a person or firm on the blocked list; the addition is an audited event."""
+    entry: BlockedBorrower = BlockedBorrower.objects.create(
         id_number=id_number.strip().upper(), name=name, reason=reason, added_by=added_by
     )
+    reference_change_record(
+        obj=entry,
+        action=ReferenceAction.CREATED,
+        actor=added_by,
+        before={},
+        after=reference_facts(entry),
+        channel=channel,
+    )
+    return entry

@@ -1,22 +1,28 @@
-"""The admin: process data is view-only for everyone; reference data stays editable."""
+"""The admin: process data is view-only for everyone; reference data stays editable, and each
+change to staff, policy or the blocked list is an audited event that compliance reads."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib import admin
 from django.contrib.auth.models import Group
-from django.db import models
+from django.db import connection, models
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from loans import models as m
+from loans import services
 from loans.roles import Role
 from tests import factories
-from workflow.models import AuditEvent, Deviation, PolicyException
+from workflow.audit import events_of, verify_chain
+from workflow.models import AuditEvent, Channel, Deviation, PolicyException
+from workflow.reference import ReferenceAction
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +218,251 @@ def test_reference_data_stays_editable(as_superuser, branch, product, draft, man
         assert b'name="_save"' in as_superuser.get(change_url(obj)).content, obj
     assert holiday.status_code == 302
     assert as_superuser.post(change_url(in_force), policy_form(in_force)).status_code == 403
+
+
+# --- reference changes are audited events ----------------------------------------------------
+
+
+def test_a_role_change_in_the_admin_is_an_audited_event_compliance_can_read(
+    as_superuser, client, superuser, manager, compliance
+):
+    form = staff_form(manager, groups=[role(Role.ACCOUNT_MANAGER), role(Role.APPROVER)])
+    assert as_superuser.post(change_url(manager), form).status_code == 302
+
+    event = events_of(manager).get()
+    client.force_login(compliance)
+    page = client.get(reverse("loans:reference-changes")).content.decode()
+
+    assert event.kind == AuditEvent.Kind.RECORDED
+    assert event.action == ReferenceAction.CHANGED
+    assert (event.actor, event.actor_role) == (superuser, Role.ADMINISTRATOR)
+    assert (event.channel, event.scope) == (Channel.ADMIN, "B01")
+    assert event.payload["changes"] == {
+        "roles": [["account_manager"], ["account_manager", "approver"]]
+    }
+    assert event.snapshot["roles"] == ["account_manager", "approver"]
+    assert verify_chain(events_of(manager)).intact
+    assert "manager1" in page
+    assert "roles: account manager → account manager, approver" in page
+
+
+def test_an_authority_level_change_is_audited_with_before_and_after(
+    as_superuser, client, junior_approver, compliance
+):
+    form = staff_form(junior_approver, authority_level=2)
+    assert as_superuser.post(change_url(junior_approver), form).status_code == 302
+
+    event = events_of(junior_approver).get()
+    client.force_login(compliance)
+    page = client.get(reverse("loans:reference-changes")).content.decode()
+
+    assert event.payload["changes"] == {"authority_level": [1, 2]}
+    assert event.snapshot["authority_level"] == 2
+    assert "approval authority level: 1 → 2" in page
+
+
+def test_a_blocked_list_entry_added_in_the_admin_is_audited(as_superuser, superuser):
+    response = as_superuser.post(
+        reverse("admin:loans_blockedborrower_add"),
+        {
+            "id_number": "11010519491231002X",
+            "name": "Zhang San",
+            "reason": "court enforcement list",
+            "active": True,
+        },
+    )
+
+    entry = m.BlockedBorrower.objects.get()
+    event = events_of(entry).get()
+    assert response.status_code == 302
+    assert (event.action, event.actor, event.channel) == ("created", superuser, Channel.ADMIN)
+    assert event.scope == ""
+    assert event.snapshot == {
+        "id_number": "11010519491231002X",
+        "name": "Zhang San",
+        "active": True,
+        "reason": "court enforcement list",
+    }
+
+
+def test_a_blocked_list_entry_deleted_in_the_admin_is_audited(as_superuser, compliance):
+    entry = services.blocked_borrower_add(
+        id_number="11010519491231002X", name="Zhang San", reason="fraud", added_by=compliance
+    )
+    delete_url = reverse("admin:loans_blockedborrower_delete", args=[entry.pk])
+
+    assert as_superuser.post(delete_url, {"post": "yes"}).status_code == 302
+
+    assert not m.BlockedBorrower.objects.exists()
+    created, deleted = events_of(entry)
+    assert (created.action, created.channel) == ("created", Channel.SYSTEM)
+    assert deleted.action == "deleted"
+    assert deleted.payload["changes"]["reason"] == ["fraud", None]
+
+
+def test_the_blocked_list_service_records_the_channel_it_is_given(compliance):
+    entry = services.blocked_borrower_add(
+        id_number=" 11010519491231002x ",
+        name="Zhang San",
+        reason="fraud",
+        added_by=compliance,
+        channel=Channel.WEB,
+    )
+
+    event = events_of(entry).get()
+    assert (event.action, event.actor, event.channel) == ("created", compliance, Channel.WEB)
+    assert event.snapshot["id_number"] == "11010519491231002X"
+
+
+def test_a_draft_policy_version_change_is_audited(as_superuser, superuser, draft):
+    factories.PolicyVersionFactory(version="2026.1")
+    form = policy_form(draft, authority_tier_1="80000.00")
+    assert as_superuser.post(change_url(draft), form).status_code == 302
+
+    event = events_of(draft).get()
+    assert (event.action, event.actor, event.channel) == ("changed", superuser, Channel.ADMIN)
+    assert event.payload["changes"] == {"authority_tier_1": ["100000.00", "80000.00"]}
+    assert event.policy_version == "2026.1"
+    assert event.snapshot["version"] == "2027.1"
+
+
+def test_a_draft_policy_version_added_and_deleted_in_the_admin_is_audited(as_superuser, draft):
+    added = as_superuser.post(
+        reverse("admin:loans_policyversion_add"), policy_form(draft, version="2027.2")
+    )
+    version = m.PolicyVersion.objects.get(version="2027.2")
+    delete_url = reverse("admin:loans_policyversion_delete", args=[version.pk])
+    deleted = as_superuser.post(delete_url, {"post": "yes"})
+
+    assert (added.status_code, deleted.status_code) == (302, 302)
+    assert [event.action for event in events_of(version)] == ["created", "deleted"]
+
+
+def test_an_unchanged_save_records_nothing(as_superuser, manager, draft, compliance):
+    entry = services.blocked_borrower_add(
+        id_number="11010519491231002X", name="Zhang San", reason="fraud", added_by=compliance
+    )
+    before = AuditEvent.objects.count()
+
+    responses = [
+        as_superuser.post(change_url(manager), staff_form(manager)),
+        as_superuser.post(change_url(draft), policy_form(draft)),
+        as_superuser.post(
+            change_url(entry),
+            {"id_number": entry.id_number, "name": entry.name, "reason": "fraud", "active": True},
+        ),
+    ]
+
+    assert [response.status_code for response in responses] == [302, 302, 302]
+    assert AuditEvent.objects.count() == before
+    as_superuser.post(change_url(manager), staff_form(manager, is_active=False))
+    assert events_of(manager).get().payload["changes"] == {"is_active": [True, False]}
+
+
+# --- compliance reads the changes ------------------------------------------------------------
+
+
+def test_the_reference_changes_page_refuses_staff_without_the_role(client, manager):
+    client.force_login(manager)
+
+    assert client.get(reverse("loans:reference-changes")).status_code == 403
+    assert (
+        reverse("loans:reference-changes") not in client.get(reverse("loans:list")).content.decode()
+    )
+
+
+def test_compliance_reads_bank_wide_changes_and_its_own_branch_in_local_time(
+    client, superuser, compliance, manager, outsider
+):
+    with time_machine.travel(datetime(2025, 3, 2, 1, 30, tzinfo=UTC), tick=False):
+        services.blocked_borrower_add(
+            id_number="11010519491231002X", name="Zhang San", reason="fraud", added_by=compliance
+        )
+    for user in (manager, outsider):
+        services.reference_change_record(
+            obj=user,
+            action=ReferenceAction.CHANGED,
+            actor=superuser,
+            before={"branch": user.branch.code, "is_active": True},
+            after={"branch": user.branch.code, "is_active": False},
+            channel=Channel.ADMIN,
+        )
+    client.force_login(compliance)
+
+    response = client.get(reverse("loans:reference-changes"))
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert [row.name for row in response.context["rows"]] == [
+        "manager1",
+        "Zhang San (11010519491231002X)",
+    ]
+    assert "2025-03-02 09:30" in page
+    assert "active: yes → no" in page
+    assert reverse("loans:reference-changes") in page  # the navigation offers it
+
+
+def test_a_branch_head_reads_the_changes_of_the_branch_and_its_sub_offices(
+    client, superuser, head, branch, other_branch, outsider
+):
+    other_branch.parent = branch
+    other_branch.save()
+    services.reference_change_record(
+        obj=outsider,
+        action=ReferenceAction.CHANGED,
+        actor=superuser,
+        before={"branch": "B02", "authority_level": None},
+        after={"branch": "B02", "authority_level": 1},
+        channel=Channel.ADMIN,
+    )
+    client.force_login(head)
+
+    response = client.get(reverse("loans:reference-changes"))
+
+    assert [row.name for row in response.context["rows"]] == ["manager9"]
+
+
+def test_the_reference_changes_page_keeps_a_constant_number_of_queries(
+    client, superuser, compliance, branch, django_assert_num_queries
+):
+    def change_reference_data(count: int) -> None:
+        for _ in range(count):
+            staff = factories.staff(Role.ACCOUNT_MANAGER, branch=branch)
+            services.reference_change_record(
+                obj=staff,
+                action=ReferenceAction.CHANGED,
+                actor=superuser,
+                before={"branch": "B01", "roles": []},
+                after={"branch": "B01", "roles": [Role.ACCOUNT_MANAGER]},
+                channel=Channel.ADMIN,
+            )
+            services.blocked_borrower_add(
+                id_number=factories.valid_resident_id(),
+                name="Blocked",
+                reason="fraud",
+                added_by=staff,
+            )
+
+    change_reference_data(1)
+    client.force_login(compliance)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("loans:reference-changes"))
+    change_reference_data(6)
+
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = client.get(reverse("loans:reference-changes"))
+    assert len(response.context["rows"]) == 14
+
+
+def test_the_reference_changes_page_shows_fifty_a_page(client, compliance):
+    for _ in range(51):
+        services.blocked_borrower_add(
+            id_number=factories.valid_resident_id(), name="Blocked", reason="x", added_by=compliance
+        )
+    client.force_login(compliance)
+
+    first = client.get(reverse("loans:reference-changes"))
+    second = client.get(reverse("loans:reference-changes"), {"page": 2})
+
+    assert len(first.context["rows"]) == 50
+    assert len(second.context["rows"]) == 1
