@@ -7,6 +7,7 @@ deployment stops the process at start-up instead of silently falling back to a d
 from __future__ import annotations
 
 import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -50,6 +51,16 @@ def env_list(name: str, *, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_time_zone(name: str, *, default: str) -> str:
+    """An IANA time zone name (``Asia/Shanghai``); refuse one the time zone database lacks."""
+    value = os.environ.get(name, "").strip() or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a known time zone.") from None
+    return value
 
 
 def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:

@@ -1,5 +1,4 @@
-"""Forms an account manager and a disbursement officer fill in outside the stage records:
-new borrowers and applications, the contract, the conditions of approval."""
+"""Forms an account manager fills in before a loan exists: new borrowers and applications."""
 
 from __future__ import annotations
 
@@ -7,16 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from loans import services
-from loans.access import get_loan_for_user
-from loans.forms import ApplicationForm, BorrowerForm, ContractForm, styled
+from loans.forms import ApplicationForm, BorrowerForm, styled
 from loans.models import User
 from loans.roles import Role
-from loans.workflow import LoanState
+from loans.views import attach_errors
 
 
 def _staff_with(request: HttpRequest, role: Role) -> User:
@@ -48,43 +45,16 @@ def application_add(request: HttpRequest) -> HttpResponse:
     form = styled(ApplicationForm(request.POST or None, initial=initial, user=user))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        loan = services.loan_create(borrower=data.pop("borrower"), account_manager=user, **data)
-        messages.success(
-            request, _("Application %(reference)s opened.") % {"reference": loan.reference}
-        )
-        return redirect("loans:detail", pk=loan.pk)
+        try:
+            loan = services.loan_create(borrower=data.pop("borrower"), account_manager=user, **data)
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(
+                request, _("Application %(reference)s opened.") % {"reference": loan.reference}
+            )
+            return redirect("loans:detail", pk=loan.pk)
     return render(request, "loans/form.html", {"form": form, "title": _("New application")})
-
-
-@login_required
-def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff_with(request, Role.DISBURSEMENT_OFFICER)
-    loan = get_loan_for_user(user, pk)
-    if loan.state != LoanState.DISBURSEMENT:
-        messages.error(request, _("The contract is recorded in the disbursement stage."))
-        return redirect("loans:detail", pk=pk)
-    current = getattr(loan, "contract", None)
-    form = styled(ContractForm(request.POST or None, instance=current, loan=loan))
-    if request.method == "POST" and form.is_valid():
-        services.contract_record(loan=loan, **form.cleaned_data)
-        messages.success(request, _("Contract recorded."))
-        return redirect("loans:detail", pk=pk)
-    return render(request, "loans/form.html", {"form": form, "title": _("Contract"), "loan": loan})
-
-
-@login_required
-@require_POST
-def condition_fulfil(request: HttpRequest, pk: int, condition_id: int) -> HttpResponse:
-    user = _staff_with(request, Role.DISBURSEMENT_OFFICER)
-    loan = get_loan_for_user(user, pk)
-    condition = get_object_or_404(loan.approval_conditions, pk=condition_id)
-    try:
-        services.condition_fulfil(condition=condition, by=user, note=request.POST.get("note", ""))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Condition fulfilled."))
-    return redirect("loans:detail", pk=pk)
 
 
 def _url(name: str) -> str:

@@ -30,8 +30,8 @@ from loans.demo_showcase import (
 from loans.journeys import HAPPY_PATH, Cast, advance, prepare_for_review, prepare_for_site_visit
 from loans.models import Borrower, Branch, Loan, LoanProduct, User
 from loans.roles import Role
+from loans.states import LoanState
 from loans.validators import USCC_ALPHABET, resident_id_check_character, uscc_check_character
-from loans.workflow import LoanState
 from workflow.engine import TransitionRefused, perform_transition
 from workflow.models import Channel, Deviation
 
@@ -146,11 +146,6 @@ def _visited_alone(loan: Loan, cast: Cast) -> Loan:
     return loan
 
 
-def _reviewer_on_the_visit(loan: Loan, cast: Cast) -> Loan:
-    """In review, after the reviewer went along on the site visit (so may not review it)."""
-    return advance(loan, S.REVIEW, replace(cast, co_investigator=cast.reviewer))
-
-
 def _excepted(loan: Loan, cast: Cast) -> Loan:
     """In review after a branch head waived the missing third evidence photo."""
     head = User.objects.get(username="head1")
@@ -193,13 +188,13 @@ PLAN: tuple[tuple[Planned, int], ...] = (
     (Planned(_interviewed), 1),
     (Planned(_interviewed, attempt=("manager9", "start_site_visit")), 1),  # another branch
     (Planned(_reach(S.SITE_VISIT)), 3),
-    (Planned(_reach(S.SITE_VISIT), attempt=("manager", "withdraw")), 1),  # no reason given
+    (Planned(_reach(S.SITE_VISIT), attempt=("co_investigator", "withdraw")), 1),  # not theirs
     (Planned(_visited_alone, attempt=("manager", "submit_for_review")), 1),
     (Planned(_returned(S.SITE_VISIT, "return_to_intake", "manager", S.SITE_VISIT)), 1),
     (Planned(_reach(S.REVIEW)), 2),
     (Planned(_excepted), 1),  # a soft check passed by a policy exception
     (Planned(_reach(S.REVIEW), attempt=("officer", "disburse")), 1),  # wrong state
-    (Planned(_reviewer_on_the_visit, attempt=("reviewer", "submit_for_approval")), 1),
+    (Planned(_reach(S.SITE_VISIT), attempt=("co_investigator", "submit_for_review")), 1),
     (Planned(_returned(S.REVIEW, "return_to_site_visit", "reviewer", S.APPROVAL)), 1),
     (Planned(_reach(S.APPROVAL)), 3),
     (Planned(_reach(S.APPROVAL), attempt=("manager", "approve")), 1),  # wrong role
@@ -333,9 +328,10 @@ def _create_loans(rng: random.Random, plan: list[Planned], borrowers: list[Borro
 
 
 def _attempt(loan: Loan, actor: User, name: str) -> None:
-    """``actor`` tries ``name`` (without a reason); the engine must refuse and record it."""
+    """``actor`` tries ``name``; the engine must refuse and record it."""
+    payload = {"reason": ReturnReason.OTHER, "comment": "Tried in the demo."}
     try:
-        perform_transition(loan, name, actor=actor, payload={}, channel=Channel.WEB)
+        perform_transition(loan, name, actor=actor, payload=payload, channel=Channel.API)
     except TransitionRefused:
         return
     raise DemoDataError(f"{actor} was allowed to {name} {loan}; the demo expected a refusal.")

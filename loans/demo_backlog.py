@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from loans.models import Loan
-from loans.workflow import LoanState
+from loans.states import LoanState
 from workflow import timers
 from workflow.models import Timer
 

@@ -10,11 +10,10 @@ from django.utils import timezone
 
 from loans import services
 from loans.choices import InspectionKind, InspectionMode, RiskClass
-from loans.journeys import Cast, prepare_to_leave
-from loans.models import Document, Loan, PolicyVersion, User
-from loans.workflow import LoanState
+from loans.journeys import Cast, act, prepare_to_leave
+from loans.models import Loan, PolicyVersion, User
+from loans.states import LoanState
 from workflow.engine import perform_transition
-from workflow.exceptions import grant_exception
 
 POLICY_VERSION = "2026.1"
 
@@ -32,13 +31,22 @@ def create_policy_version(admin: User | None) -> PolicyVersion:
 def exception_for_missing_evidence(loan: Loan, cast: Cast, head: User) -> Loan:
     """A site visit one photo short, passed on to review by a branch head's exception."""
     loan = prepare_to_leave(loan, cast)
-    Document.objects.filter(pk=loan.documents.first().pk).delete()  # type: ignore[union-attr]
-    grant_exception(
+    photo = loan.documents.first()
+    act(loan, "document_cancel", cast.manager, record=photo, reason="Blurred: shows nothing.")
+    request = act(
         loan,
+        "exception_request",
+        cast.manager,
         transition="submit_for_review",
         check_code="evidence_collected",
-        actor=head,
-        justification="Third photo lost to a camera fault; stock confirmed on a video call.",
+        reason="Third photo lost to a camera fault; stock confirmed on a video call.",
+    )
+    act(
+        loan,
+        "exception_grant",
+        head,
+        request=request,
+        note="Stock seen on the video call; the other two photos show the shop. Granted.",
     )
     return perform_transition(loan, "submit_for_review", actor=cast.manager)
 
@@ -49,9 +57,10 @@ def classify_some_disbursed_loans(inspector: User) -> None:
     for loan, days in zip(disbursed, (12, 95), strict=False):
         services.days_past_due_update(loan=loan, days_past_due=days)
     if len(disbursed) == 3:
-        services.inspection_record(
-            loan=disbursed[2],
-            inspector=inspector,
+        act(
+            disbursed[2],
+            "inspection_record",
+            disbursed[2].account_manager,
             kind=InspectionKind.FIRST,
             mode=InspectionMode.ON_SITE,
             inspected_at=timezone.now(),

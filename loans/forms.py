@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from loans.choices import ReturnReason
 from loans.models import Borrower, Contract, Loan, LoanProduct, User
 from loans.records import RecordKind
-from loans.services.applications import APPLICATION_FIELDS
+from loans.roles import Role
+from loans.states import APPLICATION_FIELDS
 
 
 class TransitionForm(forms.Form):
@@ -28,6 +29,8 @@ class TransitionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
+    # A one-time token rendered with the form: a double submit performs the step once.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def payload(self, name: str) -> dict[str, Any]:
         data = self.cleaned_data
@@ -54,25 +57,35 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def record_form(kind: RecordKind, loan: Loan, user: User) -> Any:
-    """A form for one kind of stage record, its choices limited to this loan and branch."""
+def record_form(
+    kind: RecordKind, loan: Loan, user: User, fields: tuple[str, ...] | None = None
+) -> Any:
+    """A form for one kind of stage record (or ``fields`` of it), its choices limited to this
+    loan and branch."""
+    fields = fields or kind.fields
     widgets: dict[str, Any] = {}
-    for name in kind.fields:
+    for name in fields:
         field = kind.model._meta.get_field(name)
         if isinstance(field, models.DateTimeField):
             widgets[name] = DateTimeInput()
         elif isinstance(field, models.DateField):
             widgets[name] = DateInput()
-    base = forms.modelform_factory(kind.model, fields=list(kind.fields), widgets=widgets)
+    base = forms.modelform_factory(kind.model, fields=list(fields), widgets=widgets)
 
     class RecordForm(base):  # type: ignore[valid-type,misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             styled(self)
             if "co_investigator" in self.fields:
-                self.fields["co_investigator"].queryset = User.objects.filter(
-                    branch_id=loan.branch_id, is_active=True
-                ).exclude(pk=user.pk)
+                self.fields["co_investigator"].queryset = (
+                    User.objects.filter(
+                        branch_id=loan.branch_id,
+                        is_active=True,
+                        groups__name=Role.ACCOUNT_MANAGER,
+                    )
+                    .exclude(pk=user.pk)
+                    .distinct()
+                )
             if "site_visit" in self.fields:
                 self.fields["site_visit"].queryset = loan.site_visits.all()
 

@@ -15,7 +15,6 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from loans import services
 from loans.choices import (
     COLLATERAL_GUARANTEES,
     DocumentKind,
@@ -25,7 +24,8 @@ from loans.choices import (
 )
 from loans.models import Loan, User
 from loans.policy import policy_in_force
-from loans.workflow import LoanState
+from loans.states import LoanState
+from workflow.actions import perform_action
 from workflow.engine import perform_transition
 from workflow.models import Channel
 
@@ -58,11 +58,17 @@ class Cast:
 EVIDENCE_PHOTO = b"\xff\xd8\xff\xe0" + bytes(64)
 
 
+def act(loan: Loan, name: str, actor: User, **data: Any) -> Any:
+    """Perform action ``name`` on ``loan`` through the engine, as the system's own journey."""
+    return perform_action(loan, name, actor=actor, data=data, channel=Channel.SYSTEM)
+
+
 def prepare_for_site_visit(loan: Loan, cast: Cast, *, at: datetime) -> None:
-    services.credit_authorisation_record(loan=loan, signed_at=at, recorded_by=cast.manager)
-    services.interview_record(
-        loan=loan,
-        interviewer=cast.manager,
+    act(loan, "credit_authorisation_record", cast.manager, signed_at=at)
+    act(
+        loan,
+        "interview_record",
+        cast.manager,
         held_at=at,
         location="branch office",
         notes="Borrower interviewed face to face; purpose and repayment source discussed.",
@@ -70,9 +76,10 @@ def prepare_for_site_visit(loan: Loan, cast: Cast, *, at: datetime) -> None:
 
 
 def prepare_for_review(loan: Loan, cast: Cast, *, at: datetime) -> None:
-    visit = services.site_visit_record(
-        loan=loan,
-        lead_investigator=cast.manager,
+    visit = act(
+        loan,
+        "site_visit_record",
+        cast.manager,
         co_investigator=cast.co_investigator,
         visited_at=at,
         location=loan.borrower.address or "borrower's business premises",
@@ -81,35 +88,40 @@ def prepare_for_review(loan: Loan, cast: Cast, *, at: datetime) -> None:
         repayment_source="Operating income; household savings as a second source.",
         guarantee="Guarantor's identity and income verified in person.",
     )
+    if cast.co_investigator is not None:
+        act(loan, "site_visit_confirm", cast.co_investigator, record=visit)
     policy = policy_in_force()
     for number in range(policy.evidence_photo_count):
-        services.document_upload(
-            loan=loan,
+        act(
+            loan,
+            "document_upload",
+            cast.manager,
             kind=DocumentKind.PHOTO,
             file=ContentFile(EVIDENCE_PHOTO, name=f"site-{number + 1}.jpg"),
-            uploaded_by=cast.manager,
             site_visit=visit,
         )
     if loan.guarantee_type in COLLATERAL_GUARANTEES or (
         loan.product is not None and loan.product.collateral_required
     ):
-        services.collateral_valuation_record(
-            loan=loan,
+        act(
+            loan,
+            "collateral_valuation_record",
+            cast.manager,
             description="Shop premises, ground floor",
             value=(loan.amount or Decimal(0)) * 2,
             appraiser="County Appraisal Co.",
             valued_at=timezone.localdate(at),
-            by=cast.manager,
         )
 
 
 def prepare_for_approval(loan: Loan, cast: Cast, *, at: datetime) -> None:
-    services.credit_report_record(loan=loan, queried_by=cast.reviewer, result="clean")
+    act(loan, "credit_report_record", cast.reviewer, result="clean")
     amount = loan.amount or Decimal(0)
     months = loan.term_months or 12
-    services.review_write(
-        loan=loan,
-        reviewer=cast.reviewer,
+    act(
+        loan,
+        "review_write",
+        cast.reviewer,
         monthly_income=max(amount / 8, Decimal(5000)).quantize(Decimal("0.01")),
         monthly_debt_payments=(amount / months).quantize(Decimal("0.01")),
         opinion="Figures consistent; repayment capacity adequate. Recommend approval.",
@@ -117,42 +129,45 @@ def prepare_for_approval(loan: Loan, cast: Cast, *, at: datetime) -> None:
 
 
 def prepare_for_post_loan(loan: Loan, cast: Cast, *, at: datetime) -> None:
-    services.contract_record(
-        loan=loan,
+    act(
+        loan,
+        "contract_record",
+        cast.officer,
         number=f"C-{loan.reference}",
         signed_at=at,
         signed_face_to_face=True,
-        witness=cast.officer,
+        witness=cast.manager,
     )
     for condition in loan.approval_conditions.all():
-        services.condition_fulfil(condition=condition, by=cast.officer, note="Checked in person.")
+        act(loan, "condition_fulfil", cast.officer, record=condition, fulfilment_note="In person.")
     policy = policy_in_force()
     amount = loan.amount or Decimal(0)
     entrusted = amount > policy.entrusted_payment_threshold
-    services.drawdown_request(
-        loan=loan,
+    act(
+        loan,
+        "drawdown_request",
+        cast.officer,
         amount=amount,
         method=PaymentMethod.ENTRUSTED if entrusted else PaymentMethod.OWN_ACCOUNT,
-        requested_by=cast.officer,
         counterparty_name="County Building Materials Co." if entrusted else "",
         counterparty_account="6222 0000 0000 1234" if entrusted else "",
     )
 
 
 def prepare_for_closing(loan: Loan, cast: Cast, *, at: datetime) -> None:
-    services.inspection_record(
-        loan=loan,
-        inspector=cast.manager,
+    act(
+        loan,
+        "inspection_record",
+        cast.manager,
         kind=InspectionKind.FIRST,
         mode=InspectionMode.ON_SITE,
         inspected_at=timezone.now(),
         findings="Funds used to buy stock as stated; business steady.",
         funds_used_as_stated=True,
     )
+    loan.refresh_from_db()
     if loan.outstanding_balance > 0:
-        services.repayment_record(
-            loan=loan, principal=loan.outstanding_balance, recorded_by=cast.officer
-        )
+        act(loan, "repayment_record", cast.officer, principal=loan.outstanding_balance)
 
 
 APPROVAL = {

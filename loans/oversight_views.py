@@ -24,7 +24,7 @@ from loans.models import Branch, Loan, User
 from loans.reference import describe
 from loans.roles import Role
 from loans.selectors import loans_visible_to, reference_changes_visible_to, with_sla_status
-from loans.workflow import LoanState
+from loans.states import LoanState
 from workflow import compliance
 from workflow.models import Deviation, DeviationReview, PolicyException, Timer
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from loans.models import Loan, PolicyVersion
-from loans.workflow import LoanState
+from loans.states import LoanState
 
 # Credit a branch carries: the balance of disbursed loans and the amount of loans on their way.
 PIPELINE = (LoanState.REVIEW, LoanState.APPROVAL, LoanState.DISBURSEMENT)

@@ -14,7 +14,7 @@ from loans.models import Branch, Loan, PolicyVersion, Review, User
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.reference import REFERENCE_MODELS
 from loans.roles import Capacity, Role
-from loans.workflow import LoanState
+from loans.states import LoanState
 from workflow.models import AuditEvent, Deviation, Timer
 
 # The role a transition was performed in, read from the audit trail, is the capacity it gave.

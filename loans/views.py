@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from loans.access import get_loan_for_user
-from loans.forms import TransitionForm, record_form
+from loans.forms import TransitionForm
 from loans.models import Loan, LoanProduct, User
-from loans.records import BY_PATH, RECORDS, addable
+from loans.records import RECORDS, addable
 from loans.roles import Role
 from loans.selectors import (
     QUEUE_ORDER,
@@ -29,8 +30,9 @@ from loans.selectors import (
     queue_for,
     with_sla_status,
 )
-from loans.workflow import LoanState
+from loans.states import LoanState
 from workflow.engine import (
+    InvalidInput,
     TransitionOption,
     TransitionRefused,
     UnknownTransition,
@@ -178,59 +180,49 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Which transitions ask for a reason and comment, or for conditions: their checks say.
             "asks_reason": _asking(options, "reason_given"),
             "asks_conditions": _asking(options, "approval_conditions_stated"),
-            "awaiting_input": {
-                o.name for o in options if o.role_allowed and _only_input_missing(o)
-            },
+            "awaiting_input": {o.name for o in options if o.awaiting_input},
+            # One token per page view: submitting the same form twice performs its step once.
+            "token": uuid.uuid4().hex,
+            "correctable": {k.name for k in RECORDS if k.correctable},
+            "cancellable": {k.name for k in RECORDS},
+            "confirm_visit": _may_confirm(loan, request.user),
         },
     )
 
 
-# Checks on what the person types with the step: not met before the form is filled in.
-INPUT_CHECKS = frozenset({"reason_given", "approval_conditions_stated"})
-
-
-def _only_input_missing(option: TransitionOption) -> bool:
-    failed = {r.code for r in option.checks if not r.passed and r.waived_by is None}
-    return bool(failed) and failed <= INPUT_CHECKS
+def _may_confirm(loan: Loan, user: Any) -> bool:
+    visit = loan.site_visits.first()
+    return bool(
+        loan.state == LoanState.SITE_VISIT
+        and visit is not None
+        and visit.co_investigator_id == user.pk
+        and visit.co_investigator_confirmed_at is None
+    )
 
 
 def _asking(options: list[TransitionOption], check_code: str) -> set[str]:
     return {o.name for o in options if any(r.code == check_code for r in o.checks)}
 
 
-@login_required
-def loan_record_add(request: HttpRequest, pk: int, path: str) -> HttpResponse:
-    """Add a stage record through its form; an invalid form comes back with every entry kept."""
-    user: User = request.user  # type: ignore[assignment]
-    kind = BY_PATH.get(path)
-    if kind is None:
-        raise Http404
-    loan = get_loan_for_user(user, pk)
-    if not (user.roles & kind.roles):
-        raise PermissionDenied
-    if loan.state not in kind.states:
-        messages.error(request, _("This record cannot be added in the loan's current stage."))
-        return redirect("loans:detail", pk=pk)
-    form_class = record_form(kind, loan, user)
-    form = form_class(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            kind.create(loan, user, {name: form.cleaned_data[name] for name in kind.fields})
-        except ValidationError as error:
-            _attach(form, error)
-        else:
-            messages.success(request, _("%(record)s recorded.") % {"record": kind.label})
-            return redirect("loans:detail", pk=pk)
-    context = {"form": form, "title": kind.label, "loan": loan}
-    return render(request, "loans/form.html", context)
-
-
-def _attach(form: Any, error: ValidationError) -> None:
+def attach_errors(form: Any, error: ValidationError) -> None:
+    """Show the engine's input errors on the form's fields (or above it)."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def refused_message(failed: list[Any], *, recorded: bool) -> str:
+    reasons = [result.reason for result in failed] or [
+        _("This step is not possible for you in the loan's current stage.")
+    ]
+    listed = " ".join(f"✗ {reason}" for reason in reasons)
+    if recorded:
+        return _("Refused: %(reasons)s This attempt was recorded for compliance.") % {
+            "reasons": listed
+        }
+    return _("Not possible for you now: %(reasons)s") % {"reasons": listed}
 
 
 @login_required
@@ -242,19 +234,19 @@ def loan_transition(request: HttpRequest, pk: int, name: str) -> HttpResponseRed
     form.is_valid()  # every field is optional; the transition's checks judge the payload
     try:
         loan = perform_transition(
-            loan, name, actor=request.user, payload=form.payload(name), channel=Channel.WEB
+            loan,
+            name,
+            actor=request.user,
+            payload=form.payload(name),
+            channel=Channel.WEB,
+            idempotency_key=form.cleaned_data.get("idempotency_key", ""),
         )
     except UnknownTransition:
         messages.error(request, _("There is no such step."))
+    except InvalidInput as invalid:
+        messages.error(request, " ".join(invalid.messages))
     except TransitionRefused as refused:
-        reasons = [result.reason for result in refused.failed] or [
-            _("This step is not possible for you in the loan's current stage.")
-        ]
-        messages.error(
-            request,
-            _("Refused: %(reasons)s This attempt was recorded for compliance.")
-            % {"reasons": " ".join(f"✗ {reason}" for reason in reasons)},
-        )
+        messages.error(request, refused_message(refused.failed, recorded=True))
     else:
         messages.success(
             request, _("Done: the loan is now in %(stage)s.") % {"stage": loan.get_state_display()}

@@ -1,4 +1,4 @@
-"""The loan process, in one file.
+"""The loan process, in one file: its transitions, and every other write to a loan's file.
 
     intake ─start_site_visit→ site_visit ─submit_for_review→ review ─submit_for_approval→ approval
     approval ─approve→ disbursement ─disburse→ post_loan ─close→ closed
@@ -11,10 +11,17 @@
     reject:   review, approval → rejected                 (reviewer, approver)
     withdraw: intake … disbursement → withdrawn           (account manager, the borrower withdraws)
 
-Every transition below names the roles that may perform it and the mandatory checks it runs
-(loans/checks.py). The engine (workflow/engine.py) is the only caller of these methods: it locks the
-loan, evaluates every check, and either performs the transition with an audit event or refuses it
-and records a deviation. Stage SLAs are in ``STAGE_SLA``.
+Every transition names the roles that may perform it and the checks it runs (loans/checks/). Every
+forward transition re-runs the intake checks, in case anything changed since.
+
+Below the transitions, ``ACTIONS`` declares every other write to a loan's file: the stage records
+of ``RECORDS`` (added in their own stage; corrected or cancelled with a reason by their author
+within it and by the branch head afterwards), the application, the contract's versions, approval
+conditions, confirmations by a second person, delegation, and policy exceptions. The engine
+(workflow/engine.py, workflow/actions.py) is the only caller of all of them: it locks the loan,
+evaluates every check, and either writes with an audit event in the loan's hash chain, or refuses
+and records a deviation (an input error is only answered, never recorded).
+Stage SLAs: ``STAGE_SLA``.
 """
 
 from __future__ import annotations
@@ -23,32 +30,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from loans import checks, effects
 from loans.choices import ApprovalOutcome
-from loans.roles import Role
-from workflow.definition import transition
+from loans.roles import Capacity, Role
+from loans.states import OPEN_STATES, TERMINAL_STATES, LoanState
+from workflow import exceptions
+from workflow.checks import Check
+from workflow.definition import Action, action, transition
 from workflow.registry import Process
 
+__all__ = ["ACTIONS", "RECORDS", "TERMINAL_STATES", "LoanProcess", "LoanState", "LoanWorkflow"]
 
-class LoanState(models.TextChoices):
-    INTAKE = "intake", _("intake")
-    SITE_VISIT = "site_visit", _("site visit")
-    REVIEW = "review", _("review")
-    APPROVAL = "approval", _("approval")
-    DISBURSEMENT = "disbursement", _("disbursement")
-    POST_LOAN = "post_loan", _("post-loan")
-    CLOSED = "closed", _("closed")
-    REJECTED = "rejected", _("rejected")
-    WITHDRAWN = "withdrawn", _("withdrawn")
-
-
-TERMINAL_STATES = frozenset({LoanState.CLOSED, LoanState.REJECTED, LoanState.WITHDRAWN})
 S = LoanState  # short alias for the declarations below
+MANAGER = frozenset({Role.ACCOUNT_MANAGER})
+REVIEWER = frozenset({Role.REVIEWER})
+APPROVER = frozenset({Role.APPROVER})
+OFFICER = frozenset({Role.DISBURSEMENT_OFFICER})
+HEAD = frozenset({Role.BRANCH_HEAD})
+RETURN = [checks.reason_given]  # a return, rejection or withdrawal says why
 
 
 @dataclass(frozen=True)
@@ -63,11 +69,9 @@ class SLA:
 STAGE_SLA = {
     S.INTAKE: SLA(remind_after=2),
     S.SITE_VISIT: SLA(remind_after=3),
-    S.REVIEW: SLA(remind_after=2, owners=frozenset({Role.REVIEWER})),
-    S.APPROVAL: SLA(remind_after=1, owners=frozenset({Role.APPROVER})),
-    S.DISBURSEMENT: SLA(
-        remind_after=20, business_days=False, owners=frozenset({Role.DISBURSEMENT_OFFICER})
-    ),
+    S.REVIEW: SLA(remind_after=2, owners=REVIEWER),
+    S.APPROVAL: SLA(remind_after=1, owners=APPROVER),
+    S.DISBURSEMENT: SLA(remind_after=20, business_days=False, owners=OFFICER),
 }
 # Post-loan inspections: remind this many days before one is due; escalate a business day after.
 INSPECTION_REMINDER_DAYS = 3
@@ -91,15 +95,8 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.INTAKE,
         target=S.SITE_VISIT,
         label=_("Start the site visit"),
-        roles={Role.ACCOUNT_MANAGER},
-        checks=[
-            checks.identity_valid,
-            checks.application_complete,
-            checks.within_product_limits,
-            checks.credit_authorisation_on_file,
-            checks.interview_recorded,
-            checks.borrower_not_blocked,
-        ],
+        roles=MANAGER,
+        checks=[checks.loan_owner, *checks.INTAKE],
     )
     def start_site_visit(self) -> None:
         pass
@@ -108,8 +105,10 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.SITE_VISIT,
         target=S.REVIEW,
         label=_("Submit for review"),
-        roles={Role.ACCOUNT_MANAGER},
+        roles=MANAGER,
         checks=[
+            checks.loan_owner,
+            *checks.INTAKE,
             checks.two_investigators,
             checks.visit_date_valid,
             checks.evidence_collected,  # soft
@@ -124,9 +123,10 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.REVIEW,
         target=S.APPROVAL,
         label=_("Submit for approval"),
-        roles={Role.REVIEWER},
+        roles=REVIEWER,
         checks=[
             checks.reviewer_independent,
+            *checks.INTAKE,
             checks.credit_report_checked,
             checks.review_written,
             checks.portfolio_limits,  # soft
@@ -140,7 +140,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.APPROVAL,
         target=S.APPROVAL,
         label=_("Endorse (first of two top-level approvers)"),
-        roles={Role.APPROVER},
+        roles=APPROVER,
         checks=[checks.approver_independent, checks.endorsement_allowed],
         effects=[effects.record_decision(ApprovalOutcome.ENDORSED)],
     )
@@ -151,10 +151,11 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.APPROVAL,
         target=S.DISBURSEMENT,
         label=_("Approve"),
-        roles={Role.APPROVER},
+        roles=APPROVER,
         checks=[
             checks.approver_independent,
             checks.approver_authority,
+            *checks.INTAKE,
             checks.approval_conditions_stated,
         ],
         effects=[effects.record_decision(ApprovalOutcome.APPROVED)],
@@ -166,9 +167,10 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.DISBURSEMENT,
         target=S.POST_LOAN,
         label=_("Disburse"),
-        roles={Role.DISBURSEMENT_OFFICER},
+        roles=OFFICER,
         checks=[
             checks.disbursement_officer_independent,
+            *checks.INTAKE,
             checks.contract_signed,
             checks.conditions_fulfilled,
             checks.approval_not_expired,
@@ -185,8 +187,8 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.POST_LOAN,
         target=S.CLOSED,
         label=_("Close"),
-        roles={Role.ACCOUNT_MANAGER},
-        checks=[checks.balance_repaid, checks.no_inspection_overdue],
+        roles=MANAGER,
+        checks=[checks.loan_owner, checks.balance_repaid, checks.no_inspection_overdue],
     )
     def close(self) -> None:
         pass
@@ -197,8 +199,8 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.SITE_VISIT,
         target=S.INTAKE,
         label=_("Return to intake"),
-        roles={Role.ACCOUNT_MANAGER},
-        checks=[checks.reason_given],
+        roles=MANAGER,
+        checks=[checks.loan_owner, *RETURN],
     )
     def return_to_intake(self) -> None:
         pass
@@ -207,8 +209,8 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.REVIEW,
         target=S.SITE_VISIT,
         label=_("Return to site visit"),
-        roles={Role.REVIEWER},
-        checks=[checks.reviewer_independent, checks.reason_given],
+        roles=REVIEWER,
+        checks=[checks.reviewer_independent, *RETURN],
     )
     def return_to_site_visit(self) -> None:
         pass
@@ -217,8 +219,8 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.APPROVAL,
         target=S.REVIEW,
         label=_("Return to review"),
-        roles={Role.APPROVER},
-        checks=[checks.approver_independent, checks.reason_given],
+        roles=APPROVER,
+        checks=[checks.approver_independent, *RETURN],
         effects=[effects.record_decision(ApprovalOutcome.RETURNED)],
     )
     def return_to_review(self) -> None:
@@ -228,8 +230,8 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.DISBURSEMENT,
         target=S.APPROVAL,
         label=_("Return to approval"),
-        roles={Role.DISBURSEMENT_OFFICER},
-        checks=[checks.disbursement_officer_independent, checks.reason_given],
+        roles=OFFICER,
+        checks=[checks.disbursement_officer_independent, *RETURN],
     )
     def return_to_approval(self) -> None:
         self.approved_at = None
@@ -240,15 +242,15 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=S.REVIEW,
         target=S.REJECTED,
         label=_("Reject"),
-        roles={Role.REVIEWER},
-        checks=[checks.reviewer_independent, checks.reason_given],
+        roles=REVIEWER,
+        checks=[checks.reviewer_independent, *RETURN],
     )
     @transition(
         source=S.APPROVAL,
         target=S.REJECTED,
         label=_("Reject"),
-        roles={Role.APPROVER},
-        checks=[checks.approver_independent, checks.reason_given],
+        roles=APPROVER,
+        checks=[checks.approver_independent, checks.approver_authority_to_reject, *RETURN],
         effects=[effects.record_decision(ApprovalOutcome.REJECTED)],
     )
     def reject(self) -> None:
@@ -258,11 +260,352 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         source=[S.INTAKE, S.SITE_VISIT, S.REVIEW, S.APPROVAL, S.DISBURSEMENT],
         target=S.WITHDRAWN,
         label=_("Withdraw (the borrower withdraws)"),
-        roles={Role.ACCOUNT_MANAGER},
-        checks=[checks.reason_given],
+        roles=MANAGER,
+        checks=[checks.loan_owner, *RETURN],
     )
     def withdraw(self) -> None:
         pass
+
+
+# --- stage records -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record in a loan's file. Each kind gives three actions: ``add`` (in its own
+    stages, to its roles, under its checks), ``<name>_correct`` (the fields in ``correctable``)
+    and ``<name>_cancel``; the web form and the API serializer are made from ``fields``."""
+
+    name: str
+    path: str  # its URL segment, on the web and in the API
+    label: str | Promise
+    model_label: str  # "app.Model": the model is read when first needed (it imports this file)
+    fields: tuple[str, ...]  # what the person fills in
+    related_name: str  # the loan's accessor
+    roles: frozenset[str]
+    states: tuple[str, ...]
+    add: str  # the name of the action that adds one
+    checks: tuple[Check, ...] = ()  # the add action's checks; corrections re-run its input checks
+    correctable: tuple[str, ...] = ()  # the fields a correction may change (none: cancel only)
+    capacity: Capacity | None = None  # the part its author plays (None: the role acted in)
+    services: str = "loans.services.records"  # the module whose function ``add`` writes it
+
+    @property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.model_label)
+
+    @property
+    def perform(self) -> str:
+        return f"{self.services}.{self.add}"
+
+
+EARLY = (S.INTAKE, S.SITE_VISIT)
+OWNER = (checks.loan_owner,)
+CHECKER = (checks.reviewer_independent,)
+PAYER = (checks.disbursement_officer_independent,)
+
+RECORDS = (
+    RecordKind(
+        "interview",
+        "interviews",
+        _("Interview"),
+        "loans.Interview",
+        ("held_at", "location", "notes"),
+        "interviews",
+        MANAGER,
+        (S.INTAKE,),
+        add="interview_record",
+        checks=(*OWNER, checks.interview_dated),
+        correctable=("held_at", "location", "notes"),
+    ),
+    RecordKind(
+        "credit_authorisation",
+        "credit-authorisations",
+        _("Credit report authorisation"),
+        "loans.CreditAuthorisation",
+        ("signed_at",),
+        "credit_authorisations",
+        MANAGER,
+        (S.INTAKE,),
+        add="credit_authorisation_record",
+        checks=(*OWNER, checks.authorisation_dated),
+        correctable=("signed_at",),
+    ),
+    RecordKind(
+        "site_visit",
+        "site-visits",
+        _("Site visit"),
+        "loans.SiteVisit",
+        (
+            "co_investigator",
+            "visited_at",
+            "location",
+            "business",
+            "cash_flow",
+            "repayment_source",
+            "guarantee",
+        ),
+        "site_visits",
+        MANAGER,
+        (S.SITE_VISIT,),
+        add="site_visit_record",
+        checks=(*OWNER, checks.co_investigator_eligible, checks.visit_dated),
+        correctable=(
+            "co_investigator",
+            "visited_at",
+            "location",
+            "business",
+            "cash_flow",
+            "repayment_source",
+            "guarantee",
+        ),
+        capacity=Capacity.INVESTIGATOR,
+    ),
+    RecordKind(
+        "collateral_valuation",
+        "collateral-valuations",
+        _("Collateral valuation"),
+        "loans.CollateralValuation",
+        ("description", "value", "appraiser", "valued_at"),
+        "collateral_valuations",
+        MANAGER,
+        EARLY,
+        add="collateral_valuation_record",
+        checks=(*OWNER, checks.collateral_value_positive, checks.valuation_dated),
+        correctable=("description", "value", "appraiser", "valued_at"),
+    ),
+    RecordKind(
+        "document",
+        "documents",
+        _("Document or photo"),
+        "loans.Document",
+        ("kind", "site_visit", "file"),
+        "documents",
+        MANAGER,
+        (*EARLY, S.POST_LOAN),
+        add="document_upload",
+        checks=(*OWNER, checks.evidence_of_the_current_stage),
+    ),
+    RecordKind(
+        "credit_report",
+        "credit-reports",
+        _("Credit report"),
+        "loans.CreditReport",
+        ("result", "overdue_accounts", "notes"),
+        "credit_reports",
+        REVIEWER,
+        (S.REVIEW,),
+        add="credit_report_record",
+        checks=CHECKER,
+        correctable=("result", "overdue_accounts", "notes"),
+    ),
+    RecordKind(
+        "review",
+        "reviews",
+        _("Review"),
+        "loans.Review",
+        ("monthly_income", "monthly_debt_payments", "opinion"),
+        "reviews",
+        REVIEWER,
+        (S.REVIEW,),
+        add="review_write",
+        checks=(*CHECKER, checks.income_positive, checks.debt_payments_not_negative),
+        correctable=("monthly_income", "monthly_debt_payments", "opinion"),
+    ),
+    RecordKind(
+        "drawdown",
+        "drawdowns",
+        _("Drawdown"),
+        "loans.Drawdown",
+        ("amount", "method", "counterparty_name", "counterparty_account"),
+        "drawdowns",
+        OFFICER,
+        (S.DISBURSEMENT,),
+        add="drawdown_request",
+        checks=(*PAYER, checks.drawdown_within_amount),
+        correctable=("amount", "method", "counterparty_name", "counterparty_account"),
+    ),
+    RecordKind(
+        "inspection",
+        "inspections",
+        _("Inspection"),
+        "loans.Inspection",
+        ("kind", "mode", "inspected_at", "findings", "funds_used_as_stated", "proposed_class"),
+        "inspections",
+        MANAGER,
+        (S.POST_LOAN,),
+        add="inspection_record",
+        checks=(*OWNER, checks.inspection_dated, checks.class_not_better_than_floor),
+        correctable=("kind", "mode", "inspected_at", "findings", "funds_used_as_stated"),
+        services="loans.services.post_loan",
+    ),
+    RecordKind(
+        "repayment",
+        "repayments",
+        _("Repayment"),
+        "loans.Repayment",
+        ("principal", "paid_at"),
+        "repayments",
+        OFFICER,
+        (S.POST_LOAN,),
+        add="repayment_record",
+        checks=(checks.repayment_within_balance, checks.repayment_dated),
+        correctable=("paid_at",),
+        services="loans.services.post_loan",
+    ),
+)
+RECORD_BY_NAME = {kind.name: kind for kind in RECORDS}
+
+
+def _record_actions(kind: RecordKind) -> list[Action]:
+    """The add, correct and cancel actions of one kind of record."""
+    input_checks = [c for c in kind.checks if c.kind == "input"]
+    correct_roles = kind.roles | HEAD
+    guard = [checks.record_of_this_loan, checks.correction_allowed(frozenset(kind.states))]
+    if kind.name == "drawdown":  # funds paid out are not rewritten
+        guard.append(checks.drawdown_not_paid)
+    found = [
+        action(
+            kind.add,
+            label=kind.label,
+            states=kind.states,
+            roles=kind.roles,
+            checks=kind.checks,
+            perform=kind.perform,
+        ),
+        action(
+            f"{kind.name}_cancel",
+            label=_("Cancel a record"),
+            states=OPEN_STATES,
+            roles=correct_roles,
+            checks=[*guard, checks.correction_reason_given],
+            perform="loans.services.corrections.record_cancel",
+        ),
+    ]
+    if kind.correctable:
+        found.append(
+            action(
+                f"{kind.name}_correct",
+                label=_("Correct a record"),
+                states=OPEN_STATES,
+                roles=correct_roles,
+                checks=[*guard, checks.correction_reason_given, *input_checks],
+                perform="loans.services.corrections.record_correct",
+            )
+        )
+    return found
+
+
+# --- every other write to the file --------------------------------------------------------------
+
+ACTIONS: tuple[Action, ...] = (
+    action(
+        "application_edit",
+        label=_("Edit the application"),
+        states=[S.INTAKE],
+        roles=MANAGER,
+        checks=[checks.loan_owner, checks.amount_within_product, checks.term_within_product],
+        perform="loans.services.applications.application_edit",
+    ),
+    *(found for kind in RECORDS for found in _record_actions(kind)),
+    action(
+        "site_visit_confirm",
+        label=_("Confirm the site visit as co-investigator"),
+        states=[S.SITE_VISIT],
+        roles=MANAGER,
+        checks=[
+            checks.record_of_this_loan,
+            checks.named_co_investigator,
+            checks.visit_awaiting_confirmation,
+        ],
+        perform="loans.services.records.site_visit_confirm",
+    ),
+    action(
+        "contract_record",
+        label=_("Record the contract"),
+        states=[S.DISBURSEMENT],
+        roles=OFFICER,
+        checks=[
+            *PAYER,
+            checks.contract_number_free,
+            checks.contract_dated,
+            checks.witness_independent,
+        ],
+        perform="loans.services.records.contract_record",
+    ),
+    action(
+        "condition_fulfil",
+        label=_("Mark a condition fulfilled"),
+        states=[S.DISBURSEMENT],
+        roles=OFFICER,
+        checks=[*PAYER, checks.condition_open, checks.fulfilment_note_given],
+        perform="loans.services.records.condition_fulfil",
+    ),
+    action(
+        "classification_upgrade_confirm",
+        label=_("Confirm a better classification"),
+        states=[S.POST_LOAN],
+        roles=REVIEWER | APPROVER,
+        checks=[
+            checks.record_of_this_loan,
+            checks.upgrade_confirmer_independent,
+            checks.upgrade_awaiting_confirmation,
+        ],
+        perform="loans.services.post_loan.classification_upgrade_confirm",
+    ),
+    action(
+        "loan_reassign",
+        label=_("Reassign to another account manager"),
+        states=OPEN_STATES,
+        roles=HEAD,
+        checks=[checks.manager_eligible],
+        perform="loans.services.applications.loan_reassign",
+    ),
+    action(
+        "delegate_assign",
+        label=_("Name a delegate for the account manager"),
+        states=OPEN_STATES,
+        roles=HEAD,
+        checks=[checks.delegate_eligible],
+        perform="loans.services.applications.delegate_assign",
+    ),
+    action(
+        "delegate_revoke",
+        label=_("Revoke a delegate"),
+        states=OPEN_STATES,
+        roles=HEAD,
+        checks=[checks.delegation_active],
+        perform="loans.services.applications.delegate_revoke",
+    ),
+    action(
+        "exception_request",
+        label=_("Request a policy exception"),
+        states=[S.SITE_VISIT, S.REVIEW],
+        roles=MANAGER | REVIEWER,
+        checks=[
+            checks.works_on_the_loan,
+            exceptions.exception_requestable,
+            exceptions.exception_reason_given,
+        ],
+        perform=exceptions.exception_request,
+    ),
+    action(
+        "exception_grant",
+        label=_("Grant a policy exception"),
+        states=[S.SITE_VISIT, S.REVIEW],
+        roles=HEAD,
+        checks=[exceptions.exception_request_pending, exceptions.decision_note_given],
+        perform=exceptions.exception_grant,
+    ),
+    action(
+        "exception_decline",
+        label=_("Decline a policy exception"),
+        states=[S.SITE_VISIT, S.REVIEW],
+        roles=HEAD,
+        checks=[exceptions.exception_request_pending, exceptions.decision_note_given],
+        perform=exceptions.exception_decline,
+    ),
+)
 
 
 class LoanProcess(Process):
@@ -271,8 +614,9 @@ class LoanProcess(Process):
     name = "loan"
     initial = S.INTAKE
     terminal = TERMINAL_STATES
-    exception_roles = frozenset({Role.BRANCH_HEAD})
+    exception_roles = HEAD
     compliance_roles = frozenset({Role.COMPLIANCE_OFFICER})
+    actions = ACTIONS
 
     def roles_of(self, actor: Any) -> frozenset[str]:
         return actor.roles  # type: ignore[no-any-return]

@@ -132,7 +132,9 @@ def perform_action(
             declared = process.definition.action(name)
             assert declared is not None  # noqa: S101 - decided above
             policy = process.policy_for(locked)
-            context = CheckContext(obj=locked, actor=actor, payload=values, policy=policy, now=now)
+            context = CheckContext(
+                obj=locked, actor=actor, payload=values, policy=policy, now=now, channel=channel
+            )
             result = declared.run(context)
             consume_waivers(decision, now)
             record_event(

@@ -56,6 +56,7 @@ class CheckContext:
     payload: Mapping[str, Any]
     policy: Any
     now: datetime
+    channel: str = ""  # where the step came from (web, api, admin, system), for what it records
     # Facts an action's service adds to its audit event (e.g. a correction's before and after).
     audit: dict[str, Any] = field(default_factory=dict)
 

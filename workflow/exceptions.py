@@ -1,8 +1,10 @@
 """Policy exceptions: a recorded, justified permission to pass one failed soft check once.
 
-Only a role the process names in ``exception_roles`` may grant one, only for a soft check of a
-transition available now, and only with a written justification. The grant is itself a deviation
-(low severity) so compliance sees every exception; a refused grant is a deviation too (high). Hard
+A person working the object asks for one from a failed soft check of a transition open now, with
+a reason; a role the process names in ``exception_roles`` grants or declines it with a note. All
+three are actions of the process (declared with its transitions), so each is decided by the
+engine and joins the object's audit chain. The grant is itself a deviation (low severity) so
+compliance sees every exception; it is single-use (the transition it lets pass consumes it). Hard
 checks can never be waived.
 """
 
@@ -12,92 +14,186 @@ from dataclasses import replace
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
-from workflow.checks import CheckResult, Severity
-from workflow.deviations import Decision, create_deviation, record_deviation
+from workflow.checks import (
+    Check,
+    CheckContext,
+    CheckKind,
+    CheckResult,
+    Outcome,
+    Severity,
+    check,
+    failed,
+    passed,
+)
+from workflow.deviations import create_deviation
 from workflow.engine import decide
-from workflow.models import Channel, Deviation, PolicyException
+from workflow.models import Channel, Deviation, ExceptionRequest, PolicyException
 from workflow.registry import process_for
 
 MIN_JUSTIFICATION = 20  # characters: a reason, not a tick
 
 
-class ExceptionRefused(Exception):  # noqa: N818 - a refusal, like TransitionRefused
-    def __init__(self, message: str, deviation: Deviation) -> None:
-        super().__init__(message)
-        self.message = message
-        self.deviation = deviation
-
-
-def grant_exception(
-    obj: models.Model,
-    *,
-    transition: str,
-    check_code: str,
-    actor: Any,
-    justification: str,
-    channel: Channel = Channel.WEB,
-) -> PolicyException:
-    """Let the failed soft check ``check_code`` of ``transition`` pass, once."""
+def _result(obj: Any, transition: str, check_code: str, actor: Any) -> CheckResult | None:
     process = process_for(obj)
+    if transition not in process.definition.names():
+        return None
     decision = decide(obj, transition, actor=actor)
-    result = next((r for r in decision.results if r.code == check_code), None)
-    problem = _problem(process, obj, actor, decision.spec, result, justification)
-    payload = {"check_code": check_code, "justification": justification.strip()}
-    if problem is not None:
-        refused = _as_refusal(decision, Deviation.Kind.EXCEPTION_REFUSED, result)
-        deviation = record_deviation(process, obj, refused, actor, payload, channel)
-        raise ExceptionRefused(problem, deviation)
-    assert result is not None  # noqa: S101 - _problem checked it
-    granted = _as_refusal(decision, Deviation.Kind.POLICY_EXCEPTION, result)
-    with transaction.atomic(durable=True):
-        deviation = create_deviation(
-            process, obj, granted, actor, payload, channel, severity=Deviation.Severity.LOW
-        )
-        return PolicyException.objects.create(
-            content_type=ContentType.objects.get_for_model(obj),
-            object_id=obj.pk,
-            transition=transition,
-            from_state=decision.source,
-            check_code=check_code,
-            justification=justification.strip(),
-            granted_by=actor,
-            granted_at=timezone.now(),
-            deviation=deviation,
-        )
+    return next((r for r in decision.results if r.code == check_code), None)
 
 
-def _problem(
-    process: Any,
-    obj: models.Model,
-    actor: Any,
-    spec: Any,
-    result: CheckResult | None,
-    justification: str,
-) -> str | None:
-    if spec is None:
-        return _("That transition is not available in the current state.")
-    if not process.can_access(actor, obj) or not (
-        process.roles_of(actor) & process.exception_roles
-    ):
-        return _("You may not grant policy exceptions.")
+def _waivable(ctx: CheckContext, transition: str, check_code: str) -> Outcome:
+    result = _result(ctx.obj, transition, check_code, ctx.actor)
     if result is None:
-        return _("That transition has no such check.")
+        return failed(_("That step is not open now, or it has no such check."))
     if result.severity != Severity.SOFT:
-        return _("A hard check can never be overridden.")
+        return failed(_("A hard check can never be overridden."))
     if result.passed:
-        return _("The check passes; no exception is needed.")
+        return failed(_("The check passes; no exception is needed."))
     if result.waived_by is not None:
-        return _("An exception for this check has already been granted.")
-    if len(justification.strip()) < MIN_JUSTIFICATION:
-        return _("Write a justification of at least %(count)d characters.") % {
-            "count": MIN_JUSTIFICATION
-        }
-    return None
+        return failed(_("An exception for this check has already been granted."))
+    return passed()
 
 
-def _as_refusal(decision: Decision, kind: Deviation.Kind, result: CheckResult | None) -> Decision:
-    return replace(decision, refusal=kind, results=(result,) if result else ())
+@check(
+    code="exception_requestable",
+    title=_("An exception is asked for a failed soft check of a step open now"),
+    clause="§3: soft checks pass only by a recorded policy exception",
+    kind=CheckKind.INPUT,
+    field="check_code",
+)
+def exception_requestable(ctx: CheckContext) -> Outcome:
+    transition = str(ctx.payload.get("transition", ""))
+    check_code = str(ctx.payload.get("check_code", ""))
+    outcome = _waivable(ctx, transition, check_code)
+    if not outcome.passed:
+        return outcome
+    if _requests(ctx.obj).filter(
+        transition=transition, check_code=check_code, status=ExceptionRequest.Status.PENDING
+    ):
+        return failed(_("An exception for this check is already waiting for a decision."))
+    return passed()
+
+
+@check(
+    code="exception_request_pending",
+    title=_("The request waits for a decision and its check still fails"),
+    clause="§3: soft checks pass only by a recorded policy exception",
+    kind=CheckKind.INPUT,
+    field="request",
+)
+def exception_request_pending(ctx: CheckContext) -> Outcome:
+    request = ctx.payload.get("request")
+    if not isinstance(request, ExceptionRequest) or request.object_id != ctx.obj.pk:
+        return failed(_("Choose a request of this loan."))
+    if request.status != ExceptionRequest.Status.PENDING:
+        return failed(_("The request has already been decided."))
+    return _waivable(ctx, request.transition, request.check_code)
+
+
+def note_given(field: str, *, code: str, minimum: int) -> Check:
+    def function(ctx: CheckContext) -> Outcome:
+        if len(str(ctx.payload.get(field) or "").strip()) >= minimum:
+            return passed()
+        return failed(_("Write at least %(count)s characters."), count=minimum)
+
+    return Check(
+        code=code,
+        title=_("The reason is written"),
+        clause="§3: a policy exception is recorded with its justification",
+        function=function,
+        kind=CheckKind.INPUT,
+        field=field,
+        severity=Severity.HARD,
+    )
+
+
+exception_reason_given = note_given("reason", code="exception_reason_given", minimum=20)
+decision_note_given = note_given("note", code="decision_note_given", minimum=MIN_JUSTIFICATION)
+
+
+def _requests(obj: Any) -> Any:
+    return ExceptionRequest.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+    )
+
+
+def exception_request(ctx: CheckContext) -> ExceptionRequest:
+    """Ask for an exception (the action's write)."""
+    obj = ctx.obj
+    process = process_for(obj)
+    return ExceptionRequest.objects.create(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        scope=process.scope_of(obj),
+        transition=ctx.payload["transition"],
+        from_state=process.state_of(obj),
+        check_code=ctx.payload["check_code"],
+        reason=str(ctx.payload["reason"]).strip(),
+        requested_by=ctx.actor,
+        requested_at=ctx.now,
+    )
+
+
+def exception_grant(ctx: CheckContext) -> PolicyException:
+    """Grant a pending request: a single-use exception, and a low-severity deviation."""
+    obj, request = ctx.obj, ctx.payload["request"]
+    process = process_for(obj)
+    note = str(ctx.payload["note"]).strip()
+    decision = decide(obj, request.transition, actor=ctx.actor)
+    result = next(r for r in decision.results if r.code == request.check_code)
+    granted = replace(decision, refusal=Deviation.Kind.POLICY_EXCEPTION, results=(result,))
+    payload = {"check_code": request.check_code, "justification": note, "request": request.pk}
+    deviation = create_deviation(
+        process,
+        obj,
+        granted,
+        ctx.actor,
+        payload,
+        Channel(ctx.channel or Channel.WEB),
+        severity=Deviation.Severity.LOW,
+    )
+    exception = PolicyException.objects.create(
+        content_type=request.content_type,
+        object_id=obj.pk,
+        transition=request.transition,
+        from_state=request.from_state,
+        check_code=request.check_code,
+        justification=note,
+        granted_by=ctx.actor,
+        granted_at=ctx.now,
+        deviation=deviation,
+    )
+    _decide(request, ExceptionRequest.Status.GRANTED, ctx, note, exception)
+    return exception
+
+
+def exception_decline(ctx: CheckContext) -> ExceptionRequest:
+    request = ctx.payload["request"]
+    _decide(request, ExceptionRequest.Status.DECLINED, ctx, str(ctx.payload["note"]).strip())
+    return request  # type: ignore[no-any-return]
+
+
+def _decide(
+    request: ExceptionRequest,
+    status: ExceptionRequest.Status,
+    ctx: CheckContext,
+    note: str,
+    exception: PolicyException | None = None,
+) -> None:
+    request.status = status
+    request.decided_by = ctx.actor
+    request.decided_at = ctx.now
+    request.decision_note = note
+    request.exception = exception
+    request.save()
+
+
+def pending_requests(scopes: Any) -> Any:
+    """Requests waiting for a decision in ``scopes``, oldest first."""
+    return (
+        ExceptionRequest.objects.filter(scope__in=scopes, status=ExceptionRequest.Status.PENDING)
+        .select_related("requested_by")
+        .order_by("requested_at", "id")
+    )

@@ -1,7 +1,7 @@
 """Stage records under a loan: ``/api/v1/loans/{id}/<records>/``, listed and added.
 
 Each kind of record names the roles that may add it, the stages in which it may be added, and
-the service that writes it.
+the checks that judge it (loans/workflow.py ``RECORDS``); the engine performs the addition.
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ from rest_framework.response import Response
 
 from loans.access import get_loan_for_user
 from loans.api import serializers as s
+from loans.api.errors import refusal_response
 from loans.models import Loan
 from loans.records import RECORDS, RecordKind
+from workflow.actions import perform_action
+from workflow.engine import TransitionRefused
+from workflow.models import Channel
 
 # The serializer of each kind of record; the table itself is loans.records.RECORDS.
 SERIALIZERS = {
@@ -34,21 +38,9 @@ SERIALIZERS = {
 
 
 def require_role(user: Any, roles: frozenset[str]) -> None:
+    """For writes outside any loan's file (a new borrower, a new application)."""
     if not (user.roles & roles):
         raise exceptions.PermissionDenied("Your role may not do this.")
-
-
-def require_state(loan: Loan, states: tuple[str, ...]) -> None:
-    if loan.state not in states:
-        raise WrongStage(loan.state)
-
-
-class WrongStage(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "wrong_state"
-
-    def __init__(self, state: str) -> None:
-        super().__init__(f"Not possible while the loan is in {state}.")
 
 
 class RecordView(generics.GenericAPIView[Any]):
@@ -69,13 +61,28 @@ class RecordView(generics.GenericAPIView[Any]):
         return Response(self.get_serializer(self.get_queryset(), many=True).data)
 
     def post(self, request: Request, pk: int) -> Response:
-        loan = self.loan()
-        require_role(request.user, self.kind.roles)
-        require_state(loan, self.kind.states)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = self.kind.create(loan, request.user, dict(serializer.validated_data))
-        return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
+        outcome = act(request, self.loan(), self.kind.add, dict(serializer.validated_data))
+        if isinstance(outcome, Response):
+            return outcome
+        return Response(self.get_serializer(outcome).data, status=status.HTTP_201_CREATED)
+
+
+def act(request: Request, loan: Loan, name: str, data: dict[str, Any]) -> Any:
+    """Perform action ``name`` through the engine; a refusal answers 403/409 with its deviation,
+    an input error 400 (raised), a repeat under the same ``Idempotency-Key`` what it wrote."""
+    try:
+        return perform_action(
+            loan,
+            name,
+            actor=request.user,
+            data=data,
+            channel=Channel.API,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        )
+    except TransitionRefused as refused:
+        return refusal_response(refused)
 
 
 def record_views() -> list[tuple[str, type[RecordView]]]:

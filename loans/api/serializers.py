@@ -28,7 +28,7 @@ from loans.models import (
     Review,
     SiteVisit,
 )
-from loans.services.applications import APPLICATION_FIELDS
+from loans.states import APPLICATION_FIELDS
 from workflow.models import AuditEvent, Deviation, DeviationReview, Notification
 
 
@@ -122,6 +122,29 @@ class TransitionOptionSerializer(serializers.Serializer[Any]):
     target = serializers.CharField()
     allowed = serializers.BooleanField()
     checks = CheckResultSerializer(many=True)
+
+
+class ActionOptionSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    allowed = serializers.BooleanField()
+    names_record = serializers.BooleanField(
+        help_text="Whether the request names one of the loan's records in `record`."
+    )
+    checks = CheckResultSerializer(many=True)
+
+
+class ActionRequestSerializer(serializers.Serializer[Any]):
+    """The payload of an action: `record` for actions on one record, then the action's fields
+    (the same as its form on the web; a correction submits only the fields it changes)."""
+
+    record = serializers.IntegerField(required=False, min_value=1)
+
+
+class ActionResultSerializer(serializers.Serializer[Any]):
+    action = serializers.CharField()
+    record = serializers.IntegerField(allow_null=True)
+    loan = LoanSerializer()
 
 
 class TransitionRequestSerializer(serializers.Serializer[Any]):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, QuerySet
+from django.forms.models import model_to_dict
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -16,20 +19,23 @@ from rest_framework.views import APIView
 
 from loans import services
 from loans.access import get_loan_for_user
+from loans.action_forms import TARGETS, form_for, payload_of, target_of
 from loans.api import serializers as s
 from loans.api.errors import refusal_response
 from loans.api.pagination import AuditCursorPagination, DeviationCursorPagination
-from loans.api.records import require_role, require_state
+from loans.api.records import act, require_role
 from loans.filters import DeviationFilter
 from loans.models import Borrower, Branch, Loan, User
 from loans.policy import policy_in_force
 from loans.roles import Role
 from loans.selectors import SlaStatus, audit_trail_of, loans_visible_to, with_sla_status
-from loans.services.applications import EDITABLE_STATES
-from loans.workflow import LoanState
+from loans.states import LoanState
 from workflow import compliance
+from workflow.actions import action_options
+from workflow.checks import CheckKind
 from workflow.engine import TransitionRefused, UnknownTransition, perform_transition, preflight
 from workflow.models import Channel, Deviation, Notification
+from workflow.registry import process_for
 
 
 def loans_visible_to_nobody() -> QuerySet[Loan]:
@@ -130,15 +136,15 @@ class LoanViewSet(
         loan = services.loan_create(borrower=borrower, account_manager=staff(request), **data)
         return Response(self.get_serializer(self.get_queryset().get(pk=loan.pk)).data, status=201)
 
-    @extend_schema(request=s.LoanWriteSerializer, responses={200: s.LoanSerializer})
+    @extend_schema(request=s.LoanWriteSerializer, responses={200: s.LoanSerializer, **REFUSED})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         loan = self.get_object()
-        require_role(staff(request), frozenset({Role.ACCOUNT_MANAGER}))
-        require_state(loan, tuple(EDITABLE_STATES))
         write = s.LoanWriteSerializer(data=request.data, partial=True)
         write.is_valid(raise_exception=True)
         changes = {k: v for k, v in write.validated_data.items() if k != "borrower"}
-        services.loan_update_application(loan=loan, **changes)
+        refused = act(request, loan, "application_edit", changes)
+        if isinstance(refused, Response):
+            return refused
         return Response(self.get_serializer(self.get_queryset().get(pk=loan.pk)).data)
 
     @extend_schema(responses=s.TransitionOptionSerializer(many=True))
@@ -157,6 +163,72 @@ class LoanViewSet(
         ]
         return Response(s.TransitionOptionSerializer(options, many=True).data)
 
+    @extend_schema(responses=s.ActionOptionSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="actions", pagination_class=None)
+    def actions(self, request: Request, pk: int) -> Response:
+        """The actions open in the loan's stage, and whether the user may perform them now."""
+        loan = get_loan_for_user(staff(request), pk)
+        options = [
+            {
+                "name": option.name,
+                "label": str(option.label),
+                "allowed": option.allowed,
+                "names_record": option.name in TARGETS,
+                "checks": [
+                    _check(result)
+                    for result in option.decision.results
+                    if result.kind != CheckKind.INPUT  # judged on what is submitted
+                ],
+            }
+            for option in action_options(loan, actor=staff(request))
+        ]
+        return Response(s.ActionOptionSerializer(options, many=True).data)
+
+    @extend_schema(
+        request=s.ActionRequestSerializer,
+        responses={200: s.ActionResultSerializer, **REFUSED, 404: s.ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<name>[^/]+)")
+    def perform(self, request: Request, pk: int, name: str) -> Response:
+        """Perform an action of the process: the same form, checks and audit as on the web."""
+        user = staff(request)
+        loan = get_loan_for_user(user, pk)
+        if process_for(loan).definition.action(name) is None:
+            raise exceptions.NotFound(f"No action named {name}.")
+        if not isinstance(request.data, Mapping):
+            raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
+        named = s.ActionRequestSerializer(
+            data={"record": request.data.get("record")} if "record" in request.data else {}
+        )
+        named.is_valid(raise_exception=True)
+        target = target_of(name, loan, named.validated_data.get("record"))
+        record = target[1] if target else None
+        form = form_for(
+            name,
+            loan,
+            user,
+            record,
+            api_form_data(request.data, record, name),
+            request.FILES or None,
+        )
+        if form is None:
+            raise exceptions.NotFound(f"No action named {name}.")
+        if not form.is_valid():
+            raise DjangoValidationError(form.errors.as_data())
+        data, _token = payload_of(form)
+        if target:
+            data[target[0]] = record
+        outcome = act(request, loan, name, data)
+        if isinstance(outcome, Response):
+            return outcome
+        written = outcome.pk if isinstance(outcome, Model) else None
+        body = {
+            "action": name,
+            "record": written,
+            "loan": self.get_queryset().get(pk=loan.pk),
+        }
+        return Response(s.ActionResultSerializer(body).data)
+
     @extend_schema(
         request=s.TransitionRequestSerializer,
         responses={200: s.LoanSerializer, **REFUSED, 404: s.ErrorSerializer},
@@ -173,6 +245,7 @@ class LoanViewSet(
                 actor=staff(request),
                 payload=payload.validated_data,
                 channel=Channel.API,
+                idempotency_key=request.headers.get("Idempotency-Key", ""),
             )
         except UnknownTransition:
             raise exceptions.NotFound(f"No transition named {name}.") from None
@@ -187,21 +260,31 @@ class LoanViewSet(
         page = self.paginate_queryset(events)
         return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
 
-    @extend_schema(responses=s.ContractSerializer, request=s.ContractSerializer)
+    @extend_schema(responses={200: s.ContractSerializer, **REFUSED}, request=s.ContractSerializer)
     @action(detail=True, methods=["get", "put"], pagination_class=None)
     def contract(self, request: Request, pk: int) -> Response:
+        """The contract in force (its latest version); PUT records a new version."""
         loan = get_loan_for_user(staff(request), pk)
         if request.method == "GET":
-            contract = getattr(loan, "contract", None)
+            contract = loan.contract
             if contract is None:
                 raise exceptions.NotFound("No contract yet.")
             return Response(s.ContractSerializer(contract).data)
-        require_role(staff(request), frozenset({Role.DISBURSEMENT_OFFICER}))
-        require_state(loan, (LoanState.DISBURSEMENT,))
         write = s.ContractSerializer(data=request.data)
         write.is_valid(raise_exception=True)
-        contract = services.contract_record(loan=loan, **write.validated_data)
-        return Response(s.ContractSerializer(contract).data)
+        outcome = act(request, loan, "contract_record", dict(write.validated_data))
+        if isinstance(outcome, Response):
+            return outcome
+        return Response(s.ContractSerializer(outcome).data)
+
+
+def api_form_data(data: Mapping[str, Any], record: Any, name: str) -> dict[str, Any]:
+    """The submitted fields as a form reads them; a correction keeps the fields it leaves out."""
+    submitted = {k: v for k, v in data.items() if k != "record"}
+    if record is None or not name.endswith("_correct"):
+        return submitted
+    kept = {k: v for k, v in model_to_dict(record).items() if not isinstance(v, list)}
+    return {**kept, **submitted}
 
 
 def _check(result: Any) -> dict[str, Any]:
@@ -215,21 +298,19 @@ def _check(result: Any) -> dict[str, Any]:
 
 
 class ConditionFulfilView(APIView):
-    @extend_schema(request=s.ConditionSerializer, responses=s.ConditionSerializer)
+    @extend_schema(request=s.ConditionSerializer, responses={200: s.ConditionSerializer, **REFUSED})
     def post(self, request: Request, pk: int, condition_id: int) -> Response:
         loan = get_loan_for_user(staff(request), pk)
-        require_role(staff(request), frozenset({Role.DISBURSEMENT_OFFICER}))
         condition = loan.approval_conditions.filter(pk=condition_id).first()
         if condition is None:
             raise exceptions.NotFound("No such condition on this loan.")
         note = s.ConditionSerializer(data=request.data)
         note.is_valid(raise_exception=True)
-        done = services.condition_fulfil(
-            condition=condition,
-            by=staff(request),
-            note=note.validated_data.get("fulfilment_note", ""),
-        )
-        return Response(s.ConditionSerializer(done).data)
+        data = {"record": condition, "fulfilment_note": note.validated_data.get("fulfilment_note")}
+        outcome = act(request, loan, "condition_fulfil", data)
+        if isinstance(outcome, Response):
+            return outcome
+        return Response(s.ConditionSerializer(outcome).data)
 
 
 class ConditionListView(APIView):

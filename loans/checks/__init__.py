@@ -1,11 +1,13 @@
-"""The mandatory checks of the loan process, by stage. Which transition runs which: workflow.py.
+"""The checks of the loan process, by stage. Which step runs which: loans/workflow.py.
 
 Each check is a pure function of the context (loan, actor, payload, policy, time). Clauses cite the
-section of the lending rules (DOMAIN.md) that the check enforces.
+section of the lending rules (docs/process.md) that the check enforces. Input checks (``entry``,
+``common``, ``records``) judge what a person types and answer as form errors; the others judge the
+file and the person, and a refused attempt is a deviation.
 """
 
 from loans.checks.approval import approval_conditions_stated
-from loans.checks.common import reason_given
+from loans.checks.common import correction_reason_given, fulfilment_note_given, reason_given
 from loans.checks.disbursement import (
     approval_not_expired,
     conditions_fulfilled,
@@ -13,6 +15,30 @@ from loans.checks.disbursement import (
     drawdowns_ready,
     entrusted_payment,
     no_split_drawdowns,
+)
+from loans.checks.entry import (
+    amount_within_product,
+    authorisation_dated,
+    class_not_better_than_floor,
+    co_investigator_eligible,
+    collateral_value_positive,
+    condition_open,
+    contract_dated,
+    contract_number_free,
+    debt_payments_not_negative,
+    delegate_eligible,
+    delegation_active,
+    drawdown_within_amount,
+    income_positive,
+    inspection_dated,
+    interview_dated,
+    manager_eligible,
+    repayment_dated,
+    repayment_within_balance,
+    term_within_product,
+    valuation_dated,
+    visit_dated,
+    witness_independent,
 )
 from loans.checks.intake import (
     application_complete,
@@ -24,12 +50,25 @@ from loans.checks.intake import (
 )
 from loans.checks.people import (
     approver_authority,
+    approver_authority_to_reject,
     approver_independent,
+    correction_allowed,
     disbursement_officer_independent,
     endorsement_allowed,
+    loan_owner,
+    named_co_investigator,
     reviewer_independent,
+    upgrade_confirmer_independent,
+    works_on_the_loan,
 )
 from loans.checks.post_loan import balance_repaid, no_inspection_overdue
+from loans.checks.records import (
+    drawdown_not_paid,
+    evidence_of_the_current_stage,
+    record_of_this_loan,
+    upgrade_awaiting_confirmation,
+    visit_awaiting_confirmation,
+)
 from loans.checks.review import (
     credit_report_checked,
     portfolio_limits,
@@ -44,35 +83,81 @@ from loans.checks.site_visit import (
     visit_date_valid,
 )
 
+# What leaving intake requires, re-evaluated by every forward step in case anything changed.
+INTAKE = (
+    identity_valid,
+    application_complete,
+    within_product_limits,
+    credit_authorisation_on_file,
+    interview_recorded,
+    borrower_not_blocked,
+)
+
 __all__ = [
+    "INTAKE",
+    "amount_within_product",
     "application_complete",
     "approval_conditions_stated",
     "approval_not_expired",
     "approver_authority",
+    "approver_authority_to_reject",
     "approver_independent",
+    "authorisation_dated",
     "balance_repaid",
     "borrower_not_blocked",
+    "class_not_better_than_floor",
+    "co_investigator_eligible",
+    "collateral_value_positive",
     "collateral_valued",
+    "condition_open",
     "conditions_fulfilled",
+    "contract_dated",
+    "contract_number_free",
     "contract_signed",
+    "correction_allowed",
+    "correction_reason_given",
     "credit_authorisation_on_file",
     "credit_report_checked",
+    "debt_payments_not_negative",
+    "delegate_eligible",
+    "delegation_active",
     "disbursement_officer_independent",
+    "drawdown_not_paid",
+    "drawdown_within_amount",
     "drawdowns_ready",
     "endorsement_allowed",
     "entrusted_payment",
     "evidence_collected",
+    "evidence_of_the_current_stage",
+    "fulfilment_note_given",
     "identity_valid",
+    "income_positive",
+    "inspection_dated",
+    "interview_dated",
     "interview_recorded",
+    "loan_owner",
+    "manager_eligible",
+    "named_co_investigator",
     "no_inspection_overdue",
     "no_split_drawdowns",
     "portfolio_limits",
     "reason_given",
+    "record_of_this_loan",
+    "repayment_dated",
+    "repayment_within_balance",
     "report_sections_complete",
     "review_written",
     "reviewer_independent",
     "single_borrower_limit",
+    "term_within_product",
     "two_investigators",
+    "upgrade_awaiting_confirmation",
+    "upgrade_confirmer_independent",
+    "valuation_dated",
+    "visit_awaiting_confirmation",
     "visit_date_valid",
+    "visit_dated",
     "within_product_limits",
+    "witness_independent",
+    "works_on_the_loan",
 ]

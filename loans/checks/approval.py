@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from workflow.checks import CheckContext, Outcome, check, failed, passed
+from workflow.checks import CheckContext, CheckKind, Outcome, check, failed, passed
 
 MAX_CONDITIONS = 20
 
@@ -13,6 +13,8 @@ MAX_CONDITIONS = 20
     code="approval_conditions_stated",
     title=_("The approval states its conditions (or that there are none)"),
     clause="§3 approval: approval conditions recorded",
+    kind=CheckKind.INPUT,
+    field="conditions",
 )
 def approval_conditions_stated(ctx: CheckContext) -> Outcome:
     conditions = ctx.payload.get("conditions")

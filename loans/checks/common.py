@@ -1,22 +1,33 @@
-"""Checks shared by returns, rejections and withdrawals."""
+"""Checks on what a person types with a step: a reason, a note, a comment.
+
+They are input checks: a failure is answered as a form error (a 400 in the API), never recorded
+as a deviation.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import ReturnReason
-from workflow.checks import CheckContext, Outcome, check, failed, passed
-
-if TYPE_CHECKING:
-    pass
+from workflow.checks import (
+    Check,
+    CheckContext,
+    CheckKind,
+    Message,
+    Outcome,
+    Severity,
+    check,
+    failed,
+    lazy_join,
+    passed,
+)
 
 
 @check(
     code="reason_given",
     title=_("A reason is given"),
     clause="§3: return, rejection and withdrawal state their reason",
+    kind=CheckKind.INPUT,
 )
 def reason_given(ctx: CheckContext) -> Outcome:
     comment = str(ctx.payload.get("comment", "")).strip()
@@ -24,6 +35,44 @@ def reason_given(ctx: CheckContext) -> Outcome:
     if reason not in ReturnReason.values or not comment:
         return failed(
             _("Choose a reason (%(choices)s) and write a comment."),
-            choices=", ".join(ReturnReason.values),
+            choices=lazy_join([label for _value, label in ReturnReason.choices]),
         )
     return passed()
+
+
+def text_given(
+    field: str, *, code: str, title: Message, clause: str, prompt: Message, minimum: int = 1
+) -> Check:
+    """An input check that ``field`` holds at least ``minimum`` characters of text."""
+
+    def function(ctx: CheckContext) -> Outcome:
+        if len(str(ctx.payload.get(field) or "").strip()) >= minimum:
+            return passed()
+        return failed(prompt, count=minimum)
+
+    return Check(
+        code=code,
+        title=title,
+        clause=clause,
+        function=function,
+        kind=CheckKind.INPUT,
+        field=field,
+        severity=Severity.HARD,
+    )
+
+
+correction_reason_given = text_given(
+    "reason",
+    code="correction_reason_given",
+    title=_("The correction says why"),
+    clause="§3 corrections: a record is corrected or cancelled with its reason",
+    prompt=_("Say why the record is corrected or cancelled (at least %(count)s characters)."),
+    minimum=10,
+)
+fulfilment_note_given = text_given(
+    "fulfilment_note",
+    code="fulfilment_note_given",
+    title=_("The fulfilment of the condition is described"),
+    clause="§3 disbursement: every approval condition marked fulfilled",
+    prompt=_("Say how the condition was fulfilled."),
+)

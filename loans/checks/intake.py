@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from loans.states import APPLICATION_FIELDS
 from workflow.checks import (
     CheckContext,
     Message,
@@ -35,17 +36,6 @@ def identity_valid(ctx: CheckContext) -> Outcome:
         number=borrower.id_number,
         name=borrower.name,
     )
-
-
-APPLICATION_FIELDS = (
-    "product",
-    "amount",
-    "term_months",
-    "purpose",
-    "repayment_method",
-    "guarantee_type",
-    "industry",
-)
 
 
 def _verbose_name(loan: Loan, name: str) -> Message:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.utils.translation import gettext_lazy as _
 
 from loans.roles import Capacity
@@ -19,9 +17,6 @@ from workflow.checks import (
     lazy_join,
     passed,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def not_involved_as(*capacities: Capacity, code: str, title: Message, clause: str) -> Check:
@@ -141,3 +136,120 @@ def endorsement_allowed(ctx: CheckContext) -> Outcome:
     if _endorsers(ctx):
         return failed(_("The loan is already endorsed; a second approver now approves it."))
     return passed()
+
+
+@check(
+    code="loan_owner",
+    title=_("The loan's account manager (or a delegate) takes the step"),
+    clause="§2 roles: the account manager advances their own loans; delegation by the branch head",
+    kind=CheckKind.PERSON,
+)
+def loan_owner(ctx: CheckContext) -> Outcome:
+    loan = ctx.obj
+    if ctx.actor.pk == loan.account_manager_id:
+        return passed()
+    if loan.delegations.filter(delegate_id=ctx.actor.pk, revoked_at__isnull=True).exists():
+        return passed()
+    manager = loan.account_manager
+    return failed(
+        _("This loan is %(manager)s's: only they, or a delegate the branch head names, may act."),
+        manager=manager.get_full_name() or manager.username,
+    )
+
+
+@check(
+    code="approver_authority_to_reject",
+    title=_("The amount is within the approver's authority"),
+    clause="§3 approval: rejecting needs the same authority tier as approving",
+    kind=CheckKind.PERSON,
+)
+def approver_authority_to_reject(ctx: CheckContext) -> Outcome:
+    amount = ctx.obj.amount
+    held = ctx.actor.authority_level or 0
+    needed = ctx.policy.required_authority(amount) if amount is not None else None
+    if needed is None:
+        needed = ctx.policy.top_tier[1]
+    if held < needed:
+        return failed(
+            _("CNY %(amount)s needs authority level %(needed)s; you hold level %(held)s."),
+            amount=f"{amount or 0:,.2f}",
+            needed=needed,
+            held=held,
+        )
+    return passed()
+
+
+@check(
+    code="named_co_investigator",
+    title=_("The co-investigator named on the visit confirms it"),
+    clause="§3 site visit: two different investigators, each with their own login",
+    kind=CheckKind.PERSON,
+)
+def named_co_investigator(ctx: CheckContext) -> Outcome:
+    visit = ctx.payload.get("record")
+    if visit is None or visit.co_investigator_id == ctx.actor.pk:
+        return passed()
+    return failed(_("Only the co-investigator named on the visit may confirm it."))
+
+
+@check(
+    code="upgrade_confirmer_independent",
+    title=_("Someone other than the inspector confirms an upgrade"),
+    clause="§5 classification: an upgrade is proposed by one person and confirmed by another",
+    kind=CheckKind.PERSON,
+)
+def upgrade_confirmer_independent(ctx: CheckContext) -> Outcome:
+    inspection = ctx.payload.get("record")
+    if inspection is None:
+        return passed()
+    if inspection.inspector_id == ctx.actor.pk or ctx.actor.pk == ctx.obj.account_manager_id:
+        return failed(_("The upgrade was proposed on your inspection or loan."))
+    return passed()
+
+
+def correction_allowed(record_states: frozenset[str]) -> Check:
+    """Within the record's own stages its author corrects it; afterwards, the branch head."""
+
+    def function(ctx: CheckContext) -> Outcome:
+        from loans.roles import Role
+
+        record = ctx.payload.get("record")
+        if record is None:
+            return passed()
+        if ctx.obj.state in record_states:
+            if record.author_id == ctx.actor.pk:
+                return passed()
+            return failed(_("Within its stage, a record is corrected by the person who made it."))
+        if Role.BRANCH_HEAD in ctx.actor.roles:
+            return passed()
+        return failed(
+            _(
+                "After its stage, a record is corrected by the branch head, or the loan is "
+                "returned for revision."
+            )
+        )
+
+    return Check(
+        code="correction_allowed",
+        title=_("The person may correct this record now"),
+        clause="§3 corrections: by the record's author within its stage, by the branch head after",
+        function=function,
+        severity=Severity.HARD,
+        kind=CheckKind.PERSON,
+    )
+
+
+@check(
+    code="works_on_the_loan",
+    title=_("The person works this stage of the loan"),
+    clause="§3: an exception is requested by the person the failed check stops",
+    kind=CheckKind.PERSON,
+)
+def works_on_the_loan(ctx: CheckContext) -> Outcome:
+    """At the site visit the loan's account manager (or delegate); in review, a reviewer who
+    neither sold nor investigated it."""
+    from loans.states import LoanState
+
+    if ctx.obj.state == LoanState.REVIEW:
+        return reviewer_independent.function(ctx)
+    return loan_owner.function(ctx)

@@ -27,6 +27,8 @@ def two_investigators(ctx: CheckContext) -> Outcome:
         return passed(_("One investigator suffices below the two-person threshold."))
     if visit.co_investigator_id is None or visit.co_investigator_id == visit.lead_investigator_id:
         return failed(_("The site visit needs a second, different investigator."))
+    if visit.co_investigator_confirmed_at is None:
+        return failed(_("The co-investigator has not yet confirmed the visit with their login."))
     return passed()
 
 
@@ -36,18 +38,19 @@ def two_investigators(ctx: CheckContext) -> Outcome:
     clause="§3 site visit: visit date not before the application and not in the future",
 )
 def visit_date_valid(ctx: CheckContext) -> Outcome:
+    from loans.checks.entry import local_day
+
     visit = ctx.obj.site_visits.first()
     if visit is None:
         return failed(_("No site visit has been recorded."))
-    if visit.visited_at > ctx.now:
-        return failed(
-            _("The visit is dated in the future (%(date)s)."), date=f"{visit.visited_at:%Y-%m-%d}"
-        )
-    if visit.visited_at < ctx.obj.created_at:
+    visited, applied = local_day(visit.visited_at), local_day(ctx.obj.created_at)
+    if visited > local_day(ctx.now):
+        return failed(_("The visit is dated in the future (%(date)s)."), date=f"{visited:%Y-%m-%d}")
+    if visited < applied:
         return failed(
             _("The visit (%(date)s) is dated before the application (%(applied)s)."),
-            date=f"{visit.visited_at:%Y-%m-%d}",
-            applied=f"{ctx.obj.created_at:%Y-%m-%d}",
+            date=f"{visited:%Y-%m-%d}",
+            applied=f"{applied:%Y-%m-%d}",
         )
     return passed()
 

@@ -5,6 +5,7 @@ from loans.models.documents import Document
 from loans.models.intake import BlockedBorrower, CreditAuthorisation, Interview
 from loans.models.loan import Loan
 from loans.models.org import Branch, User
+from loans.models.ownership import Delegation
 from loans.models.policy import PolicyVersion
 from loans.models.post_loan import Inspection, Repayment
 from loans.models.products import LoanProduct
@@ -21,6 +22,7 @@ __all__ = [
     "Contract",
     "CreditAuthorisation",
     "CreditReport",
+    "Delegation",
     "Document",
     "Drawdown",
     "Inspection",

@@ -1,11 +1,12 @@
-"""Small helpers shared by the stage-record models."""
+"""What the stage-record models share: the loan and staff keys, money, and cancellation."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def loan_fk(verbose: Any, related_name: str) -> models.ForeignKey[Any, Any]:
@@ -27,3 +28,39 @@ def staff_fk(verbose: Any, *, optional: bool = False) -> models.ForeignKey[Any, 
 
 def money(verbose: Any, **kwargs: Any) -> models.DecimalField[Any, Any]:
     return models.DecimalField(verbose, max_digits=14, decimal_places=2, **kwargs)
+
+
+class LiveRecords(models.Manager):  # type: ignore[type-arg]
+    """Records in force: a cancelled record stays in the file but counts for nothing."""
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return super().get_queryset().filter(cancelled_at__isnull=True)
+
+
+class StageRecord(models.Model):
+    """A record in a loan's file. It is never deleted: a mistake is corrected, or the record is
+    cancelled with a reason, through the engine's correction actions (loans/workflow.py).
+
+    ``objects`` (and so ``loan.<records>``) holds the records in force; ``all_objects`` every one.
+    """
+
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = staff_fk(_("cancelled by"), optional=True)
+    cancellation_reason = models.TextField(_("why it was cancelled"), blank=True)
+
+    # The field naming the person who made the record (its author may correct it in its stage).
+    author_field: ClassVar[str]
+
+    objects = LiveRecords()
+    all_objects = models.Manager()  # noqa: DJ012 - a manager, read as a field
+
+    class Meta:
+        abstract = True
+
+    @property
+    def author_id(self) -> int | None:
+        return getattr(self, f"{self.author_field}_id")  # type: ignore[no-any-return]
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None

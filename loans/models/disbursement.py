@@ -7,23 +7,32 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import PaymentMethod
-from loans.models.base import loan_fk, money, staff_fk
+from loans.models.base import StageRecord, loan_fk, money, staff_fk
 
 
 class Contract(models.Model):
-    """The loan contract, signed face to face (面签) in front of a witness."""
+    """The loan contract, signed face to face (面签) in front of a witness.
 
-    loan = models.OneToOneField(
-        "loans.Loan", verbose_name=_("loan"), on_delete=models.CASCADE, related_name="contract"
-    )
-    number = models.CharField(_("contract number"), max_length=64, unique=True)
+    Versioned, never overwritten: recording the contract again adds a version, and the loan's
+    contract is its latest version (``Loan.contract``).
+    """
+
+    loan = loan_fk(_("loan"), "contracts")
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    number = models.CharField(_("contract number"), max_length=64)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     signed_face_to_face = models.BooleanField(_("signed face to face"), default=False)
     witness = staff_fk(_("witness"), optional=True)
+    recorded_by = staff_fk(_("recorded by"), optional=True)
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "version"], name="contract_version_unique")
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -33,8 +42,10 @@ class Contract(models.Model):
         return bool(self.signed_at and self.signed_face_to_face and self.witness_id)
 
 
-class Drawdown(models.Model):
+class Drawdown(StageRecord):
     """A release of funds: planned in the disbursement stage, paid by the disburse transition."""
+
+    author_field = "requested_by"
 
     loan = loan_fk(_("loan"), "drawdowns")
     amount = money(_("amount (CNY)"))

@@ -12,7 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import DocumentKind
-from loans.models.base import loan_fk, staff_fk
+from loans.models.base import StageRecord, loan_fk, staff_fk
 
 # What a file's first bytes must be for each accepted extension: the name alone can lie.
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -56,7 +56,9 @@ def upload_path(document: Document, filename: str) -> str:
     return f"loans/{document.loan_id}/{document.kind}/{PurePath(filename).name}"
 
 
-class Document(models.Model):
+class Document(StageRecord):
+    author_field = "uploaded_by"
+
     loan = loan_fk(_("loan"), "documents")
     site_visit = models.ForeignKey(
         "loans.SiteVisit",

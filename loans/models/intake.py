@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from loans.models.base import loan_fk, staff_fk
+from loans.models.base import StageRecord, loan_fk, staff_fk
 
 
-class Interview(models.Model):
+class Interview(StageRecord):
     """The face-to-face interview (面谈) with the borrower at intake."""
+
+    author_field = "interviewer"
 
     loan = loan_fk(_("loan"), "interviews")
     interviewer = staff_fk(_("interviewer"))
@@ -26,8 +28,10 @@ class Interview(models.Model):
         return f"{self.loan} interview {self.held_at:%Y-%m-%d}"
 
 
-class CreditAuthorisation(models.Model):
+class CreditAuthorisation(StageRecord):
     """The borrower's signed authorisation to query their credit report."""
+
+    author_field = "recorded_by"
 
     loan = loan_fk(_("loan"), "credit_authorisations")
     signed_at = models.DateTimeField(_("signed at"))

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import GuaranteeType, Industry, RepaymentMethod, RiskClass
+from loans.models.disbursement import Contract
 from loans.workflow import LoanWorkflow
 
 
@@ -76,3 +77,8 @@ class Loan(LoanWorkflow):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def contract(self) -> Contract | None:
+        """The contract in force: the latest version recorded."""
+        return self.contracts.order_by("-version").first()

@@ -7,11 +7,17 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import InspectionKind, InspectionMode, RiskClass
-from loans.models.base import loan_fk, money, staff_fk
+from loans.models.base import StageRecord, loan_fk, money, staff_fk
 
 
-class Inspection(models.Model):
-    """A post-loan inspection (贷后检查)."""
+class Inspection(StageRecord):
+    """A post-loan inspection (贷后检查).
+
+    A class it proposes that is worse than the loan's applies at once; a better one (an upgrade)
+    waits for a reviewer or approver other than the inspector to confirm it.
+    """
+
+    author_field = "inspector"
 
     loan = loan_fk(_("loan"), "inspections")
     kind = models.CharField(_("kind"), max_length=16, choices=InspectionKind.choices)
@@ -23,6 +29,8 @@ class Inspection(models.Model):
     proposed_class = models.PositiveSmallIntegerField(
         _("classification proposed"), choices=RiskClass.choices, null=True, blank=True
     )
+    upgrade_confirmed_by = staff_fk(_("upgrade confirmed by"), optional=True)
+    upgrade_confirmed_at = models.DateTimeField(_("upgrade confirmed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("inspection")
@@ -33,7 +41,9 @@ class Inspection(models.Model):
         return f"{self.loan} {self.kind} {self.inspected_at:%Y-%m-%d}"
 
 
-class Repayment(models.Model):
+class Repayment(StageRecord):
+    author_field = "recorded_by"
+
     loan = loan_fk(_("loan"), "repayments")
     principal = money(_("principal repaid (CNY)"))
     paid_at = models.DateTimeField(_("paid at"))

@@ -7,11 +7,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import CreditReportResult
-from loans.models.base import loan_fk, money, staff_fk
+from loans.models.base import StageRecord, loan_fk, money, staff_fk
 
 
-class CreditReport(models.Model):
+class CreditReport(StageRecord):
     """The result of the credit-report query (征信查询)."""
+
+    author_field = "queried_by"
 
     loan = loan_fk(_("loan"), "credit_reports")
     queried_at = models.DateTimeField(_("queried at"))
@@ -29,8 +31,10 @@ class CreditReport(models.Model):
         return f"{self.loan} credit report {self.result}"
 
 
-class Review(models.Model):
+class Review(StageRecord):
     """The reviewer's assessment: debt-to-income, an explainable risk score, an opinion."""
+
+    author_field = "reviewer"
 
     loan = loan_fk(_("loan"), "reviews")
     reviewer = staff_fk(_("reviewer"))

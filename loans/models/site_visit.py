@@ -7,17 +7,25 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from loans.models.base import loan_fk, money, staff_fk
+from loans.models.base import StageRecord, loan_fk, money, staff_fk
 
 REPORT_SECTIONS = ("business", "cash_flow", "repayment_source", "guarantee")
 
 
-class SiteVisit(models.Model):
-    """The on-site investigation (双人调查): a lead and a co-investigator, and their report."""
+class SiteVisit(StageRecord):
+    """The on-site investigation (双人调查): a lead and a co-investigator, and their report.
+
+    The co-investigator confirms the visit with their own login before it counts as two-person.
+    """
+
+    author_field = "lead_investigator"
 
     loan = loan_fk(_("loan"), "site_visits")
     lead_investigator = staff_fk(_("lead investigator"))
     co_investigator = staff_fk(_("co-investigator"), optional=True)
+    co_investigator_confirmed_at = models.DateTimeField(
+        _("confirmed by the co-investigator at"), null=True, blank=True
+    )
     visited_at = models.DateTimeField(_("visited at"))
     location = models.CharField(_("location"), max_length=255)
     business = models.TextField(_("business"), blank=True)
@@ -50,7 +58,9 @@ class SiteVisit(models.Model):
         return [name for name in REPORT_SECTIONS if not getattr(self, name).strip()]
 
 
-class CollateralValuation(models.Model):
+class CollateralValuation(StageRecord):
+    author_field = "recorded_by"
+
     loan = loan_fk(_("loan"), "collateral_valuations")
     description = models.CharField(_("collateral"), max_length=255)
     value = money(_("value (CNY)"))

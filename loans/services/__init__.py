@@ -1,47 +1,20 @@
-"""Writes of the loan domain. Stage changes go through workflow.engine.perform_transition only."""
+"""Writes of the loan domain.
 
-from loans.services.applications import (
-    blocked_borrower_add,
-    borrower_create,
-    loan_create,
-    loan_update_application,
-)
-from loans.services.post_loan import (
-    days_past_due_update,
-    inspection_record,
-    repayment_record,
-)
-from loans.services.records import (
-    collateral_valuation_record,
-    condition_fulfil,
-    contract_record,
-    credit_authorisation_record,
-    credit_report_record,
-    document_upload,
-    drawdown_request,
-    interview_record,
-    review_write,
-    site_visit_record,
-)
+Stage changes go through ``workflow.engine.perform_transition`` and every other write to a loan's
+file through ``workflow.actions.perform_action``, which call the services named in
+loans/workflow.py. Only writes outside any loan's file are called directly: a new borrower, a new
+application (the first event of its loan's chain), the blocked list, reference-data changes, and
+the system's own days past due.
+"""
+
+from loans.services.applications import blocked_borrower_add, borrower_create, loan_create
+from loans.services.post_loan import days_past_due_update
 from loans.services.reference import reference_change_record
 
 __all__ = [
     "blocked_borrower_add",
     "borrower_create",
-    "collateral_valuation_record",
-    "condition_fulfil",
-    "contract_record",
-    "credit_authorisation_record",
-    "credit_report_record",
     "days_past_due_update",
-    "document_upload",
-    "drawdown_request",
-    "inspection_record",
-    "interview_record",
     "loan_create",
-    "loan_update_application",
     "reference_change_record",
-    "repayment_record",
-    "review_write",
-    "site_visit_record",
 ]

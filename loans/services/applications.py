@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from loans.models import BlockedBorrower, Borrower, Loan, LoanProduct, User
+from loans import checks
+from loans.models import BlockedBorrower, Borrower, Delegation, Loan, User
 from loans.reference import reference_facts
+from loans.roles import Role
 from loans.services.reference import reference_change_record
-from loans.workflow import LoanState
+from loans.states import APPLICATION_FIELDS
 from workflow import timers
+from workflow.checks import CheckContext
+from workflow.engine import record_event
 from workflow.models import Channel
 from workflow.reference import ReferenceAction
 
@@ -42,68 +46,101 @@ def _next_reference(now: datetime) -> str:
     return f"{prefix}{number:06d}"
 
 
-@transaction.atomic
 def loan_create(
     *,
     borrower: Borrower,
     account_manager: User,
-    product: LoanProduct | None = None,
-    amount: Decimal | None = None,
-    term_months: int | None = None,
-    purpose: str = "",
-    repayment_method: str = "",
-    guarantee_type: str = "",
-    industry: str = "",
+    channel: Channel = Channel.WEB,
+    **application: Any,
 ) -> Loan:
-    """Open a loan application in intake, in the account manager's branch."""
+    """Open a loan application in intake, in the account manager's branch.
+
+    The application's values are judged by the same input checks as an edit of it; the opening
+    is the first event of the loan's audit chain.
+    """
     if account_manager.branch_id is None:
         raise ValueError("An account manager without a branch cannot open loans.")
-    loan: Loan = Loan.objects.create(
-        reference=_next_reference(timezone.now()),
-        branch_id=account_manager.branch_id,
-        borrower=borrower,
-        account_manager=account_manager,
-        product=product,
-        amount=amount,
-        term_months=term_months,
-        purpose=purpose,
-        repayment_method=repayment_method,
-        guarantee_type=guarantee_type,
-        industry=industry or borrower.industry,
-    )
-    timers.start_initial(loan)
+    unknown = set(application) - set(APPLICATION_FIELDS)
+    if unknown:
+        raise ValueError(f"Not application fields: {', '.join(sorted(unknown))}")
+    if not application.get("industry"):
+        application["industry"] = borrower.industry
+    now = timezone.now()
+    with transaction.atomic():
+        loan: Loan = Loan(
+            reference=_next_reference(now),
+            branch_id=account_manager.branch_id,
+            borrower=borrower,
+            account_manager=account_manager,
+            **{name: value for name, value in application.items() if value is not None},
+        )
+        _judge_entry(loan, account_manager, application, now)
+        loan.full_clean(exclude=["state", "reference"])
+        loan.save()
+        timers.start_initial(loan)
+        record_event(
+            loan,
+            "application_opened",
+            actor=account_manager,
+            payload={"borrower": borrower.pk, **application},
+            channel=channel,
+            role=Role.ACCOUNT_MANAGER,
+            now=now,
+        )
     return loan
 
 
-# Stages in which the account manager may still change the application.
-EDITABLE_STATES = frozenset({LoanState.INTAKE, LoanState.SITE_VISIT})
-APPLICATION_FIELDS = (
-    "product",
-    "amount",
-    "term_months",
-    "purpose",
-    "repayment_method",
-    "guarantee_type",
-    "industry",
-)
-
-
-def loan_update_application(*, loan: Loan, **changes: object) -> Loan:
-    """Change application fields while the stage allows it (intake, or back at the site visit)."""
-    unknown = set(changes) - set(APPLICATION_FIELDS)
-    if unknown:
-        raise ValueError(f"Not application fields: {', '.join(sorted(unknown))}")
-    with transaction.atomic():
-        locked: Loan = Loan.objects.select_for_update().get(pk=loan.pk)
-        if locked.state not in EDITABLE_STATES:
-            raise ValidationError(
-                _("The application can only be changed at intake or during the site visit.")
+def _judge_entry(loan: Loan, actor: User, values: dict[str, Any], now: Any) -> None:
+    """Raise the input errors of the application's values, as an edit of it would."""
+    context = CheckContext(obj=loan, actor=actor, payload=values, policy=None, now=now)
+    results = [check.evaluate(context) for check in ENTRY_CHECKS]
+    errors: dict[str, list[ValidationError]] = {}
+    for result in results:
+        if not result.passed:
+            errors.setdefault(result.field, []).append(
+                ValidationError(result.reason, code=result.code)
             )
-        for name, value in changes.items():
-            setattr(locked, name, value)
-        locked.full_clean(exclude=["state"])
-        locked.save(update_fields=list(changes))
-    return locked
+    if errors:
+        raise ValidationError(errors)
+
+
+ENTRY_CHECKS = (checks.amount_within_product, checks.term_within_product)
+
+
+def application_edit(ctx: CheckContext) -> Loan:
+    """Change the application (intake only: a loan further on is returned to intake first)."""
+    loan: Loan = ctx.obj
+    changes = {k: v for k, v in ctx.payload.items() if k in APPLICATION_FIELDS}
+    if not changes:
+        raise ValidationError(_("Nothing was changed."), code="nothing_changed")
+    for name, value in changes.items():
+        setattr(loan, name, value)
+    loan.full_clean(exclude=["state"])
+    loan.save(update_fields=list(changes))
+    loan.refresh_from_db(fields=list(changes))  # as stored: what the audit snapshot compares
+    return loan
+
+
+def loan_reassign(ctx: CheckContext) -> Loan:
+    loan: Loan = ctx.obj
+    ctx.audit["previous_account_manager"] = loan.account_manager_id
+    loan.account_manager = ctx.payload["account_manager"]
+    loan.save(update_fields=["account_manager"])
+    return loan
+
+
+def delegate_assign(ctx: CheckContext) -> Delegation:
+    return Delegation.objects.create(
+        loan=ctx.obj, delegate=ctx.payload["delegate"], granted_by=ctx.actor, granted_at=ctx.now
+    )
+
+
+def delegate_revoke(ctx: CheckContext) -> Delegation:
+    delegation: Delegation = ctx.payload["delegation"]
+    delegation.revoked_by = ctx.actor
+    delegation.revoked_at = ctx.now
+    delegation.save(update_fields=["revoked_by", "revoked_at"])
+    return delegation
 
 
 @transaction.atomic

@@ -1,14 +1,17 @@
-"""Stage records: what the people of each stage write into the loan's file."""
+"""Stage records: the writes of the actions that add them (declared in loans/workflow.py).
+
+Each function is called by the engine only (``workflow.actions.perform_action``), inside its
+transaction, holding the loan's row lock, after every check of the action passed: ``ctx.obj`` is
+the locked loan, ``ctx.actor`` the person, ``ctx.payload`` what they entered.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import models
 
 from loans import risk
 from loans.choices import DocumentKind, PaymentMethod
@@ -21,148 +24,145 @@ from loans.models import (
     Document,
     Drawdown,
     Interview,
-    Loan,
     Review,
     SiteVisit,
-    User,
 )
 from loans.models.documents import validate_upload
-from loans.policy import policy_in_force
+from loans.models.site_visit import REPORT_SECTIONS
 from loans.portfolio import position
+from workflow.checks import CheckContext
 
 M = TypeVar("M", bound=models.Model)
 
 
-def _validated(record: M) -> M:
+def validated(record: M) -> M:
     """Save ``record`` after the model's own validation (raises ValidationError)."""
     record.full_clean()
     record.save()
     return record
 
 
-def interview_record(
-    *, loan: Loan, interviewer: User, held_at: datetime, location: str, notes: str
-) -> Interview:
-    return _validated(
+def interview_record(ctx: CheckContext) -> Interview:
+    data = ctx.payload
+    return validated(
         Interview(
-            loan=loan, interviewer=interviewer, held_at=held_at, location=location, notes=notes
+            loan=ctx.obj,
+            interviewer=ctx.actor,
+            held_at=data["held_at"],
+            location=data["location"],
+            notes=data["notes"],
         )
     )
 
 
-def credit_authorisation_record(
-    *, loan: Loan, signed_at: datetime, recorded_by: User, document: Document | None = None
-) -> CreditAuthorisation:
-    return CreditAuthorisation.objects.create(
-        loan=loan, signed_at=signed_at, recorded_by=recorded_by, document=document
+def credit_authorisation_record(ctx: CheckContext) -> CreditAuthorisation:
+    return validated(
+        CreditAuthorisation(
+            loan=ctx.obj,
+            signed_at=ctx.payload["signed_at"],
+            recorded_by=ctx.actor,
+            document=ctx.payload.get("document"),
+        )
     )
 
 
-def document_upload(
-    *,
-    loan: Loan,
-    kind: str,
-    file: Any,
-    uploaded_by: User,
-    site_visit: SiteVisit | None = None,
-) -> Document:
+def document_upload(ctx: CheckContext) -> Document:
     """Store an uploaded file after checking its size, extension and content."""
+    file, kind = ctx.payload["file"], ctx.payload["kind"]
     try:
         validate_upload(file, kind)
     except ValidationError as error:
         raise ValidationError({"file": error}) from None
-    if site_visit is not None and site_visit.loan_id != loan.pk:
-        raise ValidationError({"site_visit": "That site visit belongs to another loan."})
-    return Document.objects.create(
-        loan=loan,
-        site_visit=site_visit,
-        kind=DocumentKind(kind),
-        file=file,
-        original_name=file.name,
-        size=file.size,
-        uploaded_by=uploaded_by,
+    return validated(
+        Document(
+            loan=ctx.obj,
+            site_visit=ctx.payload.get("site_visit"),
+            kind=DocumentKind(kind),
+            file=file,
+            original_name=file.name,
+            size=file.size,
+            uploaded_by=ctx.actor,
+        )
     )
 
 
-def site_visit_record(
-    *,
-    loan: Loan,
-    lead_investigator: User,
-    visited_at: datetime,
-    co_investigator: User | None = None,
-    location: str,
-    business: str = "",
-    cash_flow: str = "",
-    repayment_source: str = "",
-    guarantee: str = "",
-) -> SiteVisit:
-    return _validated(
+def site_visit_record(ctx: CheckContext) -> SiteVisit:
+    data = ctx.payload
+    return validated(
         SiteVisit(
-            loan=loan,
-            lead_investigator=lead_investigator,
-            co_investigator=co_investigator,
-            visited_at=visited_at,
-            location=location,
-            business=business,
-            cash_flow=cash_flow,
-            repayment_source=repayment_source,
-            guarantee=guarantee,
+            loan=ctx.obj,
+            lead_investigator=ctx.actor,
+            co_investigator=data.get("co_investigator"),
+            visited_at=data["visited_at"],
+            location=data["location"],
+            **{name: data.get(name, "") for name in REPORT_SECTIONS},
         )
     )
 
 
-def collateral_valuation_record(
-    *, loan: Loan, description: str, value: Decimal, appraiser: str, valued_at: date, by: User
-) -> CollateralValuation:
-    return _validated(
+def site_visit_confirm(ctx: CheckContext) -> SiteVisit:
+    """The co-investigator confirms, with their own login, that they made the visit."""
+    visit: SiteVisit = ctx.payload["record"]
+    visit.co_investigator_confirmed_at = ctx.now
+    visit.save(update_fields=["co_investigator_confirmed_at"])
+    return visit
+
+
+def collateral_valuation_record(ctx: CheckContext) -> CollateralValuation:
+    data = ctx.payload
+    return validated(
         CollateralValuation(
-            loan=loan,
-            description=description,
-            value=value,
-            appraiser=appraiser,
-            valued_at=valued_at,
-            recorded_by=by,
+            loan=ctx.obj,
+            description=data["description"],
+            value=data["value"],
+            appraiser=data["appraiser"],
+            valued_at=data["valued_at"],
+            recorded_by=ctx.actor,
         )
     )
 
 
-def credit_report_record(
-    *, loan: Loan, queried_by: User, result: str, overdue_accounts: int = 0, notes: str = ""
-) -> CreditReport:
-    return _validated(
+def credit_report_record(ctx: CheckContext) -> CreditReport:
+    data = ctx.payload
+    return validated(
         CreditReport(
-            loan=loan,
-            queried_at=timezone.now(),
-            queried_by=queried_by,
-            result=result,
-            overdue_accounts=overdue_accounts,
-            notes=notes,
+            loan=ctx.obj,
+            queried_at=ctx.now,
+            queried_by=ctx.actor,
+            result=data["result"],
+            overdue_accounts=data.get("overdue_accounts") or 0,
+            notes=data.get("notes", ""),
         )
     )
 
 
-def review_write(
-    *,
-    loan: Loan,
-    reviewer: User,
-    monthly_income: Decimal,
-    monthly_debt_payments: Decimal,
-    opinion: str,
-) -> Review:
+def review_write(ctx: CheckContext) -> Review:
     """Write the reviewer's assessment; debt-to-income, the risk score and the portfolio
     position are computed here, from the credit report on file and the policy in force."""
+    review = Review(
+        loan=ctx.obj,
+        reviewer=ctx.actor,
+        monthly_income=ctx.payload["monthly_income"],
+        monthly_debt_payments=ctx.payload["monthly_debt_payments"],
+        opinion=ctx.payload["opinion"],
+    )
+    assess(review, ctx)
+    return validated(review)
+
+
+def assess(review: Review, ctx: CheckContext) -> None:
+    """Compute the review's debt-to-income, risk score and portfolio position."""
+    loan, policy = ctx.obj, ctx.policy
     report = loan.credit_reports.first()
     if report is None:
         raise ValidationError(
             {"credit_report": "Record the credit report result before writing the review."}
         )
-    if monthly_income <= 0:
-        raise ValidationError({"monthly_income": "The monthly income must be above zero."})
-    policy = policy_in_force()
-    dti = risk.debt_to_income(monthly_debt_payments, monthly_income)
+    dti = risk.debt_to_income(review.monthly_debt_payments, review.monthly_income)
     portfolio = position(loan, policy)
     industry = next((c for c in portfolio.concentrations if c.dimension == "industry"), None)
-    score, factors = risk.score(
+    review.debt_to_income = dti
+    review.risk_score, review.risk_factors = risk.score(
         dti=dti,
         credit_result=report.result,
         overdue_accounts=report.overdue_accounts,
@@ -171,71 +171,46 @@ def review_write(
         industry_limit=policy.industry_concentration_limit,
         weights=policy.score_weights,
     )
-    return _validated(
-        Review(
-            loan=loan,
-            reviewer=reviewer,
-            monthly_income=monthly_income,
-            monthly_debt_payments=monthly_debt_payments,
-            debt_to_income=dti,
-            risk_score=score,
-            risk_factors=factors,
-            opinion=opinion,
-            portfolio=portfolio.as_record(),
+    review.portfolio = portfolio.as_record()
+
+
+def contract_record(ctx: CheckContext) -> Contract:
+    """Record the contract as a new version; earlier versions stay as they were."""
+    latest = ctx.obj.contract
+    data = ctx.payload
+    return validated(
+        Contract(
+            loan=ctx.obj,
+            version=latest.version + 1 if latest else 1,
+            number=str(data["number"]).strip(),
+            signed_at=data.get("signed_at"),
+            signed_face_to_face=bool(data.get("signed_face_to_face")),
+            witness=data.get("witness"),
+            recorded_by=ctx.actor,
+            recorded_at=ctx.now,
         )
     )
 
 
-def contract_record(
-    *,
-    loan: Loan,
-    number: str,
-    signed_at: datetime | None = None,
-    signed_face_to_face: bool = False,
-    witness: User | None = None,
-) -> Contract:
-    contract, _created = Contract.objects.update_or_create(
-        loan=loan,
-        defaults={
-            "number": number,
-            "signed_at": signed_at,
-            "signed_face_to_face": signed_face_to_face,
-            "witness": witness,
-        },
-    )
-    return contract
+def condition_fulfil(ctx: CheckContext) -> ApprovalCondition:
+    condition: ApprovalCondition = ctx.payload["record"]
+    condition.fulfilled_at = ctx.now
+    condition.fulfilled_by = ctx.actor
+    condition.fulfilment_note = str(ctx.payload["fulfilment_note"]).strip()
+    condition.save()
+    return condition
 
 
-def condition_fulfil(*, condition: ApprovalCondition, by: User, note: str) -> ApprovalCondition:
-    if not note.strip():
-        raise ValidationError({"fulfilment_note": "Say how the condition was fulfilled."})
-    with transaction.atomic():
-        locked = ApprovalCondition.objects.select_for_update().get(pk=condition.pk)
-        if locked.fulfilled_at is None:
-            locked.fulfilled_at = timezone.now()
-            locked.fulfilled_by = by
-            locked.fulfilment_note = note.strip()
-            locked.save()
-    return locked
-
-
-def drawdown_request(
-    *,
-    loan: Loan,
-    amount: Decimal,
-    method: str,
-    requested_by: User,
-    counterparty_name: str = "",
-    counterparty_account: str = "",
-) -> Drawdown:
-    return _validated(
+def drawdown_request(ctx: CheckContext) -> Drawdown:
+    data = ctx.payload
+    return validated(
         Drawdown(
-            loan=loan,
-            amount=amount,
-            method=PaymentMethod(method),
-            counterparty_name=counterparty_name,
-            counterparty_account=counterparty_account,
-            requested_by=requested_by,
-            requested_at=timezone.now(),
+            loan=ctx.obj,
+            amount=data["amount"],
+            method=PaymentMethod(data["method"]),
+            counterparty_name=data.get("counterparty_name", ""),
+            counterparty_account=data.get("counterparty_account", ""),
+            requested_by=ctx.actor,
+            requested_at=ctx.now,
         )
     )

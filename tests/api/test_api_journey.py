@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from loans.journeys import EVIDENCE_PHOTO
 from loans.models import Loan
@@ -11,6 +12,9 @@ from tests.api.test_api import api
 from workflow.audit import events_of, verify_chain
 
 pytestmark = pytest.mark.django_db
+
+# A moment of today in the bank's time zone: records may not predate the application.
+NOW = timezone.localtime().isoformat(timespec="seconds")
 
 
 def ok(response, status=200):
@@ -25,8 +29,9 @@ def step(client, loan_id, name, payload=None):
 
 
 def test_a_loan_goes_from_application_to_closed_through_the_api_alone(cast, product):
-    manager, reviewer, approver, officer = (
+    manager, co_investigator, reviewer, approver, officer = (
         api(cast.manager),
+        api(cast.co_investigator),
         api(cast.reviewer),
         api(cast.approver),
         api(cast.officer),
@@ -67,7 +72,7 @@ def test_a_loan_goes_from_application_to_closed_through_the_api_alone(cast, prod
     ok(
         manager.post(
             f"{url}/credit-authorisations/",
-            {"signed_at": "2026-11-02T09:00:00+08:00"},
+            {"signed_at": NOW},
             format="json",
         ),
         201,
@@ -76,7 +81,7 @@ def test_a_loan_goes_from_application_to_closed_through_the_api_alone(cast, prod
         manager.post(
             f"{url}/interviews/",
             {
-                "held_at": "2026-11-02T09:30:00+08:00",
+                "held_at": NOW,
                 "location": "Branch",
                 "notes": "Face to face.",
             },
@@ -112,6 +117,10 @@ def test_a_loan_goes_from_application_to_closed_through_the_api_alone(cast, prod
             ),
             201,
         )
+    confirmed = co_investigator.post(
+        f"{url}/actions/site_visit_confirm/", {"record": visit["id"]}, format="json"
+    )
+    assert ok(confirmed, 200)["action"] == "site_visit_confirm"
     assert step(manager, loan["id"], "submit_for_review")["state"] == "review"
 
     ok(reviewer.post(f"{url}/credit-reports/", {"result": "clean"}, format="json"), 201)
@@ -138,9 +147,9 @@ def test_a_loan_goes_from_application_to_closed_through_the_api_alone(cast, prod
             f"{url}/contract/",
             {
                 "number": "C-2026-0001",
-                "signed_at": "2026-11-05T10:00:00+08:00",
+                "signed_at": NOW,
                 "signed_face_to_face": True,
-                "witness": cast.officer.pk,
+                "witness": cast.manager.pk,
             },
             format="json",
         )

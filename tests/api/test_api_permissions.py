@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
-from loans import services
-from loans.journeys import EVIDENCE_PHOTO, advance
+from loans.journeys import EVIDENCE_PHOTO, act, advance
 from loans.records import RECORDS
 from loans.roles import Role
-from loans.workflow import LoanState
+from loans.states import LoanState
 from tests import factories
 from tests.api.test_api import api
 
 pytestmark = pytest.mark.django_db
 
-TODAY = "2026-11-20T10:00:00+08:00"
+# Today in the bank's time zone: records may not predate the application.
+TODAY = timezone.localtime().isoformat(timespec="seconds")
 PAYLOADS = {
     "interviews": {"held_at": TODAY, "location": "Branch", "notes": "Met."},
     "credit-authorisations": {"signed_at": TODAY},
@@ -24,7 +25,7 @@ PAYLOADS = {
         "description": "Shop",
         "value": "200000.00",
         "appraiser": "Co.",
-        "valued_at": "2026-11-20",
+        "valued_at": TODAY[:10],
     },
     "documents": None,  # multipart, below
     "credit-reports": {"result": "clean"},
@@ -59,7 +60,7 @@ def test_each_record_endpoint_by_role_and_branch(kind, cast, outsider, complianc
     stage = LoanState(kind.states[0])
     loan = advance(factories.LoanFactory(account_manager=cast.manager), stage, cast)
     if kind.path == "reviews":  # a review needs the credit report on file
-        services.credit_report_record(loan=loan, queried_by=cast.reviewer, result="clean")
+        act(loan, "credit_report_record", cast.reviewer, result="clean")
     (role,) = kind.roles
     right = getattr(cast, ROLE_USER[role])
 
@@ -88,7 +89,7 @@ def test_the_contract_is_written_by_the_disbursement_officer_only(cast, outsider
         "number": "C-1",
         "signed_at": TODAY,
         "signed_face_to_face": True,
-        "witness": cast.officer.pk,
+        "witness": cast.manager.pk,
     }
     url = f"/api/v1/loans/{loan.pk}/contract/"
 
@@ -96,6 +97,9 @@ def test_the_contract_is_written_by_the_disbursement_officer_only(cast, outsider
     assert api(cast.manager).put(url, body, format="json").status_code == 403
     assert api(cast.officer).put(url, body, format="json").status_code == 200
     assert api(cast.manager).get(url).json()["number"] == "C-1"
+    himself = api(cast.officer).put(url, {**body, "witness": cast.officer.pk}, format="json")
+    assert himself.status_code == 400
+    assert himself.json()["errors"][0]["code"] == "witness_independent"
 
 
 def test_conditions_are_fulfilled_by_the_disbursement_officer_only(cast, outsider):

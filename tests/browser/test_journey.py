@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from loans.journeys import advance, prepare_to_leave
-from loans.workflow import LoanState
+from loans.states import LoanState
 from tests.browser.conftest import login, screenshot
+from workflow.models import Deviation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,15 +39,15 @@ def test_an_account_manager_lands_on_the_pipeline_and_opens_a_loan(page: Page, l
     ).to_contain_text("✗")
 
 
-def test_skipping_a_step_is_refused_with_its_reasons(page: Page, live_server, loan):
+def test_a_step_whose_checks_fail_is_disabled_with_its_reasons(page: Page, live_server, loan):
     open_loan(page, live_server, loan)
 
-    start_site_visit(page)
-
-    alert = page.locator(".alert-danger")
-    expect(alert).to_contain_text(INTERVIEW_MISSING)
-    expect(alert).to_contain_text("This attempt was recorded for compliance.")
-    screenshot(page, "refused-step.png")
+    button = page.locator('form[data-transition="start_site_visit"]').get_by_role("button")
+    expect(button).to_be_disabled()
+    expect(page.locator("#why-start_site_visit")).to_contain_text("Blocked until every check")
+    expect(page.locator("main")).to_contain_text(INTERVIEW_MISSING)
+    assert not Deviation.objects.exists()  # a careful user never creates one by accident
+    screenshot(page, "blocked-step.png")
 
 
 def test_a_ready_loan_moves_on_from_the_loan_page(page: Page, live_server, loan, cast):

@@ -20,7 +20,7 @@ from config.celery_app import app
 from loans.journeys import advance
 from loans.models import Loan
 from loans.roles import Role
-from loans.workflow import LoanState
+from loans.states import LoanState
 from tests import factories
 from tests.e2e.processes import RedisServer, Worker, run_scheduler_once, wait_until
 from workflow import timers

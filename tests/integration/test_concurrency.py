@@ -11,7 +11,7 @@ from loans.journeys import advance, prepare_to_leave
 from loans.models import Loan
 from loans.roles import Role
 from loans.selectors import audit_trail_of, deviations_of
-from loans.workflow import LoanState
+from loans.states import LoanState
 from tests import factories
 from workflow.audit import events_of, verify_chain
 from workflow.engine import TransitionRefused, perform_transition

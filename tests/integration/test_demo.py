@@ -17,7 +17,7 @@ from django.test import TestCase, override_settings
 
 from loans.demo import DEMO_PASSWORD
 from loans.models import Borrower, Branch, Loan, LoanProduct, User
-from loans.workflow import LoanState
+from loans.states import LoanState
 from workflow.audit import events_of, verify_chain
 from workflow.models import AuditEvent, Deviation
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
+from django.utils import timezone
 
 from loans import services
 from loans.choices import BorrowerKind
+from loans.journeys import act, advance
 from loans.roles import Role
 from loans.selectors import loans_visible_to
+from loans.states import LoanState
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -50,16 +53,21 @@ def test_an_enterprise_with_a_wrong_credit_code_check_character_is_refused(branc
     assert "id_number" in error.value.message_dict
 
 
-def test_a_co_investigator_cannot_be_the_lead_investigator(loan, manager):
-    with pytest.raises(ValidationError):
-        services.site_visit_record(
-            loan=loan,
-            lead_investigator=manager,
-            co_investigator=manager,
-            visited_at=loan.created_at,
+def test_a_co_investigator_cannot_be_the_lead_investigator(loan, cast):
+    loan = advance(loan, LoanState.SITE_VISIT, cast)
+
+    with pytest.raises(ValidationError) as error:
+        act(
+            loan,
+            "site_visit_record",
+            cast.manager,
+            co_investigator=cast.manager,
+            visited_at=timezone.now(),
             location="Shop",
             business="Fine.",
         )
+
+    assert "co_investigator" in error.value.message_dict
 
 
 def test_the_database_also_refuses_one_person_as_both_investigators(loan, manager):

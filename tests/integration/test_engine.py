@@ -7,11 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from loans import services
-from loans.journeys import advance
+from loans.journeys import act, advance
 from loans.models import Loan
 from loans.selectors import audit_trail_of, deviations_of
-from loans.workflow import LoanState
+from loans.states import LoanState
 from workflow.audit import events_of, verify_chain
 from workflow.engine import TransitionRefused, UnknownTransition, perform_transition, preflight
 from workflow.models import AppendOnlyError, AuditEvent, Channel, Deviation
@@ -23,7 +22,7 @@ def test_the_happy_path_reaches_closed_with_one_audit_event_per_transition(loan,
     loan = advance(loan, LoanState.CLOSED, cast)
 
     assert loan.state == LoanState.CLOSED
-    events = list(audit_trail_of(loan))
+    events = [e for e in audit_trail_of(loan) if e.kind == AuditEvent.Kind.TRANSITIONED]
     assert [(e.source_state, e.target_state) for e in events] == [
         ("intake", "site_visit"),
         ("site_visit", "review"),
@@ -60,7 +59,7 @@ def test_the_audit_chain_of_a_full_journey_verifies(loan, cast):
     report = verify_chain(events_of(loan))
 
     assert report.intact
-    assert report.events == 6
+    assert report.events == events_of(loan).count() > 6  # transitions and every record
 
 
 def test_a_tampered_audit_event_breaks_the_chain_from_that_event_on(loan, cast):
@@ -86,7 +85,7 @@ def test_a_removed_audit_event_breaks_the_chain(loan, cast):
 
 def test_each_event_hash_chains_to_the_previous_one(loan, cast):
     loan = advance(loan, LoanState.REVIEW, cast)
-    first, second = events_of(loan)
+    first, second = list(events_of(loan))[:2]
 
     assert first.prev_hash == "0" * 64
     assert second.prev_hash == first.hash
@@ -191,7 +190,7 @@ def test_every_failed_check_is_reported_not_only_the_first(manager, product):
 
 
 def test_deviation_keeps_each_failed_reason_in_english_and_chinese(loan, manager):
-    services.credit_authorisation_record(loan=loan, signed_at=timezone.now(), recorded_by=manager)
+    act(loan, "credit_authorisation_record", manager, signed_at=timezone.now())
     with pytest.raises(TransitionRefused) as refused:
         perform_transition(loan, "start_site_visit", actor=manager)
 
@@ -217,7 +216,7 @@ def test_the_state_field_cannot_be_assigned(loan):
 
 def test_audit_events_cannot_be_changed_or_deleted(loan, cast):
     loan = advance(loan, LoanState.SITE_VISIT, cast)
-    event = AuditEvent.objects.get()
+    event = AuditEvent.objects.first()
 
     event.action = "something_else"
     with pytest.raises(AppendOnlyError):
@@ -263,6 +262,7 @@ def test_preflight_lists_every_transition_from_the_state_with_its_checks(loan, m
     assert start.role_allowed
     assert not start.allowed
     assert [(r.code, r.passed) for r in start.checks] == [
+        ("loan_owner", True),
         ("identity_valid", True),
         ("application_complete", True),
         ("within_product_limits", True),

@@ -16,12 +16,12 @@ from django.utils import timezone
 
 from loans import services
 from loans.choices import GuaranteeType
-from loans.journeys import advance, forward_step, prepare_to_leave
-from loans.models import CollateralValuation, Document, Loan
+from loans.journeys import act, advance, forward_step, prepare_to_leave
+from loans.models import Loan
 from loans.roles import Role
-from loans.workflow import LoanState
+from loans.states import LoanState
 from tests import factories
-from workflow.engine import TransitionRefused, perform_transition
+from workflow.engine import InvalidInput, TransitionRefused, perform_transition
 from workflow.models import Deviation
 
 pytestmark = pytest.mark.django_db
@@ -198,7 +198,13 @@ def test_a_visit_dated_in_the_future_or_before_the_application_is_refused(
 
 def test_too_few_evidence_photos_block_the_review_as_a_soft_check(loan, cast):
     loan = ready(loan, LoanState.SITE_VISIT, cast)
-    Document.objects.filter(pk=loan.documents.first().pk).delete()
+    act(
+        loan,
+        "document_cancel",
+        cast.manager,
+        record=loan.documents.first(),
+        reason="Blurred photo.",
+    )
 
     refused = refused_forward(loan, cast)
 
@@ -225,7 +231,14 @@ def test_a_mortgage_needs_its_collateral_valued(cast, product):
     )
     loan = ready(loan, LoanState.SITE_VISIT, cast)
     assert loan.collateral_valuations.exists()  # the journey values it
-    CollateralValuation.objects.filter(loan=loan).delete()
+    for valuation in loan.collateral_valuations.all():
+        act(
+            loan,
+            "collateral_valuation_cancel",
+            cast.manager,
+            record=valuation,
+            reason="Wrong file.",
+        )
 
     assert refused_forward(loan, cast).deviation.failed_codes == ["collateral_valued"]
 
@@ -311,11 +324,13 @@ def test_the_single_borrower_limit_is_a_hard_check(cast, branch):
 def test_a_reviewer_who_investigated_the_loan_is_refused_as_wrong_person(loan, cast, branch):
     both = factories.staff(Role.ACCOUNT_MANAGER, Role.REVIEWER, branch=branch, username="dual")
     cast = dataclasses.replace(cast, co_investigator=both, reviewer=both)
-    loan = ready(loan, LoanState.REVIEW, cast)
+    loan = advance(loan, LoanState.REVIEW, cast)
 
-    refused = refused_forward(loan, cast)
+    with pytest.raises(TransitionRefused) as error:  # the first thing they write in review
+        prepare_to_leave(loan, cast)
 
-    assert refused.kind == Deviation.Kind.WRONG_PERSON
+    refused = error.value
+    assert (refused.decision.name, refused.kind) == ("credit_report_record", "wrong_person")
     assert refused.deviation.failed_codes == ["reviewer_independent"]
     assert "site-visit investigator" in refused.deviation.failed_checks[0]["reason"]["en"]
 
@@ -324,12 +339,16 @@ def test_a_reviewer_who_sold_the_loan_is_refused_and_logged(branch, product, cas
     seller = factories.staff(Role.ACCOUNT_MANAGER, Role.REVIEWER, branch=branch, username="seller")
     loan = factories.LoanFactory(account_manager=seller, product=product)
     cast = dataclasses.replace(cast, manager=seller, reviewer=seller)
-    loan = ready(loan, LoanState.REVIEW, cast)
+    loan = advance(loan, LoanState.REVIEW, cast)
 
-    refused = refused_forward(loan, cast)
+    with pytest.raises(TransitionRefused) as error:
+        prepare_to_leave(loan, cast)
 
-    assert refused.kind == Deviation.Kind.WRONG_PERSON
-    assert refused.deviation.failed_codes == ["reviewer_independent"]
+    assert error.value.kind == Deviation.Kind.WRONG_PERSON
+    assert error.value.deviation.failed_codes == ["reviewer_independent"]
+    with pytest.raises(TransitionRefused) as error:
+        perform_transition(loan, "submit_for_approval", actor=seller)
+    assert "reviewer_independent" in error.value.deviation.failed_codes
 
 
 def test_an_approver_who_reviewed_the_loan_is_refused(loan, cast, branch):
@@ -350,12 +369,13 @@ def test_a_disbursement_officer_who_approved_the_loan_is_refused(loan, cast, bra
         Role.APPROVER, Role.DISBURSEMENT_OFFICER, branch=branch, username="both", authority_level=3
     )
     cast = dataclasses.replace(cast, approver=both, officer=both)
-    loan = ready(loan, LoanState.DISBURSEMENT, cast)
+    loan = advance(loan, LoanState.DISBURSEMENT, cast)
 
-    refused = refused_forward(loan, cast)
+    with pytest.raises(TransitionRefused) as error:  # the contract is their first write
+        prepare_to_leave(loan, cast)
 
-    assert refused.kind == Deviation.Kind.WRONG_PERSON
-    assert refused.deviation.failed_codes == ["disbursement_officer_independent"]
+    assert (error.value.decision.name, error.value.kind) == ("contract_record", "wrong_person")
+    assert error.value.deviation.failed_codes == ["disbursement_officer_independent"]
 
 
 # --- approval ----------------------------------------------------------------------------------
@@ -435,12 +455,14 @@ def test_an_endorsement_needs_a_top_level_approver_and_a_loan_above_the_top_tier
     ]
 
 
-def test_an_approval_without_its_conditions_stated_is_refused(loan, cast):
+def test_an_approval_without_its_conditions_stated_is_an_input_error(loan, cast):
     loan = ready(loan, LoanState.APPROVAL, cast)
 
-    refused = refused_forward(loan, cast, payload={"comment": "fine"})
+    with pytest.raises(InvalidInput) as invalid:
+        perform_transition(loan, "approve", actor=cast.approver, payload={"comment": "fine"})
 
-    assert refused.deviation.failed_codes == ["approval_conditions_stated"]
+    assert list(invalid.value.message_dict) == ["conditions"]
+    assert not Deviation.objects.exists()
 
 
 def test_an_approval_records_the_decision_and_its_conditions(loan, cast):
@@ -514,13 +536,10 @@ def test_an_approval_on_its_last_valid_day_can_be_disbursed(loan, cast):
 
 def test_drawdowns_above_the_loan_amount_are_refused(loan, cast):
     loan = ready(loan, LoanState.DISBURSEMENT, cast)
-    services.drawdown_request(
-        loan=loan, amount=Decimal(1), method="own_account", requested_by=cast.officer
-    )
+    with pytest.raises(InvalidInput) as invalid:  # refused as it is entered
+        act(loan, "drawdown_request", cast.officer, amount=Decimal(1), method="own_account")
 
-    refused = refused_forward(loan, cast)
-
-    assert "drawdowns_ready" in refused.deviation.failed_codes
+    assert "At most CNY 0.00 remains" in invalid.value.message_dict["amount"][0]
 
 
 @pytest.mark.parametrize(
@@ -586,7 +605,7 @@ def test_a_repaid_and_inspected_loan_closes(loan, cast):
 
 def test_an_outstanding_balance_blocks_closing(loan, cast):
     loan = advance(loan, LoanState.POST_LOAN, cast)
-    services.repayment_record(loan=loan, principal=Decimal(30_000), recorded_by=cast.officer)
+    act(loan, "repayment_record", cast.officer, principal=Decimal(30_000))
 
     refused = refused_forward(loan, cast)
 
@@ -598,9 +617,7 @@ def test_an_overdue_first_inspection_blocks_closing(loan, cast):
     loan = advance(loan, LoanState.POST_LOAN, cast)
     Loan.objects.filter(pk=loan.pk).update(disbursed_at=timezone.now() - timedelta(days=16))
     loan.refresh_from_db()
-    services.repayment_record(
-        loan=loan, principal=loan.outstanding_balance, recorded_by=cast.officer
-    )
+    act(loan, "repayment_record", cast.officer, principal=loan.outstanding_balance)
 
     assert refused_forward(loan, cast).deviation.failed_codes == ["no_inspection_overdue"]
 
@@ -612,12 +629,14 @@ def test_an_overdue_first_inspection_blocks_closing(loan, cast):
     "payload",
     [None, {"reason": "missing_documents"}, {"reason": "bogus", "comment": "x"}, {"comment": "x"}],
 )
-def test_a_return_without_reason_code_and_comment_is_refused(loan, cast, payload):
+def test_a_return_without_reason_code_and_comment_is_an_input_error(loan, cast, payload):
     loan = advance(loan, LoanState.REVIEW, cast)
 
-    refused = refusal(loan, "return_to_site_visit", cast.reviewer, payload)
+    with pytest.raises(InvalidInput) as invalid:
+        perform_transition(loan, "return_to_site_visit", actor=cast.reviewer, payload=payload)
 
-    assert refused.deviation.failed_codes == ["reason_given"]
+    assert [r.code for r in invalid.value.decision.input_errors] == ["reason_given"]
+    assert not Deviation.objects.exists()  # a slip, not an attempt against the rules
 
 
 def test_a_rejection_at_approval_with_a_reason_ends_the_loan_and_is_recorded(loan, cast):
@@ -642,9 +661,10 @@ def test_a_reviewer_cannot_reject_at_the_approval_stage(loan, cast):
 
 
 def test_a_withdrawal_needs_a_reason(loan, cast):
-    refused = refusal(loan, "withdraw", cast.manager, {"reason": "", "comment": ""})
+    with pytest.raises(InvalidInput):
+        perform_transition(loan, "withdraw", actor=cast.manager, payload={"reason": ""})
 
-    assert refused.deviation.failed_codes == ["reason_given"]
+    assert not Deviation.objects.exists()
     loan = perform_transition(
         loan, "withdraw", actor=cast.manager, payload={"reason": "other", "comment": "Not needed."}
     )

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from loans.journeys import advance
 from loans.roles import Role
-from loans.workflow import LoanState
+from loans.states import LoanState
 from tests import factories
 from workflow.engine import TransitionRefused, perform_transition
 from workflow.models import DeviationReview

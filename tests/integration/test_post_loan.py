@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from loans import services
 from loans.choices import RiskClass
-from loans.journeys import advance
+from loans.journeys import act, advance
 from loans.models import Loan
 from loans.policy import policy_in_force
 from loans.selectors import audit_trail_of, next_inspection_due
-from loans.workflow import LoanState
+from loans.states import LoanState
 from workflow.audit import events_of, verify_chain
+from workflow.engine import TransitionRefused
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +28,10 @@ def disbursed(loan, cast):
 
 
 def inspect(loan, inspector, proposed=None):
-    return services.inspection_record(
-        loan=loan,
-        inspector=inspector,
+    return act(
+        loan,
+        "inspection_record",
+        inspector,
         kind="routine",
         mode="on_site",
         inspected_at=timezone.now(),
@@ -83,8 +85,8 @@ def test_an_inspection_may_classify_worse_than_the_floor(disbursed, cast):
     loan = Loan.objects.get(pk=disbursed.pk)
     assert loan.risk_class == RiskClass.DOUBTFUL
     event = audit_trail_of(loan).last()
-    assert (event.action, event.actor, event.payload["to"]) == (
-        "classified",
+    assert (event.action, event.actor, event.payload["classified"]["to"]) == (
+        "inspection_record",
         cast.manager,
         "doubtful",
     )
@@ -101,13 +103,25 @@ def test_an_inspection_may_never_classify_better_than_the_floor(disbursed, cast)
     assert not disbursed.inspections.filter(proposed_class=RiskClass.SPECIAL_MENTION).exists()
 
 
-def test_an_inspection_may_restore_normal_once_the_floor_allows(disbursed, cast):
+def test_an_upgrade_proposed_by_the_manager_waits_for_a_reviewer_to_confirm(disbursed, cast):
     services.days_past_due_update(loan=disbursed, days_past_due=10)
     services.days_past_due_update(loan=disbursed, days_past_due=0)
 
-    inspect(disbursed, cast.manager, proposed=RiskClass.NORMAL)
+    inspection = inspect(disbursed, cast.manager, proposed=RiskClass.NORMAL)
+    assert Loan.objects.get(pk=disbursed.pk).risk_class == RiskClass.SPECIAL_MENTION
+    with pytest.raises(TransitionRefused) as refused:  # the manager cannot confirm their own
+        act(disbursed, "classification_upgrade_confirm", cast.manager, record=inspection)
+    assert refused.value.deviation.kind == "wrong_role"
+
+    act(disbursed, "classification_upgrade_confirm", cast.reviewer, record=inspection)
 
     assert Loan.objects.get(pk=disbursed.pk).risk_class == RiskClass.NORMAL
+    event = audit_trail_of(disbursed).last()
+    assert (event.action, event.actor, event.payload["classified"]["to"]) == (
+        "classification_upgrade_confirm",
+        cast.reviewer,
+        "normal",
+    )
 
 
 def test_classification_is_refused_before_disbursement(loan):
@@ -116,13 +130,11 @@ def test_classification_is_refused_before_disbursement(loan):
 
 
 def test_repayments_reduce_the_balance_and_cannot_exceed_it(disbursed, cast):
-    services.repayment_record(loan=disbursed, principal=Decimal(30_000), recorded_by=cast.officer)
+    act(disbursed, "repayment_record", cast.officer, principal=Decimal(30_000))
 
     assert Loan.objects.get(pk=disbursed.pk).outstanding_balance == Decimal(50_000)
     with pytest.raises(ValidationError):
-        services.repayment_record(
-            loan=disbursed, principal=Decimal(50_001), recorded_by=cast.officer
-        )
+        act(disbursed, "repayment_record", cast.officer, principal=Decimal(50_001))
 
 
 def test_the_first_inspection_is_due_after_disbursement_then_by_class(disbursed, cast):

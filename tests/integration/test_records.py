@@ -8,11 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 
-from loans import services
-from loans.journeys import EVIDENCE_PHOTO, advance, prepare_to_leave
+from loans.journeys import EVIDENCE_PHOTO, act, advance, prepare_to_leave
 from loans.selectors import audit_trail_of
-from loans.workflow import LoanState
-from workflow.engine import perform_transition
+from loans.states import LoanState
+from workflow.engine import TransitionRefused, perform_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +19,7 @@ PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
 
 
 def upload(loan, user, name, content, kind="photo"):
-    return services.document_upload(
-        loan=loan, kind=kind, file=ContentFile(content, name=name), uploaded_by=user
-    )
+    return act(loan, "document_upload", user, kind=kind, file=ContentFile(content, name=name))
 
 
 def test_a_photo_is_stored_with_its_size_and_name(loan, manager, settings):
@@ -39,7 +36,7 @@ def test_a_photo_is_stored_with_its_size_and_name(loan, manager, settings):
         ("shop.exe", b"MZ\x90\x00", "photo", "file_type"),
         ("scan.pdf", PDF, "photo", "file_type"),  # a photo must be an image
         ("shop.jpg", PDF, "photo", "file_content"),  # the name lies about the content
-        ("contract.pdf", b"<html>", "contract", "file_content"),
+        ("licence.pdf", b"<html>", "business_licence", "file_content"),
     ],
 )
 def test_uploads_of_the_wrong_type_or_content_are_refused(loan, manager, name, content, kind, code):
@@ -60,14 +57,37 @@ def test_an_upload_above_the_size_limit_is_refused(loan, manager, settings):
 
 
 def test_a_pdf_document_is_accepted(loan, manager):
-    assert upload(loan, manager, "contract.pdf", PDF, kind="contract").kind == "contract"
+    assert upload(loan, manager, "licence.pdf", PDF, kind="business_licence").kind == (
+        "business_licence"
+    )
 
 
-def test_the_application_cannot_change_after_the_site_visit(loan, cast):
-    loan = advance(loan, LoanState.REVIEW, cast)
+@pytest.mark.parametrize("state", [LoanState.SITE_VISIT, LoanState.REVIEW])
+def test_the_application_is_edited_only_in_intake(loan, cast, state):
+    """A 60-month term on a 36-month product once reached post-loan through an edit made
+    during the site visit: now the application changes only in intake."""
+    loan = advance(loan, state, cast)
 
-    with pytest.raises(ValidationError):
-        services.loan_update_application(loan=loan, amount=Decimal(90_000))
+    with pytest.raises(TransitionRefused) as refused:
+        act(loan, "application_edit", cast.manager, term_months=60)
+
+    assert refused.value.kind == "wrong_state"
+    loan.refresh_from_db()
+    assert loan.term_months == 12
+
+
+def test_an_application_beyond_the_product_is_refused_as_it_is_entered(loan, cast):
+    with pytest.raises(ValidationError) as error:
+        act(loan, "application_edit", cast.manager, term_months=60, amount=Decimal(5_000_000))
+
+    assert set(error.value.message_dict) == {"term_months", "amount"}
+
+
+def test_another_manager_cannot_edit_the_application(loan, cast):
+    with pytest.raises(TransitionRefused) as refused:
+        act(loan, "application_edit", cast.co_investigator, amount=Decimal(90_000))
+
+    assert refused.value.deviation.failed_codes == ["loan_owner"]
 
 
 def test_a_resubmission_after_return_shows_what_was_revised(loan, cast):
@@ -78,15 +98,14 @@ def test_a_resubmission_after_return_shows_what_was_revised(loan, cast):
         actor=cast.manager,
         payload={"reason": "inconsistent_figures", "comment": "Amount too high for turnover."},
     )
-    services.loan_update_application(loan=loan, amount=Decimal(60_000), term_months=18)
+    act(loan, "application_edit", cast.manager, amount=Decimal(60_000), term_months=18)
 
     loan = perform_transition(loan, "start_site_visit", actor=cast.manager)
 
-    resubmission = audit_trail_of(loan).last()
-    assert resubmission.changes == {
+    revision = audit_trail_of(loan).get(action="application_edit")
+    assert revision.changes == {
         "amount": ["80000.00", "60000.00"],
         "term_months": [12, 18],
     }
-    returned = audit_trail_of(loan)[1]
-    assert returned.action == "return_to_intake"
+    returned = audit_trail_of(loan).get(action="return_to_intake")
     assert returned.payload["reason"] == "inconsistent_figures"

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from config.celery_app import app
 from loans import services
-from loans.journeys import advance, prepare_to_leave
+from loans.journeys import act, advance, prepare_to_leave
 from loans.roles import Role
-from loans.workflow import LoanState
+from loans.states import LoanState
 from tests import factories
 from workflow import outbox, timers
 from workflow.engine import TransitionRefused, perform_transition
@@ -202,9 +202,10 @@ def test_the_first_inspection_is_due_fifteen_days_after_disbursement(loan, cast)
 
 def test_after_an_inspection_the_next_follows_the_classification(loan, cast):
     loan = advance(loan, LoanState.POST_LOAN, cast)
-    first = services.inspection_record(
-        loan=loan,
-        inspector=cast.manager,
+    first = act(
+        loan,
+        "inspection_record",
+        cast.manager,
         kind="first",
         mode="on_site",
         inspected_at=timezone.now(),
@@ -214,9 +215,10 @@ def test_after_an_inspection_the_next_follows_the_classification(loan, cast):
     assert inspection_timer(loan).due_at == first.inspected_at + timedelta(days=90)
 
     services.days_past_due_update(loan=loan, days_past_due=10)
-    second = services.inspection_record(
-        loan=loan,
-        inspector=cast.manager,
+    second = act(
+        loan,
+        "inspection_record",
+        cast.manager,
         kind="routine",
         mode="off_site",
         inspected_at=timezone.now(),

@@ -9,10 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from loans.journeys import advance, prepare_to_leave
 from loans.roles import Role
-from loans.workflow import LoanState
+from loans.states import LoanState
 from tests import factories
 from workflow.engine import TransitionRefused, perform_transition
 from workflow.models import Deviation
@@ -190,8 +191,13 @@ def test_an_interview_is_recorded_through_its_form(client, loan, manager):
     url = reverse("loans:record-add", args=[loan.pk, "interviews"])
 
     assert client.get(reverse("loans:detail", args=[loan.pk])).content.decode().count(url) == 1
+    before = client.post(
+        url, {"held_at": "2020-01-20T10:00", "location": "Branch", "notes": "Met the borrower."}
+    )
+    assert "is before the application" in before.content.decode()  # a form error, kept
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
     response = client.post(
-        url, {"held_at": "2026-11-20T10:00", "location": "Branch", "notes": "Met the borrower."}
+        url, {"held_at": now, "location": "Branch", "notes": "Met the borrower."}
     )
 
     assert response.status_code == 302
@@ -240,7 +246,7 @@ def test_a_record_out_of_its_stage_is_refused_with_a_message(client, loan, revie
 
     response = client.get(reverse("loans:record-add", args=[loan.pk, "reviews"]), follow=True)
 
-    assert "cannot be added in the loan" in response.content.decode()
+    assert "cannot be done in the loan" in response.content.decode()
 
 
 # --- applications, the contract and conditions through forms -----------------------------------
@@ -301,17 +307,18 @@ def test_the_officer_records_the_contract_and_fulfils_conditions(client, cast):
 
     page = client.get(reverse("loans:detail", args=[loan.pk])).content.decode()
     assert "The guarantor signs the contract in person." in page
-    client.post(
-        reverse("loans:contract", args=[loan.pk]),
-        {
-            "number": "C-77",
-            "signed_at": "2026-11-20T10:00",
-            "signed_face_to_face": "on",
-            "witness": cast.officer.pk,
-        },
-    )
+    contract_page = reverse("loans:action", args=[loan.pk, "contract_record"])
+    today = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    contract = {"number": "C-77", "signed_at": today, "signed_face_to_face": "on"}
+    himself = client.post(contract_page, {**contract, "witness": cast.officer.pk})
+    assert "The disbursement officer cannot witness the signing." in himself.content.decode()
+    assert loan.contract is None
+    client.post(contract_page, {**contract, "witness": cast.manager.pk})
     (condition,) = loan.approval_conditions.all()
-    client.post(reverse("loans:condition-fulfil", args=[loan.pk, condition.pk]), {"note": "Seen."})
+    client.post(
+        reverse("loans:record-action", args=[loan.pk, "condition_fulfil", condition.pk]),
+        {"fulfilment_note": "Seen."},
+    )
 
     loan.refresh_from_db()
     assert loan.contract.is_signed
@@ -324,12 +331,12 @@ def test_the_contract_form_is_refused_to_others_and_other_branches(client, cast,
         factories.LoanFactory(account_manager=cast.manager), LoanState.DISBURSEMENT, cast
     )
     client.force_login(cast.manager)
-    assert client.get(reverse("loans:contract", args=[loan.pk])).status_code == 403
+    assert client.get(reverse("loans:action", args=[loan.pk, "contract_record"])).status_code == 403
     other_officer = factories.staff(
         Role.DISBURSEMENT_OFFICER, branch=outsider.branch, username="o9"
     )
     client.force_login(other_officer)
-    assert client.get(reverse("loans:contract", args=[loan.pk])).status_code == 404
+    assert client.get(reverse("loans:action", args=[loan.pk, "contract_record"])).status_code == 404
 
 
 def test_the_approver_sees_the_risk_score_and_the_site_visit_findings(client, cast):

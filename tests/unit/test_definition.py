@@ -6,7 +6,7 @@ import pytest
 from django.core.checks import Error
 
 from loans.models import Loan
-from loans.workflow import LoanState
+from loans.states import LoanState
 from workflow.definition import ProcessDefinition, Step, TransitionSpec
 from workflow.registry import Process, process_for, register, registered_processes
 from workflow.system_checks import check_process_definitions

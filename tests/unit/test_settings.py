@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_int, env_list, env_str, env_time_zone, env_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +54,20 @@ def test_a_database_url_of_an_unknown_scheme_is_refused(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured, match="must start with one of"):
         env_url("DATABASE_URL", schemes=("sqlite", "postgres"))
+
+
+def test_the_time_zone_is_the_banks_and_can_be_set(monkeypatch):
+    monkeypatch.delenv("TIME_ZONE", raising=False)
+    assert env_time_zone("TIME_ZONE", default="Asia/Shanghai") == "Asia/Shanghai"
+    monkeypatch.setenv("TIME_ZONE", "Asia/Urumqi")
+    assert env_time_zone("TIME_ZONE", default="Asia/Shanghai") == "Asia/Urumqi"
+
+
+def test_an_unknown_time_zone_stops_the_start(monkeypatch):
+    monkeypatch.setenv("TIME_ZONE", "Mars/Olympus")
+
+    with pytest.raises(ImproperlyConfigured, match="'Mars/Olympus' is not a known time zone"):
+        env_time_zone("TIME_ZONE", default="Asia/Shanghai")
 
 
 def _import_production_settings(**env: str) -> subprocess.CompletedProcess[str]:

@@ -4,6 +4,7 @@ from workflow.models.records import (
     Channel,
     Deviation,
     DeviationReview,
+    ExceptionRequest,
     IdempotencyKey,
     PolicyException,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "Channel",
     "Deviation",
     "DeviationReview",
+    "ExceptionRequest",
     "Holiday",
     "IdempotencyKey",
     "Notification",

@@ -146,6 +146,51 @@ class PolicyException(models.Model):
         return f"{self.check_code} waived for {self.transition} by {self.granted_by_id}"
 
 
+class ExceptionRequest(models.Model):
+    """A request to let one failed soft check of one transition pass, waiting for a person
+    allowed to grant policy exceptions; granted (a :class:`PolicyException`) or declined."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        GRANTED = "granted", _("granted")
+        DECLINED = "declined", _("declined")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    scope = models.CharField(max_length=64, blank=True)
+    transition = models.CharField(max_length=64)
+    from_state = models.CharField(max_length=32)
+    check_code = models.CharField(max_length=64)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    exception = models.OneToOneField(
+        PolicyException, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["scope", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "transition", "check_code"],
+                condition=models.Q(status="pending"),
+                name="one_pending_request_per_check",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_code} for {self.transition}: {self.status}"
+
+
 class DeviationReview(AppendOnlyModel):
     """A compliance officer's step on a deviation: acknowledge, escalate or resolve, with a note.
 

@@ -1,0 +1,465 @@
+"""Checks on values as they are entered, so a value that would block the loan later is refused at
+once as a form error: dates, amounts, and the people a record names.
+
+Every date rule compares **calendar days in the bank's time zone** (``TIME_ZONE``, by default
+Asia/Shanghai): a visit at 09:00 Beijing time on the application's day is on that day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from loans.roles import Capacity, Role
+from workflow.checks import (
+    Check,
+    CheckContext,
+    CheckKind,
+    Message,
+    Outcome,
+    Severity,
+    check,
+    failed,
+    passed,
+)
+
+
+def entered(ctx: CheckContext, name: str) -> Any:
+    """The value of ``name`` as it will be: typed now, else the corrected record's, else the
+    loan's (for an application edit)."""
+    if name in ctx.payload:
+        return ctx.payload[name]
+    record = ctx.payload.get("record")
+    if record is not None:
+        return getattr(record, name, None)
+    return getattr(ctx.obj, name, None)
+
+
+def local_day(value: date | datetime) -> date:
+    """The bank's calendar day of a moment (a date is its own day)."""
+    if isinstance(value, datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value
+
+
+def _day(value: date | datetime) -> str:
+    return f"{local_day(value):%Y-%m-%d}"
+
+
+Floor = Callable[[Any], "datetime | None"]  # the moment a date may not be before, from the loan
+
+
+def dated(
+    field: str,
+    *,
+    code: str,
+    title: Message,
+    clause: str,
+    not_before: Floor | None = None,
+    floor_name: Message = "",
+) -> Check:
+    """An input check: the day of ``field`` is not after today and not before ``not_before``."""
+
+    def function(ctx: CheckContext) -> Outcome:
+        value = entered(ctx, field)
+        if value is None:
+            return passed()
+        if local_day(value) > local_day(ctx.now):
+            return failed(_("%(date)s is in the future."), date=_day(value))
+        floor = not_before(ctx.obj) if not_before else None
+        if floor is not None and local_day(value) < local_day(floor):
+            return failed(
+                _("%(date)s is before %(event)s (%(floor)s)."),
+                date=_day(value),
+                event=floor_name,
+                floor=_day(floor),
+            )
+        return passed()
+
+    return Check(
+        code=code,
+        title=title,
+        clause=clause,
+        function=function,
+        kind=CheckKind.INPUT,
+        field=field,
+        severity=Severity.HARD,
+    )
+
+
+def applied(loan: Any) -> datetime | None:
+    return loan.created_at  # type: ignore[no-any-return]
+
+
+def disbursed(loan: Any) -> datetime | None:
+    return loan.disbursed_at  # type: ignore[no-any-return]
+
+
+THE_APPLICATION = _("the application")
+THE_DISBURSEMENT = _("the disbursement")
+
+interview_dated = dated(
+    "held_at",
+    code="interview_dated",
+    title=_("The interview is dated on or after the application, not in the future"),
+    clause="§3 intake: face-to-face interview recorded",
+    not_before=applied,
+    floor_name=THE_APPLICATION,
+)
+authorisation_dated = dated(
+    "signed_at",
+    code="authorisation_dated",
+    title=_("The authorisation is not dated in the future"),
+    clause="§3 intake: credit-report query authorisation on file",
+)
+visit_dated = dated(
+    "visited_at",
+    code="visit_dated",
+    title=_("The visit is dated on or after the application, not in the future"),
+    clause="§3 site visit: visit date not before the application and not in the future",
+    not_before=applied,
+    floor_name=THE_APPLICATION,
+)
+valuation_dated = dated(
+    "valued_at",
+    code="valuation_dated",
+    title=_("The valuation is not dated in the future"),
+    clause="§3 site visit: collateral valued where the guarantee type needs it",
+)
+contract_dated = dated(
+    "signed_at",
+    code="contract_dated",
+    title=_("The contract is signed on or after the application, not in the future"),
+    clause="§3 disbursement: contract signed face to face (面签) with witness",
+    not_before=applied,
+    floor_name=THE_APPLICATION,
+)
+inspection_dated = dated(
+    "inspected_at",
+    code="inspection_dated",
+    title=_("The inspection is dated on or after the disbursement, not in the future"),
+    clause="§4 post-loan: inspections after disbursement",
+    not_before=disbursed,
+    floor_name=THE_DISBURSEMENT,
+)
+repayment_dated = dated(
+    "paid_at",
+    code="repayment_dated",
+    title=_("The repayment is dated on or after the disbursement, not in the future"),
+    clause="§3 closing: outstanding balance zero",
+    not_before=disbursed,
+    floor_name=THE_DISBURSEMENT,
+)
+
+
+def _positive(field: str, *, code: str, title: Message, clause: str, zero_ok: bool) -> Check:
+    def function(ctx: CheckContext) -> Outcome:
+        value = entered(ctx, field)
+        if value is None or value > 0 or (zero_ok and value == 0):
+            return passed()
+        if zero_ok:
+            return failed(_("The amount cannot be negative."))
+        return failed(_("The amount must be above zero."))
+
+    return Check(
+        code=code,
+        title=title,
+        clause=clause,
+        function=function,
+        kind=CheckKind.INPUT,
+        field=field,
+        severity=Severity.HARD,
+    )
+
+
+income_positive = _positive(
+    "monthly_income",
+    code="income_positive",
+    title=_("The monthly income is above zero"),
+    clause="§3 review: debt-to-income computed",
+    zero_ok=False,
+)
+debt_payments_not_negative = _positive(
+    "monthly_debt_payments",
+    code="debt_payments_not_negative",
+    title=_("The monthly debt payments are not negative"),
+    clause="§3 review: debt-to-income computed",
+    zero_ok=True,
+)
+collateral_value_positive = _positive(
+    "value",
+    code="collateral_value_positive",
+    title=_("The collateral's value is above zero"),
+    clause="§3 site visit: collateral valued where the guarantee type needs it",
+    zero_ok=False,
+)
+
+
+def _limits(ctx: CheckContext) -> tuple[Any, Decimal | None, int | None]:
+    return entered(ctx, "product"), entered(ctx, "amount"), entered(ctx, "term_months")
+
+
+@check(
+    code="amount_within_product",
+    title=_("The amount is within the product's limits"),
+    clause="§3 intake: amount and term within the product's limits",
+    kind=CheckKind.INPUT,
+    field="amount",
+)
+def amount_within_product(ctx: CheckContext) -> Outcome:
+    product, amount, _term = _limits(ctx)
+    if product is None or amount is None:
+        return passed()
+    if amount <= 0 or not product.amount_in_range(amount):
+        return failed(
+            _("%(product)s lends CNY %(low)s–%(high)s."),
+            product=product.name,
+            low=f"{product.min_amount:,.2f}",
+            high=f"{product.max_amount:,.2f}",
+        )
+    return passed()
+
+
+@check(
+    code="term_within_product",
+    title=_("The term is within the product's limits"),
+    clause="§3 intake: amount and term within the product's limits",
+    kind=CheckKind.INPUT,
+    field="term_months",
+)
+def term_within_product(ctx: CheckContext) -> Outcome:
+    product, _amount, term = _limits(ctx)
+    if product is None or term is None:
+        return passed()
+    if not product.term_in_range(term):
+        return failed(
+            _("%(product)s runs %(low)s–%(high)s months."),
+            product=product.name,
+            low=product.min_term_months,
+            high=product.max_term_months,
+        )
+    return passed()
+
+
+@check(
+    code="drawdown_within_amount",
+    title=_("The drawdowns stay within the approved amount"),
+    clause="§3 disbursement: drawdowns within the approved amount",
+    kind=CheckKind.INPUT,
+    field="amount",
+)
+def drawdown_within_amount(ctx: CheckContext) -> Outcome:
+    amount = entered(ctx, "amount")
+    if amount is None:
+        return passed()
+    if amount <= 0:
+        return failed(_("The amount must be above zero."))
+    others = ctx.obj.drawdowns.all()
+    record = ctx.payload.get("record")
+    if record is not None:
+        others = others.exclude(pk=record.pk)
+    earlier = others.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    room = (ctx.obj.amount or Decimal(0)) - earlier
+    if amount > room:
+        return failed(
+            _("At most CNY %(room)s remains of the approved CNY %(approved)s."),
+            room=f"{max(room, Decimal(0)):,.2f}",
+            approved=f"{ctx.obj.amount or 0:,.2f}",
+        )
+    return passed()
+
+
+@check(
+    code="repayment_within_balance",
+    title=_("The repayment is above zero and at most the outstanding balance"),
+    clause="§3 closing: outstanding balance zero",
+    kind=CheckKind.INPUT,
+    field="principal",
+)
+def repayment_within_balance(ctx: CheckContext) -> Outcome:
+    principal = ctx.payload.get("principal")
+    if principal is None:
+        return passed()
+    balance = ctx.obj.outstanding_balance
+    if principal <= 0 or principal > balance:
+        return failed(
+            _("Repay more than zero and at most the outstanding CNY %(balance)s."),
+            balance=f"{balance:,.2f}",
+        )
+    return passed()
+
+
+@check(
+    code="class_not_better_than_floor",
+    title=_("The proposed class is not better than the days past due allow"),
+    clause="§5 classification: an inspection may classify worse than the floor, never better",
+    kind=CheckKind.INPUT,
+    field="proposed_class",
+)
+def class_not_better_than_floor(ctx: CheckContext) -> Outcome:
+    from loans.classification import floor_for
+
+    proposed = ctx.payload.get("proposed_class")
+    floor = floor_for(ctx.obj.days_past_due)
+    if proposed is not None and proposed < floor:
+        return failed(
+            _("With %(days)s days past due the class is at least %(floor)s."),
+            days=ctx.obj.days_past_due,
+            floor=floor.label,
+        )
+    return passed()
+
+
+def _staff_problem(ctx: CheckContext, person: Any, role: Role) -> Message | None:
+    """Why ``person`` cannot be named on this loan's record in ``role`` (None: they can)."""
+    if person.branch_id != ctx.obj.branch_id or not person.is_active:
+        return _("%(name)s is not active staff of this loan's branch.")
+    if role not in person.roles:
+        return _("%(name)s is not an account manager.")
+    return None
+
+
+def _earlier_parts(ctx: CheckContext, person: Any) -> set[Capacity]:
+    from loans.selectors import loan_participants
+
+    return loan_participants(ctx.obj).get(person.pk, set())
+
+
+CHECKING_PARTS = {Capacity.REVIEWER, Capacity.APPROVER, Capacity.DISBURSEMENT_OFFICER}
+
+
+@check(
+    code="co_investigator_eligible",
+    title=_("The co-investigator is another account manager of the branch, not a checker"),
+    clause="§2 roles: co-investigator; §3 site visit: two different investigators",
+    kind=CheckKind.INPUT,
+    field="co_investigator",
+)
+def co_investigator_eligible(ctx: CheckContext) -> Outcome:
+    person = entered(ctx, "co_investigator")
+    if person is None:
+        return passed()
+    name = person.get_full_name() or person.username
+    lead = ctx.payload.get("record")
+    lead_id = lead.lead_investigator_id if lead is not None else ctx.actor.pk
+    if person.pk == lead_id:
+        return failed(_("The co-investigator must be another person than the lead."))
+    problem = _staff_problem(ctx, person, Role.ACCOUNT_MANAGER)
+    if problem is not None:
+        return failed(problem, name=name)
+    if _earlier_parts(ctx, person) & CHECKING_PARTS:
+        return failed(_("%(name)s reviewed, approved or disbursed this loan."), name=name)
+    return passed()
+
+
+@check(
+    code="witness_independent",
+    title=_("The signing witness is not the disbursement officer"),
+    clause="§3 disbursement: contract signed face to face with witness (bank policy)",
+    kind=CheckKind.INPUT,
+    field="witness",
+)
+def witness_independent(ctx: CheckContext) -> Outcome:
+    witness = entered(ctx, "witness")
+    if witness is None:
+        return passed()
+    if witness.pk == ctx.actor.pk or Capacity.DISBURSEMENT_OFFICER in _earlier_parts(ctx, witness):
+        return failed(_("The disbursement officer cannot witness the signing."))
+    if witness.branch_id != ctx.obj.branch_id or not witness.is_active:
+        return failed(_("The witness must be active staff of this loan's branch."))
+    return passed()
+
+
+@check(
+    code="contract_number_free",
+    title=_("The contract number belongs to no other loan"),
+    clause="§3 disbursement: contract signed face to face (面签) with witness",
+    kind=CheckKind.INPUT,
+    field="number",
+)
+def contract_number_free(ctx: CheckContext) -> Outcome:
+    from loans.models import Contract
+
+    number = str(ctx.payload.get("number") or "").strip()
+    if number and Contract.objects.filter(number=number).exclude(loan=ctx.obj).exists():
+        return failed(_("Contract number %(number)s belongs to another loan."), number=number)
+    return passed()
+
+
+@check(
+    code="condition_open",
+    title=_("The condition is one of this loan's, not yet fulfilled"),
+    clause="§3 disbursement: every approval condition marked fulfilled",
+    kind=CheckKind.INPUT,
+    field="record",
+)
+def condition_open(ctx: CheckContext) -> Outcome:
+    condition = ctx.payload.get("record")
+    if condition is None or condition.loan_id != ctx.obj.pk:
+        return failed(_("Choose a condition of this loan."))
+    if condition.fulfilled_at is not None:
+        return failed(_("The condition is already fulfilled."))
+    return passed()
+
+
+def _manager_problem(ctx: CheckContext, person: Any) -> Outcome:
+    if person is None:
+        return failed(_("Choose an account manager."))
+    name = person.get_full_name() or person.username
+    problem = _staff_problem(ctx, person, Role.ACCOUNT_MANAGER)
+    if problem is not None:
+        return failed(problem, name=name)
+    if _earlier_parts(ctx, person) & CHECKING_PARTS:
+        return failed(_("%(name)s reviewed, approved or disbursed this loan."), name=name)
+    return passed()
+
+
+@check(
+    code="manager_eligible",
+    title=_("The new account manager is another account manager of the branch"),
+    clause="§2 roles: the branch head assigns loans; separation of duties per loan",
+    kind=CheckKind.INPUT,
+    field="account_manager",
+)
+def manager_eligible(ctx: CheckContext) -> Outcome:
+    person = ctx.payload.get("account_manager")
+    if person is not None and person.pk == ctx.obj.account_manager_id:
+        return failed(_("The loan is already theirs."))
+    return _manager_problem(ctx, person)
+
+
+@check(
+    code="delegate_eligible",
+    title=_("The delegate is another account manager of the branch"),
+    clause="§2 roles: the branch head names delegates; separation of duties per loan",
+    kind=CheckKind.INPUT,
+    field="delegate",
+)
+def delegate_eligible(ctx: CheckContext) -> Outcome:
+    person = ctx.payload.get("delegate")
+    if person is not None and (
+        person.pk == ctx.obj.account_manager_id
+        or ctx.obj.delegations.filter(delegate_id=person.pk, revoked_at__isnull=True).exists()
+    ):
+        return failed(_("They can already act on this loan."))
+    return _manager_problem(ctx, person)
+
+
+@check(
+    code="delegation_active",
+    title=_("The delegation is one of this loan's, in force"),
+    clause="§2 roles: the branch head names and revokes delegates",
+    kind=CheckKind.INPUT,
+    field="delegation",
+)
+def delegation_active(ctx: CheckContext) -> Outcome:
+    delegation = ctx.payload.get("delegation")
+    if delegation is None or delegation.loan_id != ctx.obj.pk or delegation.revoked_at:
+        return failed(_("Choose a delegation of this loan in force."))
+    return passed()

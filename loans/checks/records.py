@@ -1,0 +1,95 @@
+"""Checks on the record an action names: a correction, a cancellation or a confirmation."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from loans.choices import DocumentKind
+from workflow.checks import CheckContext, CheckKind, Outcome, check, failed, passed
+
+
+@check(
+    code="record_of_this_loan",
+    title=_("The record is one of this loan's records in force"),
+    clause="§3 corrections: a record is corrected or cancelled in its own loan's file",
+    kind=CheckKind.INPUT,
+    field="record",
+)
+def record_of_this_loan(ctx: CheckContext) -> Outcome:
+    record = ctx.payload.get("record")
+    if record is None or record.loan_id != ctx.obj.pk:
+        return failed(_("Choose a record of this loan."))
+    if getattr(record, "cancelled_at", None) is not None:
+        return failed(_("That record was cancelled."))
+    return passed()
+
+
+@check(
+    code="visit_awaiting_confirmation",
+    title=_("The visit awaits the co-investigator's confirmation"),
+    clause="§3 site visit: two different investigators, each with their own login",
+    kind=CheckKind.INPUT,
+    field="record",
+)
+def visit_awaiting_confirmation(ctx: CheckContext) -> Outcome:
+    visit = ctx.payload.get("record")
+    if visit is not None and visit.co_investigator_confirmed_at is not None:
+        return failed(_("The visit is already confirmed."))
+    return passed()
+
+
+@check(
+    code="upgrade_awaiting_confirmation",
+    title=_("The inspection proposes a better class that awaits confirmation"),
+    clause="§5 classification: an upgrade is proposed by one person and confirmed by another",
+    kind=CheckKind.INPUT,
+    field="record",
+)
+def upgrade_awaiting_confirmation(ctx: CheckContext) -> Outcome:
+    from loans.classification import floor_for
+
+    inspection = ctx.payload.get("record")
+    if inspection is None:
+        return passed()
+    proposed = inspection.proposed_class
+    if (
+        proposed is None
+        or inspection.upgrade_confirmed_at is not None
+        or proposed >= ctx.obj.risk_class
+    ):
+        return failed(_("This inspection proposes no upgrade awaiting confirmation."))
+    if proposed < floor_for(ctx.obj.days_past_due):
+        return failed(_("The days past due no longer allow this class."))
+    return passed()
+
+
+@check(
+    code="evidence_of_the_current_stage",
+    title=_("Evidence is attached in the stage it belongs to"),
+    clause="§3: documents are added with the stage they evidence",
+)
+def evidence_of_the_current_stage(ctx: CheckContext) -> Outcome:
+    from loans.workflow import LoanState
+
+    visit = ctx.payload.get("site_visit")
+    if visit is not None and ctx.obj.state != LoanState.SITE_VISIT:
+        return failed(_("Photos of a site visit are added during the site visit."))
+    if visit is not None and visit.loan_id != ctx.obj.pk:
+        return failed(_("That site visit belongs to another loan."))
+    if ctx.payload.get("kind") == DocumentKind.CONTRACT and ctx.obj.state != "disbursement":
+        return failed(_("The signed contract is added in the disbursement stage."))
+    return passed()
+
+
+@check(
+    code="drawdown_not_paid",
+    title=_("The drawdown has not been paid"),
+    clause="§3 disbursement: funds released by the disburse step are not rewritten",
+    kind=CheckKind.INPUT,
+    field="record",
+)
+def drawdown_not_paid(ctx: CheckContext) -> Outcome:
+    drawdown = ctx.payload.get("record")
+    if drawdown is not None and drawdown.paid_at is not None:
+        return failed(_("The drawdown was paid; it can no longer change."))
+    return passed()

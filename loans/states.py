@@ -1,0 +1,32 @@
+"""The vocabulary of the loan process: its states. Imports nothing of the domain, so models,
+checks and the process declaration (loans/workflow.py) all read it without an import circle."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LoanState(models.TextChoices):
+    INTAKE = "intake", _("intake")
+    SITE_VISIT = "site_visit", _("site visit")
+    REVIEW = "review", _("review")
+    APPROVAL = "approval", _("approval")
+    DISBURSEMENT = "disbursement", _("disbursement")
+    POST_LOAN = "post_loan", _("post-loan")
+    CLOSED = "closed", _("closed")
+    REJECTED = "rejected", _("rejected")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+TERMINAL_STATES = frozenset({LoanState.CLOSED, LoanState.REJECTED, LoanState.WITHDRAWN})
+OPEN_STATES = tuple(state for state in LoanState if state not in TERMINAL_STATES)
+
+# The application: what the borrower asks for, complete before the loan leaves intake.
+APPLICATION_FIELDS = (
+    "product",
+    "amount",
+    "term_months",
+    "purpose",
+    "repayment_method",
+    "guarantee_type",
+    "industry",
+)
