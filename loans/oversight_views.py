@@ -23,10 +23,17 @@ from loans.filters import DeviationFilter
 from loans.models import Branch, Loan, User
 from loans.reference import describe
 from loans.roles import Role
-from loans.selectors import loans_visible_to, reference_changes_visible_to, with_sla_status
+from loans.selectors import (
+    describe_requests,
+    loans_visible_to,
+    pending_exception_requests,
+    reference_changes_visible_to,
+    with_sla_status,
+)
 from loans.states import LoanState
 from workflow import compliance
 from workflow.models import Deviation, DeviationReview, PolicyException, Timer
+from workflow.registry import process_for
 
 READERS = frozenset({Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD})
 CSV_COLUMNS = (
@@ -196,6 +203,7 @@ def branch_overview(request: HttpRequest) -> HttpResponse:
     exceptions = PolicyException.objects.filter(object_id__in=loans.values("pk")).select_related(
         "granted_by"
     )[:20]
+    definition = process_for(Loan).definition
     return render(
         request,
         "loans/branch_overview.html",
@@ -204,6 +212,9 @@ def branch_overview(request: HttpRequest) -> HttpResponse:
             "late": late[:50],
             "overdue_inspections": inspections,
             "weekly": list(weekly),
-            "exceptions": exceptions,
+            "exceptions": [
+                (grant, definition.check_title(grant.check_code)) for grant in exceptions
+            ],
+            "pending_requests": describe_requests(pending_exception_requests(user)[:50]),
         },
     )

@@ -116,11 +116,15 @@ def describe(event: AuditEvent) -> ReferenceChange:
         kind=str(model._meta.verbose_name),
         name=str(event.payload.get("object", event.object_id)),
         action=str(ReferenceAction(action).label) if action in ReferenceAction.values else action,
-        facts=[fact for fact in (_fact(model, name, *changes[name]) for name in names) if fact],
+        facts=[
+            fact for fact in (changed_fact(model, name, *changes[name]) for name in names) if fact
+        ],
     )
 
 
-def _fact(model: type[models.Model], name: str, before: Any, after: Any) -> ChangedFact | None:
+def changed_fact(
+    model: type[models.Model], name: str, before: Any, after: Any
+) -> ChangedFact | None:
     """The change in words; None when it reads the same (nothing became an empty list)."""
     old, new = _words(model, name, before), _words(model, name, after)
     return ChangedFact(_label(model, name), old, new) if old != new else None
@@ -151,6 +155,9 @@ def _words(model: type[models.Model], name: str, value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{key}: {item}" for key, item in value.items())
     field = _field(model, name)
+    if isinstance(field, models.ForeignKey):  # kept as the related row's key
+        related = field.remote_field.model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else str(value)
     if isinstance(field, models.DateTimeField):
         moment = parse_datetime(str(value))
         if moment is not None:

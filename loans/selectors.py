@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +17,8 @@ from loans.models.site_visit import REPORT_SECTIONS
 from loans.reference import REFERENCE_MODELS
 from loans.roles import Capacity, Role
 from loans.states import LoanState
-from workflow.models import AuditEvent, Deviation, Timer
+from workflow.models import AuditEvent, Deviation, ExceptionRequest, Timer
+from workflow.registry import process_for
 
 # The role a transition was performed in, read from the audit trail, is the capacity it gave.
 _CAPACITY_OF_ROLE = {capacity.value: capacity for capacity in Capacity}
@@ -117,6 +120,60 @@ def audit_trail_of(loan: Loan) -> QuerySet[AuditEvent]:
         .select_related("actor")
         .order_by("seq")
     )
+
+
+def exception_requests_of(loan: Loan) -> QuerySet[ExceptionRequest]:
+    return ExceptionRequest.objects.filter(
+        content_type=ContentType.objects.get_for_model(Loan), object_id=loan.pk
+    ).select_related("requested_by", "decided_by")
+
+
+def pending_exception_requests(user: User) -> QuerySet[ExceptionRequest]:
+    """Requests waiting for a decision on loans of the branches the user sees, oldest first."""
+    return (
+        ExceptionRequest.objects.filter(
+            content_type=ContentType.objects.get_for_model(Loan),
+            object_id__in=loans_visible_to(user).values("pk"),
+            status=ExceptionRequest.Status.PENDING,
+        )
+        .select_related("requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class ExceptionRequestRow:
+    """An exception request in words: the loan, the step and the check it is asked for."""
+
+    request: ExceptionRequest
+    loan: Loan
+    step: Any
+    check: Any
+
+    @property
+    def pending(self) -> bool:
+        return self.request.status == ExceptionRequest.Status.PENDING
+
+    @property
+    def tone(self) -> str:
+        """The badge's colour: granted green, declined grey, waiting amber."""
+        return {"granted": "success", "declined": "secondary"}.get(self.request.status, "warning")
+
+
+def describe_requests(requests: Iterable[ExceptionRequest]) -> list[ExceptionRequestRow]:
+    rows = list(requests)
+    loans = Loan.objects.select_related("borrower").in_bulk({r.object_id for r in rows})
+    definition = process_for(Loan).definition
+    return [
+        ExceptionRequestRow(
+            request=request,
+            loan=loans[request.object_id],
+            step=definition.transition_label(request.transition),
+            check=definition.check_title(request.check_code),
+        )
+        for request in rows
+        if request.object_id in loans
+    ]
 
 
 def reference_changes_visible_to(user: User) -> QuerySet[AuditEvent]:

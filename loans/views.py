@@ -25,12 +25,16 @@ from loans.selectors import (
     QUEUE_ORDER,
     SlaStatus,
     audit_trail_of,
+    describe_requests,
     deviations_of,
+    exception_requests_of,
     loans_visible_to,
     queue_for,
     with_sla_status,
 )
 from loans.states import LoanState
+from loans.timeline import refused_attempts, timeline
+from workflow.actions import action_options
 from workflow.engine import (
     InvalidInput,
     TransitionOption,
@@ -156,16 +160,15 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "loan": loan,
             "options": options,
-            "events": [
-                (
-                    event,
-                    definition.transition_label(event.action),
-                    definition.label_of(event.source_state),
-                    definition.label_of(event.target_state),
-                )
-                for event in audit_trail_of(loan)
-            ],
-            "deviations": deviations_of(loan).select_related("actor")[:50],
+            "events": timeline(audit_trail_of(loan), definition),
+            "deviations": refused_attempts(
+                deviations_of(loan).select_related("actor")[:50], definition
+            ),
+            "exception_requests": describe_requests(exception_requests_of(loan)),
+            "may_decide_exceptions": any(
+                option.allowed
+                for option in action_options(loan, actor=request.user, names={"exception_grant"})
+            ),
             "form": TransitionForm(),
             "addable": addable(request.user, loan),
             "review": loan.reviews.select_related("reviewer").first(),

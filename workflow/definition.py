@@ -150,6 +150,19 @@ class ProcessDefinition:
         found = self.action(name)
         return found.label if found else name
 
+    def check_title(self, code: str) -> Message:
+        """The title of the check ``code`` declared anywhere in the process (what a person
+        reads in place of the code)."""
+        for spec in self.transitions:
+            for declared in spec.step.checks if spec.step else ():
+                if declared.code == code:
+                    return declared.title
+        for found in self.actions:
+            for declared in found.checks:
+                if declared.code == code:
+                    return declared.title
+        return code
+
     def from_state(self, state: str) -> list[TransitionSpec]:
         return [t for t in self.transitions if t.source == state]
 

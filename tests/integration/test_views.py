@@ -113,9 +113,9 @@ def test_the_loan_page_shows_the_timeline(client, loan, cast):
     response = client.get(reverse("loans:detail", args=[loan.pk]))
 
     transitions = [
-        (e.action, label)
-        for e, label, src, dst in response.context["events"]
-        if e.kind == "transitioned"
+        (row.event.action, row.step)
+        for row in response.context["events"]
+        if row.event.kind == "transitioned"
     ]
     assert transitions == [
         ("start_site_visit", "Start the site visit"),
