@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -46,7 +47,7 @@ def loan_snapshot(loan: Loan) -> dict[str, Any]:
     visit = loan.site_visits.first()
     facts: dict[str, Any] = {
         "product": loan.product.code if loan.product else None,
-        "amount": str(loan.amount) if loan.amount is not None else None,
+        "amount": f"{Decimal(loan.amount):.2f}" if loan.amount is not None else None,
         "term_months": loan.term_months,
         "purpose": loan.purpose,
         "repayment_method": loan.repayment_method,
@@ -60,7 +61,7 @@ def loan_snapshot(loan: Loan) -> dict[str, Any]:
         ),
         "credit_reports": loan.credit_reports.count(),
         "reviews": loan.reviews.count(),
-        "outstanding_balance": str(loan.outstanding_balance),
+        "outstanding_balance": f"{Decimal(loan.outstanding_balance):.2f}",
         "risk_class": loan.risk_class,
     }
     if visit is not None:

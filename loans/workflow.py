@@ -34,6 +34,7 @@ from django.apps import apps
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
@@ -475,7 +476,7 @@ def _record_actions(kind: RecordKind) -> list[Action]:
         ),
         action(
             f"{kind.name}_cancel",
-            label=_("Cancel a record"),
+            label=format_lazy(_("Cancel: {record}"), record=kind.label),
             states=OPEN_STATES,
             roles=correct_roles,
             checks=[*guard, checks.correction_reason_given],
@@ -486,7 +487,7 @@ def _record_actions(kind: RecordKind) -> list[Action]:
         found.append(
             action(
                 f"{kind.name}_correct",
-                label=_("Correct a record"),
+                label=format_lazy(_("Correct: {record}"), record=kind.label),
                 states=OPEN_STATES,
                 roles=correct_roles,
                 checks=[*guard, checks.correction_reason_given, *input_checks],
@@ -617,6 +618,10 @@ class LoanProcess(Process):
     exception_roles = HEAD
     compliance_roles = frozenset({Role.COMPLIANCE_OFFICER})
     actions = ACTIONS
+    event_labels = {
+        "application_opened": _("Application opened"),
+        "classified": _("Risk class changed"),
+    }
 
     def roles_of(self, actor: Any) -> frozenset[str]:
         return actor.roles  # type: ignore[no-any-return]

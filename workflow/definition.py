@@ -133,6 +133,8 @@ class ProcessDefinition:
     transitions: tuple[TransitionSpec, ...]
     state_labels: Mapping[str, Message] = dataclasses.field(default_factory=dict)
     actions: tuple[Action, ...] = ()
+    # Events the domain records itself (neither a transition nor an action), by name.
+    event_labels: Mapping[str, Message] = dataclasses.field(default_factory=dict)
 
     def action(self, name: str) -> Action | None:
         return next((a for a in self.actions if a.name == name), None)
@@ -148,7 +150,7 @@ class ProcessDefinition:
         if spec is not None:
             return spec.label
         found = self.action(name)
-        return found.label if found else name
+        return found.label if found else self.event_labels.get(name, name)
 
     def check_title(self, code: str) -> Message:
         """The title of the check ``code`` declared anywhere in the process (what a person
@@ -238,6 +240,7 @@ def definition_from_model(
     terminal: Iterable[str],
     field: str = "state",
     actions: Iterable[Action] = (),
+    event_labels: Mapping[str, Message] | None = None,
 ) -> ProcessDefinition:
     """Read the transitions django-fsm collected for ``model`` into a :class:`ProcessDefinition`."""
     state_field: Any = model._meta.get_field(field)  # an FSMField
@@ -259,4 +262,5 @@ def definition_from_model(
         transitions=tuple(specs),
         state_labels=labels,
         actions=tuple(actions),
+        event_labels=dict(event_labels or {}),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar
@@ -25,6 +26,8 @@ class Process:
     compliance_roles: ClassVar[frozenset[str]] = frozenset()
     # Every write to the object's file other than a transition (workflow.definition.action).
     actions: ClassVar[tuple[Action, ...]] = ()
+    # Labels of the events the domain records itself (workflow.engine.record_event).
+    event_labels: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
@@ -38,6 +41,7 @@ class Process:
             terminal=self.terminal,
             field=self.state_field,
             actions=self.actions,
+            event_labels=self.event_labels,
         )
 
     def state_of(self, obj: models.Model) -> str:

@@ -4,11 +4,13 @@ policy exception requested from a blocked soft check and decided by the branch h
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from loans import services
 from loans.journeys import act, advance, prepare_to_leave
 from loans.roles import Role
 from loans.states import LoanState
@@ -266,3 +268,23 @@ def test_an_exception_is_requested_and_declined_through_the_api(short_of_evidenc
     assert declined.status_code == 200, declined.content
     assert ExceptionRequest.objects.get().status == ExceptionRequest.Status.DECLINED
     assert not PolicyException.objects.exists()
+
+
+def test_the_timeline_names_every_event_and_only_real_changes(client, manager, product):
+    loan = services.loan_create(
+        borrower=factories.BorrowerFactory(branch=manager.branch),
+        account_manager=manager,
+        product=product,
+        amount=Decimal("80000"),  # as typed: no decimals
+        term_months=12,
+        purpose="Restock",
+        repayment_method="equal_instalments",
+        guarantee_type="guarantee",
+    )
+    act(loan, "interview_record", manager, held_at=timezone.now(), location="Branch", notes="Met.")
+    client.force_login(manager)
+
+    rows = client.get(reverse("loans:detail", args=[loan.pk])).context["events"]
+
+    assert [str(row.step) for row in rows] == ["Application opened", "Interview"]
+    assert rows[1].facts == []  # 80000 and 80000.00 are the same amount
