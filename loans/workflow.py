@@ -275,7 +275,8 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
 class RecordKind:
     """A kind of record in a loan's file. Each kind gives three actions: ``add`` (in its own
     stages, to its roles, under its checks), ``<name>_correct`` (the fields in ``correctable``)
-    and ``<name>_cancel``; the web form and the API serializer are made from ``fields``."""
+    and ``<name>_cancel``. The web form and the API serializer are made from ``fields`` (what a
+    person enters) and ``shown`` (what the record says besides, read-only in the API)."""
 
     name: str
     path: str  # its URL segment, on the web and in the API
@@ -288,6 +289,7 @@ class RecordKind:
     add: str  # the name of the action that adds one
     checks: tuple[Check, ...] = ()  # the add action's checks; corrections re-run its input checks
     correctable: tuple[str, ...] = ()  # the fields a correction may change (none: cancel only)
+    shown: tuple[str, ...] = ()  # read-only facts: its author, what the service computed
     capacity: Capacity | None = None  # the part its author plays (None: the role acted in)
     services: str = "loans.services.records"  # the module whose function ``add`` writes it
 
@@ -316,6 +318,7 @@ RECORDS = (
         MANAGER,
         (S.INTAKE,),
         add="interview_record",
+        shown=("interviewer",),
         checks=(*OWNER, checks.interview_dated),
         correctable=("held_at", "location", "notes"),
     ),
@@ -329,6 +332,7 @@ RECORDS = (
         MANAGER,
         (S.INTAKE,),
         add="credit_authorisation_record",
+        shown=("recorded_by",),
         checks=(*OWNER, checks.authorisation_dated),
         correctable=("signed_at",),
     ),
@@ -350,6 +354,7 @@ RECORDS = (
         MANAGER,
         (S.SITE_VISIT,),
         add="site_visit_record",
+        shown=("lead_investigator", "co_investigator_confirmed_at"),
         checks=(*OWNER, checks.co_investigator_eligible, checks.visit_dated),
         correctable=(
             "co_investigator",
@@ -372,6 +377,7 @@ RECORDS = (
         MANAGER,
         EARLY,
         add="collateral_valuation_record",
+        shown=("recorded_by",),
         checks=(*OWNER, checks.collateral_value_positive, checks.valuation_dated),
         correctable=("description", "value", "appraiser", "valued_at"),
     ),
@@ -385,6 +391,7 @@ RECORDS = (
         MANAGER,
         (*EARLY, S.POST_LOAN),
         add="document_upload",
+        shown=("original_name", "size", "uploaded_by", "uploaded_at"),
         checks=(*OWNER, checks.evidence_of_the_current_stage),
     ),
     RecordKind(
@@ -397,6 +404,7 @@ RECORDS = (
         REVIEWER,
         (S.REVIEW,),
         add="credit_report_record",
+        shown=("queried_at", "queried_by"),
         checks=CHECKER,
         correctable=("result", "overdue_accounts", "notes"),
     ),
@@ -410,6 +418,14 @@ RECORDS = (
         REVIEWER,
         (S.REVIEW,),
         add="review_write",
+        shown=(
+            "reviewer",
+            "debt_to_income",
+            "risk_score",
+            "risk_factors",
+            "portfolio",
+            "created_at",
+        ),
         checks=(*CHECKER, checks.income_positive, checks.debt_payments_not_negative),
         correctable=("monthly_income", "monthly_debt_payments", "opinion"),
     ),
@@ -423,6 +439,7 @@ RECORDS = (
         OFFICER,
         (S.DISBURSEMENT,),
         add="drawdown_request",
+        shown=("requested_by", "requested_at", "paid_at"),
         checks=(*PAYER, checks.drawdown_within_amount),
         correctable=("amount", "method", "counterparty_name", "counterparty_account"),
     ),
@@ -436,6 +453,7 @@ RECORDS = (
         MANAGER,
         (S.POST_LOAN,),
         add="inspection_record",
+        shown=("inspector",),
         checks=(*OWNER, checks.inspection_dated, checks.class_not_better_than_floor),
         correctable=("kind", "mode", "inspected_at", "findings", "funds_used_as_stated"),
         services="loans.services.post_loan",
@@ -450,6 +468,7 @@ RECORDS = (
         OFFICER,
         (S.POST_LOAN,),
         add="repayment_record",
+        shown=("recorded_by",),
         checks=(checks.repayment_within_balance, checks.repayment_dated),
         correctable=("paid_at",),
         services="loans.services.post_loan",

@@ -22,20 +22,6 @@ from workflow.actions import perform_action
 from workflow.engine import TransitionRefused
 from workflow.models import Channel
 
-# The serializer of each kind of record; the table itself is loans.records.RECORDS.
-SERIALIZERS = {
-    "interviews": s.InterviewSerializer,
-    "credit-authorisations": s.CreditAuthorisationSerializer,
-    "site-visits": s.SiteVisitSerializer,
-    "collateral-valuations": s.CollateralValuationSerializer,
-    "documents": s.DocumentSerializer,
-    "credit-reports": s.CreditReportSerializer,
-    "reviews": s.ReviewSerializer,
-    "drawdowns": s.DrawdownSerializer,
-    "inspections": s.InspectionSerializer,
-    "repayments": s.RepaymentSerializer,
-}
-
 
 def require_role(user: Any, roles: frozenset[str]) -> None:
     """For writes outside any loan's file (a new borrower, a new application)."""
@@ -88,7 +74,7 @@ def act(request: Request, loan: Loan, name: str, data: dict[str, Any]) -> Any:
 def record_views() -> list[tuple[str, type[RecordView]]]:
     views = []
     for kind in RECORDS:
-        serializer = SERIALIZERS[kind.path]
+        serializer = s.kind_serializer(kind)
         view = type(
             f"{kind.model.__name__}RecordView",
             (RecordView,),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,22 +14,13 @@ from loans.choices import ReturnReason
 from loans.models import (
     ApprovalCondition,
     Borrower,
-    CollateralValuation,
     Contract,
-    CreditAuthorisation,
-    CreditReport,
-    Document,
-    Drawdown,
-    Inspection,
-    Interview,
     Loan,
     LoanProduct,
     PolicyVersion,
-    Repayment,
-    Review,
-    SiteVisit,
 )
 from loans.states import APPLICATION_FIELDS
+from loans.workflow import RecordKind
 from workflow.models import AuditEvent, Deviation, DeviationReview, Notification
 
 
@@ -292,113 +284,37 @@ class RecordSerializer(serializers.ModelSerializer[Any]):
     }
 
 
-def record_serializer(model: type, fields: list[str], read_only: tuple[str, ...] = ()) -> Any:
-    """A ModelSerializer for a stage record; the loan and the acting user are set by the view."""
+def record_serializer(model: type, fields: Sequence[str], read_only: Sequence[str] = ()) -> Any:
+    """A ModelSerializer for a record; the loan and the acting user are set by the engine.
+    Uploaded files are written, never read back (the record says their name and size)."""
+    files = [
+        name
+        for name in fields
+        if isinstance(model._meta.get_field(name), models.FileField)  # type: ignore[attr-defined]
+    ]
     meta = type(
         "Meta",
         (),
-        {"model": model, "fields": ["id", *fields], "read_only_fields": ["id", *read_only]},
+        {
+            "model": model,
+            "fields": ["id", *fields, *read_only],
+            "read_only_fields": ["id", *read_only],
+            "extra_kwargs": {name: {"write_only": True} for name in files},
+        },
     )
     return type(f"{model.__name__}Serializer", (RecordSerializer,), {"Meta": meta})
 
 
-InterviewSerializer = record_serializer(
-    Interview, ["interviewer", "held_at", "location", "notes"], ("interviewer",)
-)
-CreditAuthorisationSerializer = record_serializer(
-    CreditAuthorisation, ["signed_at", "recorded_by"], ("recorded_by",)
-)
-SiteVisitSerializer = record_serializer(
-    SiteVisit,
-    [
-        "lead_investigator",
-        "co_investigator",
-        "visited_at",
-        "location",
-        "business",
-        "cash_flow",
-        "repayment_source",
-        "guarantee",
-    ],
-    ("lead_investigator",),
-)
-CollateralValuationSerializer = record_serializer(
-    CollateralValuation,
-    ["description", "value", "appraiser", "valued_at", "recorded_by"],
-    ("recorded_by",),
-)
-CreditReportSerializer = record_serializer(
-    CreditReport,
-    ["queried_at", "queried_by", "result", "overdue_accounts", "notes"],
-    ("queried_at", "queried_by"),
-)
-ReviewSerializer = record_serializer(
-    Review,
-    [
-        "reviewer",
-        "monthly_income",
-        "monthly_debt_payments",
-        "debt_to_income",
-        "risk_score",
-        "risk_factors",
-        "opinion",
-        "portfolio",
-        "created_at",
-    ],
-    ("reviewer", "debt_to_income", "risk_score", "risk_factors", "portfolio", "created_at"),
-)
+def kind_serializer(kind: RecordKind) -> Any:
+    """The serializer of a kind of record, from its row in loans.workflow.RECORDS."""
+    return record_serializer(kind.model, kind.fields, kind.shown)
+
+
 ContractSerializer = record_serializer(
     Contract, ["number", "signed_at", "signed_face_to_face", "witness"]
 )
 ConditionSerializer = record_serializer(
     ApprovalCondition,
-    ["text", "fulfilled_at", "fulfilled_by", "fulfilment_note"],
+    ["fulfilment_note"],
     ("text", "fulfilled_at", "fulfilled_by"),
 )
-DrawdownSerializer = record_serializer(
-    Drawdown,
-    [
-        "amount",
-        "method",
-        "counterparty_name",
-        "counterparty_account",
-        "requested_by",
-        "requested_at",
-        "paid_at",
-    ],
-    ("requested_by", "requested_at", "paid_at"),
-)
-InspectionSerializer = record_serializer(
-    Inspection,
-    [
-        "kind",
-        "mode",
-        "inspector",
-        "inspected_at",
-        "findings",
-        "funds_used_as_stated",
-        "proposed_class",
-    ],
-    ("inspector",),
-)
-RepaymentSerializer = record_serializer(
-    Repayment, ["principal", "paid_at", "recorded_by"], ("recorded_by",)
-)
-
-
-class DocumentSerializer(RecordSerializer):
-    file = serializers.FileField(write_only=True)
-
-    class Meta:
-        model = Document
-        fields = [
-            "id",
-            "kind",
-            "site_visit",
-            "file",
-            "original_name",
-            "size",
-            "uploaded_by",
-            "uploaded_at",
-        ]
-        read_only_fields = ["id", "original_name", "size", "uploaded_by", "uploaded_at"]
