@@ -10,6 +10,7 @@ from typing import Any
 
 from loans.models import Loan
 from loans.workflow import RECORD_BY_NAME, RECORDS, RecordKind
+from workflow.actions import decide_action
 
 BY_PATH = {kind.path: kind for kind in RECORDS}
 
@@ -17,6 +18,13 @@ __all__ = ["BY_PATH", "RECORDS", "RECORD_BY_NAME", "RecordKind", "addable"]
 
 
 def addable(user: Any, loan: Loan) -> list[RecordKind]:
-    """The kinds of record ``user``'s roles may add to ``loan`` in its current stage (whether
-    this person may, the engine decides when they submit)."""
-    return [k for k in RECORDS if user.roles & k.roles and loan.state in k.states]
+    """The kinds of record ``user`` may add to ``loan`` now: their role, the loan's stage and
+    the person rules (the loan's own account manager, an independent reviewer) allow it; what
+    they enter is judged when they submit it."""
+    return [
+        kind
+        for kind in RECORDS
+        if user.roles & kind.roles
+        and loan.state in kind.states
+        and decide_action(loan, kind.add, actor=user).refusal is None
+    ]

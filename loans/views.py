@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from loans.access import get_loan_for_user
 from loans.forms import TransitionForm
+from loans.loan_page import loan_page_offers
 from loans.models import Loan, LoanProduct, User
 from loans.records import RECORDS, addable
 from loans.roles import Role
@@ -189,6 +190,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "correctable": {k.name for k in RECORDS if k.correctable},
             "cancellable": {k.name for k in RECORDS},
             "confirm_visit": _may_confirm(loan, request.user),
+            **loan_page_offers(loan, request.user),
         },
     )
 

@@ -32,4 +32,4 @@ class Delegation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.loan} delegated to {self.delegate_id}"
+        return f"{self.loan} → {self.delegate}"

@@ -11,11 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from loans import services
+from loans.choices import RiskClass
 from loans.journeys import act, advance, prepare_to_leave
 from loans.roles import Role
 from loans.states import LoanState
 from tests import factories
 from tests.api.test_api import api
+from workflow.audit import events_of
 from workflow.models import Deviation, ExceptionRequest, PolicyException
 
 pytestmark = pytest.mark.django_db
@@ -288,3 +290,109 @@ def test_the_timeline_names_every_event_and_only_real_changes(client, manager, p
 
     assert [str(row.step) for row in rows] == ["Application opened", "Interview"]
     assert rows[1].facts == []  # 80000 and 80000.00 are the same amount
+
+
+# --- people: ownership, delegation, reassignment, upgrade confirmation -----------------------
+
+
+def offered(client, loan) -> list[str]:
+    response = client.get(reverse("loans:detail", args=[loan.pk]))
+    return [str(offer.label) for offer in response.context["general_offers"]]
+
+
+def test_the_loan_page_offers_each_person_only_what_they_may_do(client, loan, cast, head):
+    client.force_login(cast.manager)
+    assert offered(client, loan) == ["Edit the application"]
+    client.force_login(cast.co_investigator)  # not his loan
+    assert offered(client, loan) == []
+    client.force_login(head)
+    assert offered(client, loan) == [
+        "Reassign to another account manager",
+        "Name a delegate for the account manager",
+    ]
+
+
+def test_a_delegate_named_by_the_head_acts_for_the_manager_until_revoked(client, loan, cast, head):
+    interview = {"held_at": minute(timezone.now()), "location": "Branch", "notes": "Met."}
+    add = reverse("loans:record-add", args=[loan.pk, "interviews"])
+    client.force_login(cast.co_investigator)
+    client.post(add, interview)
+    assert not loan.interviews.exists()
+    assert Deviation.objects.get().kind == Deviation.Kind.WRONG_PERSON
+
+    client.force_login(head)
+    client.post(
+        reverse("loans:action", args=[loan.pk, "delegate_assign"]),
+        {"delegate": cast.co_investigator.pk},
+    )
+    delegation = loan.delegations.get()
+    client.force_login(cast.co_investigator)
+    client.post(add, interview)
+    assert loan.interviews.count() == 1
+
+    client.force_login(head)
+    page = client.get(reverse("loans:detail", args=[loan.pk]))
+    (revoke,) = page.context["revoke_offers"]
+    client.post(revoke.url, {})
+    delegation.refresh_from_db()
+    assert delegation.revoked_by == head
+    client.force_login(cast.co_investigator)
+    client.post(add, interview)
+    assert loan.interviews.count() == 1
+    actions = [e.action for e in events_of(loan)]
+    assert actions[-2:] == ["interview_record", "delegate_revoke"]
+
+
+def test_a_reassigned_loan_belongs_to_its_new_manager(client, loan, cast, head):
+    client.force_login(head)
+    client.post(
+        reverse("loans:action", args=[loan.pk, "loan_reassign"]),
+        {"account_manager": cast.co_investigator.pk},
+    )
+    loan.refresh_from_db()
+    assert loan.account_manager == cast.co_investigator
+    client.force_login(cast.co_investigator)
+    assert offered(client, loan) == ["Edit the application"]
+    client.force_login(cast.manager)
+    assert offered(client, loan) == []
+
+
+def test_a_pending_upgrade_is_offered_to_a_reviewer_not_to_its_proposer(client, loan, cast):
+    loan = advance(loan, LoanState.POST_LOAN, cast)
+    services.days_past_due_update(loan=loan, days_past_due=10)
+    services.days_past_due_update(loan=loan, days_past_due=0)
+    act(
+        loan,
+        "inspection_record",
+        cast.manager,
+        kind="routine",
+        mode="on_site",
+        inspected_at=timezone.now(),
+        findings="Arrears paid; the shop trades well.",
+        funds_used_as_stated=True,
+        proposed_class=RiskClass.NORMAL,
+    )
+    client.force_login(cast.manager)
+    assert client.get(reverse("loans:detail", args=[loan.pk])).context["upgrade_offers"] == []
+
+    client.force_login(cast.reviewer)
+    (offer,) = client.get(reverse("loans:detail", args=[loan.pk])).context["upgrade_offers"]
+    client.post(offer.url, {})
+
+    loan.refresh_from_db()
+    assert loan.risk_class == RiskClass.NORMAL
+
+
+def test_records_are_offered_only_to_the_person_who_may_add_them(client, loan, cast):
+    client.force_login(cast.manager)
+    mine = client.get(reverse("loans:detail", args=[loan.pk])).context["addable"]
+    client.force_login(cast.co_investigator)
+    theirs = client.get(reverse("loans:detail", args=[loan.pk])).context["addable"]
+
+    assert [kind.name for kind in mine] == [
+        "interview",
+        "credit_authorisation",
+        "collateral_valuation",
+        "document",
+    ]
+    assert theirs == []  # same role, not their loan
