@@ -70,7 +70,11 @@ def record_form(
             widgets[name] = DateTimeInput()
         elif isinstance(field, models.DateField):
             widgets[name] = DateInput()
-    base = forms.modelform_factory(kind.model, fields=list(fields), widgets=widgets)
+    # A plain form of the model's fields: it parses what is typed, and the action's input checks
+    # judge the values, each error on its field. (A model form would first answer a violated
+    # database constraint, a zero income say, with the constraint's name.)
+    declared = forms.fields_for_model(kind.model, fields=list(fields), widgets=widgets)
+    base = type(f"{kind.model.__name__}Form", (forms.Form,), dict(declared))
 
     class RecordForm(base):  # type: ignore[valid-type,misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -1,9 +1,15 @@
-"""Business days: weekends and the holidays in the calendar administrators maintain are skipped."""
+"""Business days: weekends and the holidays in the calendar administrators maintain are skipped.
+
+Days are the calendar days of the bank's time zone (``TIME_ZONE``): 01:00 on a Saturday in
+Beijing is a Saturday, although it is still Friday in UTC.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
+
+from django.utils import timezone
 
 from workflow.models import Holiday
 
@@ -19,16 +25,18 @@ def is_business_day(day: date, holidays: Collection[date]) -> bool:
 def add_business_days(
     start: datetime, days: int, holidays: Collection[date] | None = None
 ) -> datetime:
-    """The moment ``days`` business days after ``start``, at the same time of day.
+    """The moment ``days`` business days after ``start``, at the same time of day on the bank's
+    clock (an aware ``start`` is read in the bank's time zone, a naive one as it is).
 
     Starting on a weekend or holiday, counting begins from the next business day.
     """
     if days < 0:
         raise ValueError("days must not be negative")
+    moment = timezone.localtime(start) if timezone.is_aware(start) else start
     if holidays is None:
         # Generous bound: no calendar has more than two non-working days per working day.
-        holidays = holidays_between(start.date(), start.date() + timedelta(days=days * 3 + 30))
-    moment = start
+        first = moment.date()
+        holidays = holidays_between(first, first + timedelta(days=days * 3 + 30))
     remaining = days
     while remaining > 0:
         moment += timedelta(days=1)
