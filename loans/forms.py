@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -116,6 +118,10 @@ class ApplicationForm(forms.ModelForm):  # type: ignore[type-arg]
             branch_id__in=user.visible_branch_ids
         )
         self.fields["product"].queryset = LoanProduct.objects.filter(active=True)  # type: ignore[attr-defined]
+        # Said on the field, before the database's own rule would be quoted at the person.
+        self.fields["amount"].validators.append(
+            MinValueValidator(Decimal("0.01"), message=_("The amount must be above zero."))
+        )
 
 
 class ContractForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from loans import checks, effects
@@ -411,7 +412,7 @@ RECORDS = (
     RecordKind(
         "review",
         "reviews",
-        _("Review"),
+        pgettext_lazy("a record of the loan", "Review"),
         "loans.Review",
         ("monthly_income", "monthly_debt_payments", "opinion"),
         "reviews",

@@ -396,3 +396,54 @@ def test_records_are_offered_only_to_the_person_who_may_add_them(client, loan, c
         "document",
     ]
     assert theirs == []  # same role, not their loan
+
+
+# --- forms say what is wrong in words ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["application-add", "application_edit"])
+def test_a_zero_amount_is_a_field_error_in_words(client, loan, manager, product, name):
+    client.force_login(manager)
+    url = (
+        reverse("loans:application-add")
+        if name == "application-add"
+        else reverse("loans:action", args=[loan.pk, name])
+    )
+    data = {
+        "borrower": loan.borrower_id,
+        "product": product.pk,
+        "amount": "0",
+        "term_months": "12",
+        "purpose": "Stock",
+        "repayment_method": "bullet",
+        "guarantee_type": "credit",
+        "industry": "F",
+    }
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["amount"] == ["The amount must be above zero."]
+    assert "Constraint" not in response.content.decode()
+
+
+def test_an_action_form_shows_no_label_for_its_hidden_token(client, visited, cast):
+    visit = visited.site_visits.get()
+    client.force_login(cast.manager)
+
+    page = client.get(
+        reverse("loans:record-action", args=[visited.pk, "site_visit_cancel", visit.pk])
+    ).content.decode()
+
+    assert 'name="idempotency_key"' in page
+    assert "Idempotency key" not in page
+
+
+def test_a_record_cancel_link_and_the_review_read_as_meant_in_chinese(client, visited, cast):
+    client.force_login(cast.manager)
+
+    page = client.get(
+        reverse("loans:detail", args=[visited.pk]), headers={"accept-language": "zh-hans"}
+    ).content.decode()
+
+    assert ">作废</a>" in page  # cancelling a record voids it; a form's 取消 leaves the form
