@@ -26,6 +26,7 @@ from loans.demo_showcase import (
     classify_some_disbursed_loans,
     create_policy_version,
     exception_for_missing_evidence,
+    exception_requested_for_missing_evidence,
 )
 from loans.journeys import HAPPY_PATH, Cast, advance, prepare_for_review, prepare_for_site_visit
 from loans.models import Borrower, Branch, Loan, LoanProduct, User
@@ -152,6 +153,13 @@ def _excepted(loan: Loan, cast: Cast) -> Loan:
     return exception_for_missing_evidence(advance(loan, S.SITE_VISIT, cast), cast, head)
 
 
+def _awaiting_exception(loan: Loan, cast: Cast) -> Loan:
+    """In site visit, one photo short, with an exception request waiting for the branch head."""
+    loan = advance(loan, S.SITE_VISIT, cast)
+    exception_requested_for_missing_evidence(loan, cast)
+    return loan
+
+
 def _then(state: LoanState, name: str, part: str, reason: str, again: LoanState | None) -> Route:
     """Take the loan to ``state``, where ``part`` of the cast performs ``name``; then on again."""
 
@@ -187,7 +195,8 @@ PLAN: tuple[tuple[Planned, int], ...] = (
     (Planned(_untouched), 1),
     (Planned(_interviewed), 1),
     (Planned(_interviewed, attempt=("manager9", "start_site_visit")), 1),  # another branch
-    (Planned(_reach(S.SITE_VISIT)), 3),
+    (Planned(_reach(S.SITE_VISIT)), 2),
+    (Planned(_awaiting_exception), 1),  # the branch head has a request to decide
     (Planned(_reach(S.SITE_VISIT), attempt=("co_investigator", "withdraw")), 1),  # not theirs
     (Planned(_visited_alone, attempt=("manager", "submit_for_review")), 1),
     (Planned(_returned(S.SITE_VISIT, "return_to_intake", "manager", S.SITE_VISIT)), 1),

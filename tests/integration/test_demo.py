@@ -159,12 +159,14 @@ def test_the_demo_scheduler_finds_late_work_at_once():
 
 def test_the_demo_shows_a_policy_version_an_exception_and_classifications():
     from loans.models import PolicyVersion
-    from workflow.models import AuditEvent, PolicyException
+    from workflow.models import AuditEvent, ExceptionRequest, PolicyException
 
     assert PolicyVersion.objects.get().version == "2026.1"
     assert set(AuditEvent.objects.values_list("policy_version", flat=True)) == {"2026.1"}
     grant = PolicyException.objects.get()
     assert (grant.check_code, grant.granted_by.username) == ("evidence_collected", "head1")
     assert grant.consumed_at is not None
+    (waiting,) = ExceptionRequest.objects.filter(status="pending")  # for head1 to decide
+    assert Loan.objects.get(pk=waiting.object_id).state == LoanState.SITE_VISIT
     assert Loan.objects.filter(risk_class__gte=2).count() >= 2
     assert AuditEvent.objects.filter(action="classified").count() >= 2
