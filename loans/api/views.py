@@ -201,6 +201,8 @@ class LoanViewSet(
             data={"record": request.data.get("record")} if "record" in request.data else {}
         )
         named.is_valid(raise_exception=True)
+        if name in TARGETS and "record" not in named.validated_data:
+            raise exceptions.ValidationError({"record": ["Name the record this action is on."]})
         target = target_of(name, loan, named.validated_data.get("record"))
         record = target[1] if target else None
         form = form_for(

@@ -159,6 +159,18 @@ def test_the_api_lists_the_actions_open_to_the_user(visited, cast):
     assert all(isinstance(row["label"], str) and row["label"] for row in body)
 
 
+def test_an_action_on_a_record_names_its_record(visited, cast):
+    response = api(cast.manager).post(
+        f"/api/v1/loans/{visited.pk}/actions/site_visit_cancel/",
+        {"reason": "Entered twice by mistake."},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "record"
+    assert not Deviation.objects.exists()
+
+
 def test_an_unknown_action_is_not_found(visited, cast):
     response = api(cast.manager).post(
         f"/api/v1/loans/{visited.pk}/actions/teleport/", {}, format="json"
