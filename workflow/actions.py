@@ -29,10 +29,11 @@ from workflow.engine import (
     _Refusal,
     consume_waivers,
     judge,
+    not_open,
     record_event,
     settle,
 )
-from workflow.models import Channel, Deviation
+from workflow.models import Channel
 from workflow.registry import process_for
 
 
@@ -76,7 +77,7 @@ def decide_action(
         raise UnknownTransition(f"{process.name} has no action {name!r}.")
     state = process.state_of(obj)
     if state not in declared.states:
-        return Decision(name, state, declared, None, (), Deviation.Kind.WRONG_STATE)
+        return not_open(process, obj, name, state, declared, actor)
     return judge(
         process,
         obj,

@@ -1,7 +1,7 @@
 """The one function that performs every transition, and the preflight that previews them.
 
 ``perform_transition`` runs in its own durable database transaction: it locks and re-reads the
-object, decides (state, scope, role, every check, waivers by policy exceptions), runs the django-fsm
+object, decides (scope, state, role, every check, waivers by policy exceptions), runs the django-fsm
 transition, saves, runs the transition's effects, stops and starts the stage timers, and appends an
 audit event hash-chained to the previous one. When the decision is a refusal, that transaction is
 rolled back and the deviation is recorded in a second, separate transaction, so it survives the
@@ -128,6 +128,19 @@ def judge(
     return Decision(name, source, spec, role, results, refusal)
 
 
+def not_open(
+    process: Process, obj: models.Model, name: str, source: str, spec: Any, actor: Any
+) -> Decision:
+    """The refusal of a step not open in the object's state. Someone who may not act on the
+    object at all is refused as out of scope whatever its state: not here comes before not now."""
+    refusal = (
+        Deviation.Kind.WRONG_STATE
+        if process.can_access(actor, obj)
+        else Deviation.Kind.OUT_OF_SCOPE
+    )
+    return Decision(name, source, spec, None, (), refusal)
+
+
 def decide(
     obj: models.Model,
     name: str,
@@ -143,7 +156,7 @@ def decide(
     source = process.state_of(obj)
     spec = process.definition.get(name, source)
     if spec is None or spec.step is None:
-        return Decision(name, source, None, None, (), Deviation.Kind.WRONG_STATE)
+        return not_open(process, obj, name, source, None, actor)
     return judge(
         process,
         obj,

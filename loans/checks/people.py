@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from loans.roles import Capacity
+from loans.roles import Capacity, Role
 from workflow.checks import (
     Check,
     CheckContext,
@@ -247,9 +247,12 @@ def correction_allowed(record_states: frozenset[str]) -> Check:
 )
 def works_on_the_loan(ctx: CheckContext) -> Outcome:
     """At the site visit the loan's account manager (or delegate); in review, a reviewer who
-    neither sold nor investigated it."""
+    neither sold nor investigated it (an account manager has no part in review, even one who
+    never touched the loan)."""
     from loans.states import LoanState
 
     if ctx.obj.state == LoanState.REVIEW:
+        if Role.REVIEWER not in ctx.actor.roles:
+            return failed(_("In review, the reviewer asks for an exception."))
         return reviewer_independent.function(ctx)
     return loan_owner.function(ctx)
