@@ -21,6 +21,7 @@ from workflow.checks import (
     CheckContext,
     CheckKind,
     CheckResult,
+    Message,
     Outcome,
     Severity,
     check,
@@ -92,7 +93,7 @@ def exception_request_pending(ctx: CheckContext) -> Outcome:
     return _waivable(ctx, request.transition, request.check_code)
 
 
-def note_given(field: str, *, code: str, minimum: int) -> Check:
+def note_given(field: str, *, code: str, title: Message, minimum: int) -> Check:
     def function(ctx: CheckContext) -> Outcome:
         if len(str(ctx.payload.get(field) or "").strip()) >= minimum:
             return passed()
@@ -100,7 +101,7 @@ def note_given(field: str, *, code: str, minimum: int) -> Check:
 
     return Check(
         code=code,
-        title=_("The reason is written"),
+        title=title,
         clause="§3: a policy exception is recorded with its justification",
         function=function,
         kind=CheckKind.INPUT,
@@ -109,8 +110,18 @@ def note_given(field: str, *, code: str, minimum: int) -> Check:
     )
 
 
-exception_reason_given = note_given("reason", code="exception_reason_given", minimum=20)
-decision_note_given = note_given("note", code="decision_note_given", minimum=MIN_JUSTIFICATION)
+exception_reason_given = note_given(
+    "reason",
+    code="exception_reason_given",
+    title=_("The request says why the exception is justified"),
+    minimum=MIN_JUSTIFICATION,
+)
+decision_note_given = note_given(
+    "note",
+    code="decision_note_given",
+    title=_("The decision is justified in writing"),
+    minimum=MIN_JUSTIFICATION,
+)
 
 
 def _requests(obj: Any) -> Any:

@@ -316,11 +316,11 @@ def class_not_better_than_floor(ctx: CheckContext) -> Outcome:
     return passed()
 
 
-def _staff_problem(ctx: CheckContext, person: Any, role: Role) -> Message | None:
-    """Why ``person`` cannot be named on this loan's record in ``role`` (None: they can)."""
+def _not_a_manager_here(ctx: CheckContext, person: Any) -> Message | None:
+    """Why ``person`` cannot be named as an account manager on this loan (None: they can)."""
     if person.branch_id != ctx.obj.branch_id or not person.is_active:
         return _("%(name)s is not active staff of this loan's branch.")
-    if role not in person.roles:
+    if Role.ACCOUNT_MANAGER not in person.roles:
         return _("%(name)s is not an account manager.")
     return None
 
@@ -350,7 +350,7 @@ def co_investigator_eligible(ctx: CheckContext) -> Outcome:
     lead_id = lead.lead_investigator_id if lead is not None else ctx.actor.pk
     if person.pk == lead_id:
         return failed(_("The co-investigator must be another person than the lead."))
-    problem = _staff_problem(ctx, person, Role.ACCOUNT_MANAGER)
+    problem = _not_a_manager_here(ctx, person)
     if problem is not None:
         return failed(problem, name=name)
     if _earlier_parts(ctx, person) & CHECKING_PARTS:
@@ -412,7 +412,7 @@ def _manager_problem(ctx: CheckContext, person: Any) -> Outcome:
     if person is None:
         return failed(_("Choose an account manager."))
     name = person.get_full_name() or person.username
-    problem = _staff_problem(ctx, person, Role.ACCOUNT_MANAGER)
+    problem = _not_a_manager_here(ctx, person)
     if problem is not None:
         return failed(problem, name=name)
     if _earlier_parts(ctx, person) & CHECKING_PARTS:
