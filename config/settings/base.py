@@ -111,7 +111,8 @@ STATIC_URL = "static/"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 LOANFLOW_MAX_UPLOAD_BYTES = env_int("LOANFLOW_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
-STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
+# Where collectstatic gathers the files WhiteNoise serves in production.
+STATIC_ROOT: Path | None = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- API ---------------------------------------------------------------------------------------
