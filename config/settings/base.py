@@ -46,6 +46,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Probes speak plain HTTP to the process itself: never redirect them to HTTPS (config/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -1,0 +1,129 @@
+"""Probes for a process manager or a load balancer: ``/healthz`` (alive) and ``/readyz`` (ready).
+
+``/healthz`` touches nothing: a failure means the process should be restarted. ``/readyz`` asks
+what a request needs — the database, Redis when ``REDIS_URL`` is set, every migration applied —
+and answers 503 while one is missing, so traffic goes elsewhere without restarting anything.
+Both are anonymous and exempt from the HTTPS redirect (``SECURE_REDIRECT_EXEMPT``), as probes
+speak to the process directly; a failing check names the error's kind, the log has the details.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Literal, TypedDict
+
+import psycopg
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_SECONDS = 2
+
+
+class CheckResult(TypedDict):
+    status: Literal["ok", "failing", "skipped"]
+    detail: str
+
+
+class NotReadyError(Exception):
+    """A check's answer that is not ready, in words fit for the probe's reply."""
+
+
+def _ping_database() -> None:
+    """``SELECT 1`` on a connection as requests get theirs: from the pool when there is one,
+    waiting at most the probe's timeout (a request would wait the pool's, 30 s by default)."""
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return
+    pool.open()
+    with pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:
+        conn.execute("SELECT 1")
+
+
+def check_database() -> str:
+    try:
+        _ping_database()
+    except (DatabaseError, psycopg.Error) as error:
+        logger.warning("readyz: the database does not answer: %s", error)
+        raise NotReadyError(f"unreachable ({type(error).__name__})") from error
+    return f"{connection.vendor} answers"
+
+
+def check_redis() -> str | None:
+    """Ping the broker; None when there is none (REDIS_URL unset: tasks run in-process)."""
+    if not settings.REDIS_URL:
+        return None
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
+        socket_timeout=PROBE_TIMEOUT_SECONDS,
+    )
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as error:
+        logger.warning("readyz: Redis does not answer: %s", error)
+        raise NotReadyError(f"unreachable ({type(error).__name__})") from error
+    finally:
+        client.close()
+    return "answers"
+
+
+def check_migrations() -> str:
+    try:
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as error:
+        logger.warning("readyz: cannot read the applied migrations: %s", error)
+        raise NotReadyError(f"cannot be read ({type(error).__name__})") from error
+    if plan:
+        raise NotReadyError(
+            f"{len(plan)} not applied, the first {plan[0][0].app_label}.{plan[0][0].name}"
+        )
+    return "all applied"
+
+
+def _result(check: Callable[[], str | None]) -> CheckResult:
+    try:
+        detail = check()
+    except NotReadyError as failure:
+        return {"status": "failing", "detail": str(failure)}
+    if detail is None:
+        return {"status": "skipped", "detail": "not configured"}
+    return {"status": "ok", "detail": detail}
+
+
+def run_checks() -> dict[str, CheckResult]:
+    """Each check's result; the migrations are not asked of a database that does not answer."""
+    database = _result(check_database)
+    migrations: CheckResult = (
+        _result(check_migrations)
+        if database["status"] == "ok"
+        else {"status": "failing", "detail": "the database does not answer"}
+    )
+    return {"database": database, "redis": _result(check_redis), "migrations": migrations}
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "alive"})
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = run_checks()
+    ready = all(result["status"] != "failing" for result in checks.values())
+    return JsonResponse(
+        {"status": "ready" if ready else "unready", "checks": checks},
+        status=200 if ready else 503,
+    )
