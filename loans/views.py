@@ -55,6 +55,7 @@ LANDING = (
     (Role.DISBURSEMENT_OFFICER, "loans:queue"),
     (Role.COMPLIANCE_OFFICER, "loans:deviations"),
     (Role.BRANCH_HEAD, "loans:overview"),
+    (Role.ADMINISTRATOR, "admin:index"),
 )
 
 

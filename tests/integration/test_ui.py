@@ -40,6 +40,15 @@ def test_each_role_lands_on_its_screen(client, request, fixture, page):
     assert response.url == reverse(page)
 
 
+def test_an_administrator_lands_on_the_admin(client, branch):
+    client.force_login(factories.staff(Role.ADMINISTRATOR, is_staff=True, is_superuser=True))
+
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:index")
+
+
 def test_the_pipeline_shows_the_managers_open_loans_by_stage_with_sla(client, cast):
     in_review = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
     advance(factories.LoanFactory(account_manager=cast.manager), LoanState.CLOSED, cast)
