@@ -170,7 +170,10 @@ CELERY_TIMEZONE = TIME_ZONE
 # Beat only fires idempotent work: the sweep reads due timers from the database, the relay sends
 # what the outbox holds. A missed or duplicated tick changes nothing.
 CELERY_BEAT_SCHEDULE = {
-    "sweep-timers": {"task": "workflow.tasks.sweep_timers", "schedule": 30.0},
+    "sweep-timers": {
+        "task": "workflow.tasks.sweep_timers",
+        "schedule": float(env_int("SWEEP_INTERVAL_SECONDS", default=30)),
+    },
     "relay-outbox": {"task": "workflow.tasks.relay_outbox", "schedule": 5.0},
 }
 # Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
