@@ -75,6 +75,16 @@ STAGE_SLA = {
     S.APPROVAL: SLA(remind_after=1, owners=APPROVER),
     S.DISBURSEMENT: SLA(remind_after=20, business_days=False, owners=OFFICER),
 }
+# The role whose work each stage is: a person who holds it and another role a step allows (an
+# account manager who also reviews, asking for a policy exception in review) acts in this one.
+STAGE_ROLE = {
+    S.INTAKE: Role.ACCOUNT_MANAGER,
+    S.SITE_VISIT: Role.ACCOUNT_MANAGER,
+    S.REVIEW: Role.REVIEWER,
+    S.APPROVAL: Role.APPROVER,
+    S.DISBURSEMENT: Role.DISBURSEMENT_OFFICER,
+    S.POST_LOAN: Role.ACCOUNT_MANAGER,
+}
 # Post-loan inspections: remind this many days before one is due; escalate a business day after.
 INSPECTION_REMINDER_DAYS = 3
 ESCALATION_BUSINESS_DAYS = 1
@@ -645,6 +655,10 @@ class LoanProcess(Process):
 
     def roles_of(self, actor: Any) -> frozenset[str]:
         return actor.roles  # type: ignore[no-any-return]
+
+    def acting_role(self, obj: Any, held: list[str]) -> str:
+        own = STAGE_ROLE.get(obj.state)
+        return own if own in held else held[0]
 
     def can_access(self, actor: Any, obj: Any) -> bool:
         return obj.branch_id in actor.visible_branch_ids

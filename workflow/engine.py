@@ -114,7 +114,7 @@ def judge(
     )
     results = _apply_waivers(obj, name, source, [c.evaluate(context) for c in checks])
     held = sorted(process.roles_of(actor) & roles)
-    role = held[0] if held else None
+    role = process.acting_role(obj, held) if held else None
     failed = [r for r in results if r.blocks and r.kind != CheckKind.INPUT]
     refusal: Deviation.Kind | None = None
     if not process.can_access(actor, obj):

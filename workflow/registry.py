@@ -52,6 +52,11 @@ class Process:
         """The workflow roles ``actor`` holds."""
         raise NotImplementedError
 
+    def acting_role(self, obj: models.Model, held: list[str]) -> str:
+        """The role a person acts in when they hold several that the step allows (``held``,
+        sorted, never empty): it is the part the audit trail records for them."""
+        return held[0]
+
     def can_access(self, actor: Any, obj: models.Model) -> bool:
         """Whether ``actor`` may see and act on ``obj`` at all (e.g. the same branch)."""
         raise NotImplementedError

@@ -19,6 +19,7 @@ from loans.choices import GuaranteeType
 from loans.journeys import act, advance, forward_step, prepare_to_leave
 from loans.models import Loan
 from loans.roles import Role
+from loans.selectors import audit_trail_of
 from loans.states import LoanState
 from tests import factories
 from workflow.engine import InvalidInput, TransitionRefused, perform_transition
@@ -349,6 +350,33 @@ def test_a_reviewer_who_sold_the_loan_is_refused_and_logged(branch, product, cas
     with pytest.raises(TransitionRefused) as error:
         perform_transition(loan, "submit_for_approval", actor=seller)
     assert "reviewer_independent" in error.value.deviation.failed_codes
+
+
+def test_a_reviewer_who_also_sells_asks_for_an_exception_in_review_as_reviewer(
+    cast, product, branch
+):
+    """A person with both roles acts in review's: asking for a policy exception does not make
+    them the loan's account manager in its audit trail, and they can still submit it."""
+    factories.PolicyVersionFactory(concentration_min_portfolio=Decimal(50_000))
+    head = factories.staff(Role.BRANCH_HEAD, branch=branch, username="head1")
+    both = factories.staff(Role.ACCOUNT_MANAGER, Role.REVIEWER, branch=branch, username="dual")
+    cast = dataclasses.replace(cast, reviewer=both)
+    loan = factories.LoanFactory(account_manager=cast.manager, product=product)
+    loan = ready(loan, LoanState.REVIEW, cast)  # portfolio_limits fails: a soft check
+    reason = "The branch's first loans; concentration is unavoidable for now."
+
+    request = act(
+        loan,
+        "exception_request",
+        both,
+        transition="submit_for_approval",
+        check_code="portfolio_limits",
+        reason=reason,
+    )
+    act(loan, "exception_grant", head, request=request, note=reason)
+
+    assert perform_transition(loan, "submit_for_approval", actor=both).state == "approval"
+    assert audit_trail_of(loan).get(action="exception_request").actor_role == Role.REVIEWER
 
 
 def test_an_approver_who_reviewed_the_loan_is_refused(loan, cast, branch):
