@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.utils import timezone
 from rest_framework import serializers
 
+from loans.checks.entry import validate_record_day
 from loans.choices import ReturnReason
 from loans.models import (
     ApprovalCondition,
@@ -248,25 +249,21 @@ class PolicySerializer(serializers.ModelSerializer[PolicyVersion]):
 # --- stage records --------------------------------------------------------------------------
 
 
-EARLIEST = date(2000, 1, 1)
-
-
-def _check_moment(day: date) -> None:
-    if not EARLIEST <= day <= timezone.localdate() + timedelta(days=1):
-        raise serializers.ValidationError(
-            f"Give a date between {EARLIEST:%Y-%m-%d} and tomorrow.", code="date_out_of_range"
-        )
+def _check_moment(value: date | datetime) -> None:
+    try:
+        validate_record_day(value)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.messages, code=error.code) from None
 
 
 class RecordDateTimeField(serializers.DateTimeField):
     """A moment in a loan's file: not before 2000, not after tomorrow."""
 
-    def to_internal_value(self, value: Any) -> datetime:
-        moment = super().to_internal_value(value)
-        _check_moment(
-            timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
-        )
-        return moment
+    def enforce_timezone(self, value: datetime) -> datetime:
+        # Judged as typed, before DRF converts it: at the calendar's edges (year 1, year 9999)
+        # the conversion to the time zone or to UTC overflows.
+        _check_moment(value)
+        return super().enforce_timezone(value)
 
 
 class RecordDateField(serializers.DateField):

@@ -352,7 +352,22 @@ def test_a_site_visit_without_a_co_investigator_is_stored_for_the_check_to_judge
     assert response.json()["co_investigator"] is None
 
 
-@pytest.mark.parametrize("moment", ["0816-04-03T10:17:41+12:39", "2999-01-01T00:00:00Z"])
+# At the calendar's edges the conversion between the moment's offset, the bank's time zone and
+# UTC overflowed (a 500): year 1 and year 9999, with and without an offset.
+EXTREME_MOMENTS = [
+    "0001-01-01",
+    "0001-01-01T00:00:00",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59",
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59+14:00",
+    "9999-12-31T23:59:59-12:00",
+]
+
+
+@pytest.mark.parametrize(
+    "moment", ["0816-04-03T10:17:41+12:39", "2999-01-01T00:00:00Z", *EXTREME_MOMENTS]
+)
 def test_a_record_dated_before_2000_or_after_tomorrow_is_refused(loan, manager, moment):
     response = api(manager).post(
         f"/api/v1/loans/{loan.pk}/credit-authorisations/", {"signed_at": moment}, format="json"
@@ -360,6 +375,37 @@ def test_a_record_dated_before_2000_or_after_tomorrow_is_refused(loan, manager, 
 
     body = assert_error(response, 400, "invalid")
     assert body["errors"][0]["code"] == "date_out_of_range"
+    assert not loan.credit_authorisations.exists()
+
+
+@pytest.mark.parametrize("moment", EXTREME_MOMENTS)
+def test_an_action_dated_at_the_calendars_edge_is_a_field_error(loan, manager, moment):
+    """Actions parse with the web's forms: the same rule, the same answer."""
+    client = api(manager)
+    added = client.post(
+        f"/api/v1/loans/{loan.pk}/actions/interview_record/",
+        {"held_at": moment, "location": "Branch", "notes": "Met."},
+        format="json",
+    )
+    interview = factories.InterviewFactory(loan=loan, interviewer=manager)
+    held_at = interview.held_at
+    corrected = client.post(
+        f"/api/v1/loans/{loan.pk}/actions/interview_correct/",
+        {"record": interview.pk, "held_at": moment, "reason": "Typo."},
+        format="json",
+    )
+
+    for response in (added, corrected):
+        body = assert_error(response, 400, "invalid")
+        assert body["errors"] == [
+            {
+                "field": "held_at",
+                "message": "Give a date between 2000-01-01 and tomorrow.",
+                "code": "date_out_of_range",
+            }
+        ]
+    assert [i.held_at for i in loan.interviews.all()] == [held_at]
+    assert not Deviation.objects.exists()
 
 
 def test_a_deviation_filter_far_outside_time_is_a_400(compliance):
