@@ -147,6 +147,38 @@ def test_malformed_json_is_a_400_not_a_500(manager, loan):
     assert_error(response, 400, "parse_error")
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("[" * 1000 + "]" * 1000, "nested deeper than 32 levels"),  # was a RecursionError
+        ('{"a":' * 1000 + "1" + "}" * 1000, "nested deeper than 32 levels"),
+        ('{"comment": ' + "[" * 40 + "]" * 40 + "}", "nested deeper than 32 levels"),
+        ('{"comment": "a", "comment": "b"}', "'comment' is given more than once"),
+        ('{"comment": 1e400}', "out of range"),
+        ('{"comment": NaN}', "not JSON compliant"),
+        (b'{"comment": "\xff\xfe"}', "can't decode byte 0xff"),
+    ],
+)
+def test_json_the_api_cannot_take_as_plain_data_is_a_parse_error(manager, loan, body, says):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/transitions/withdraw/", body, content_type="application/json"
+    )
+
+    assert says in assert_error(response, 400, "parse_error")["detail"]
+    loan.refresh_from_db()
+    assert loan.state == "intake"
+
+
+def test_a_body_in_a_compressing_charset_is_refused_unread(manager, loan):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/transitions/withdraw/",
+        "{}",
+        content_type="application/json; charset=bz2_codec",
+    )
+
+    assert "Unsupported charset" in assert_error(response, 400, "parse_error")["detail"]
+
+
 def test_the_application_cannot_be_patched_after_the_site_visit(cast):
     loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
 
