@@ -2,8 +2,9 @@
 
 DRF's own parser lets a body nested about a thousand levels deep (2 KB of brackets) escape as a
 ``RecursionError`` (a 500), takes the last of two values given for one key (where a proxy or
-an audit copy may read the first) and reads ``1e400`` as infinity. The API's bodies are a few
-levels deep: anything deeper than ``MAX_DEPTH`` is refused before a view sees it.
+an audit copy may read the first), reads ``1e400`` as infinity and ``"\\ud800"`` as a string no
+database or response can encode (a 500 wherever it went). The API's bodies are a few levels
+deep: anything deeper than ``MAX_DEPTH`` is refused before a view sees it.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH} levels.") from None
         except ValueError as error:  # also a UnicodeDecodeError: bytes not in the encoding
             raise ParseError(f"JSON parse error - {error}") from None
-        if _deeper_than(data, MAX_DEPTH):
-            raise ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH} levels.")
+        problem = _structure_problem(data)
+        if problem:
+            raise ParseError(f"JSON parse error - {problem}")
         return data
 
 
@@ -73,18 +75,34 @@ def _without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def _deeper_than(data: Any, limit: int) -> bool:
-    """Whether lists and objects nest more than ``limit`` levels (walked without recursion)."""
+def _structure_problem(data: Any) -> str | None:
+    """What makes parsed JSON unfit as data, walked without recursion: lists and objects nested
+    deeper than ``MAX_DEPTH``, or a string holding half a surrogate pair (``"\\ud800"``), which
+    no database or response can encode."""
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
+        if isinstance(value, str):
+            if not _encodable(value):
+                return "a string holds an unpaired surrogate."
+            continue
         if isinstance(value, dict):
-            children = list(value.values())
+            children = [*value.keys(), *value.values()]
         elif isinstance(value, list):
             children = value
         else:
             continue
-        if depth > limit:
-            return True
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels."
         stack.extend((child, depth + 1) for child in children)
-    return False
+    return None
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -156,6 +156,8 @@ def test_malformed_json_is_a_400_not_a_500(manager, loan):
         ('{"comment": "a", "comment": "b"}', "'comment' is given more than once"),
         ('{"comment": 1e400}', "out of range"),
         ('{"comment": NaN}', "not JSON compliant"),
+        ('{"comment": "\\ud800"}', "unpaired surrogate"),  # was a 500 when stored or echoed
+        ('{"\\udfff": "x"}', "unpaired surrogate"),
         (b'{"comment": "\xff\xfe"}', "can't decode byte 0xff"),
     ],
 )
