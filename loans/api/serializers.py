@@ -25,6 +25,14 @@ from loans.workflow import RecordKind
 from workflow.models import AuditEvent, Deviation, DeviationReview, Notification
 
 
+class WholeIdField(serializers.PrimaryKeyRelatedField[Any]):
+    """A related record by its id: a whole number (Django would read 1.5 as the id 1)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("pk_field", serializers.IntegerField())
+        super().__init__(**kwargs)
+
+
 class BorrowerSerializer(serializers.ModelSerializer[Borrower]):
     branch: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="code", read_only=True
@@ -85,6 +93,8 @@ class LoanSerializer(serializers.ModelSerializer[Loan]):
 
 class LoanWriteSerializer(serializers.ModelSerializer[Loan]):
     """The application: created in intake, changed only while the stage allows."""
+
+    serializer_related_field = WholeIdField
 
     product: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="code", queryset=LoanProduct.objects.filter(active=True), required=False
@@ -274,6 +284,7 @@ class RecordDateField(serializers.DateField):
 
 
 class RecordSerializer(serializers.ModelSerializer[Any]):
+    serializer_related_field = WholeIdField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: RecordDateTimeField,

@@ -448,3 +448,73 @@ def test_a_deviation_filter_far_outside_time_is_a_400(compliance):
     )
 
     assert_error(response, 400, "invalid")
+
+
+# --- found by the hostile-input corpus -----------------------------------------------------------
+
+
+def test_an_action_takes_json_numbers_and_booleans_as_a_form_would(loan, manager):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/actions/application_edit/",
+        {"amount": 90000, "term_months": 24.0, "purpose": "Restock"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    loan.refresh_from_db()
+    assert (loan.amount, loan.term_months) == (90000, 24)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"$gt": ""}, "Send one value, not a list or an object."),  # was a 500 on a date
+        (["Restock", "Speculate"], "Send one value, not a list or an object."),  # was "['Re…"
+        (True, "Send a value, not true or false."),  # was the purpose "True"
+    ],
+)
+def test_an_action_field_takes_one_value_of_its_kind(loan, manager, value, message):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/actions/application_edit/", {"purpose": value}, format="json"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"] == [{"field": "purpose", "message": message, "code": "invalid"}]
+    loan.refresh_from_db()
+    assert loan.purpose == "Restock for the spring season"
+
+
+def test_a_checkbox_of_an_action_takes_true_or_false_only(cast):
+    loan = advance(
+        factories.LoanFactory(account_manager=cast.manager), LoanState.DISBURSEMENT, cast
+    )
+    contract = {"number": "HT-1", "signed_at": NOW, "witness": cast.manager.pk}
+
+    maybe = api(cast.officer).post(
+        f"/api/v1/loans/{loan.pk}/actions/contract_record/",
+        {**contract, "signed_face_to_face": "maybe"},  # the form read any text as ticked
+        format="json",
+    )
+
+    body = assert_error(maybe, 400, "invalid")
+    assert body["errors"][0]["field"] == "signed_face_to_face"
+    assert loan.contract is None
+
+
+@pytest.mark.parametrize("path", ["contract/", "actions/contract_record/"])
+def test_a_fractional_id_is_not_read_as_a_whole_one(cast, path):
+    loan = advance(
+        factories.LoanFactory(account_manager=cast.manager), LoanState.DISBURSEMENT, cast
+    )
+    witness = cast.manager.pk + 0.5  # Django read 1.5 as the id 1
+    contract = {"number": "HT-1", "signed_at": NOW, "signed_face_to_face": True}
+    client = api(cast.officer)
+    send = client.put if path == "contract/" else client.post
+
+    response = send(
+        f"/api/v1/loans/{loan.pk}/{path}", {**contract, "witness": witness}, format="json"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"][0]["field"] == "witness"
+    assert loan.contract is None
