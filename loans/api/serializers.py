@@ -33,6 +33,15 @@ class WholeIdField(serializers.PrimaryKeyRelatedField[Any]):
         super().__init__(**kwargs)
 
 
+class TextSlugField(serializers.SlugRelatedField[Any]):
+    """A related record by its code: text PostgreSQL can compare (a NUL stops the query)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class BorrowerSerializer(serializers.ModelSerializer[Borrower]):
     branch: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="code", read_only=True
@@ -96,7 +105,7 @@ class LoanWriteSerializer(serializers.ModelSerializer[Loan]):
 
     serializer_related_field = WholeIdField
 
-    product: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    product: serializers.SlugRelatedField[Any] = TextSlugField(
         slug_field="code", queryset=LoanProduct.objects.filter(active=True), required=False
     )
     amount = serializers.DecimalField(

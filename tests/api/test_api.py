@@ -518,3 +518,26 @@ def test_a_fractional_id_is_not_read_as_a_whole_one(cast, path):
     body = assert_error(response, 400, "invalid")
     assert body["errors"][0]["field"] == "witness"
     assert loan.contract is None
+
+
+def test_an_idempotency_key_with_a_control_character_is_refused(loan, manager):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/interviews/",
+        {"held_at": NOW, "location": "Branch", "notes": "Met."},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="retry\x00",  # PostgreSQL answered 500: it cannot compare a NUL
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"][0]["field"] == "idempotency_key"
+    assert body["errors"][0]["message"] == "An idempotency key is printable text."
+    assert not loan.interviews.exists()
+
+
+def test_a_product_code_with_a_null_byte_is_a_field_error(loan, manager):
+    response = api(manager).patch(
+        f"/api/v1/loans/{loan.pk}/", {"product": "MERCHANT\x00"}, format="json"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert [e["field"] for e in body["errors"]] == ["product"]
