@@ -19,5 +19,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+handler400 = "loans.api.errors.bad_request"
+handler403 = "loans.api.errors.permission_denied"
 handler404 = "loans.api.errors.not_found"
 handler500 = "loans.api.errors.server_error"

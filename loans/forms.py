@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from loans.checks.entry import validate_record_day
 from loans.choices import ReturnReason
 from loans.models import Borrower, Contract, Loan, LoanProduct, User
 from loans.records import RecordKind
@@ -76,6 +77,8 @@ def record_form(
     # judge the values, each error on its field. (A model form would first answer a violated
     # database constraint, a zero income say, with the constraint's name.)
     declared = forms.fields_for_model(kind.model, fields=list(fields), widgets=widgets)
+    for name in widgets:  # the dates and moments
+        declared[name].validators.append(validate_record_day)
     base = type(f"{kind.model.__name__}Form", (forms.Form,), dict(declared))
 
     class RecordForm(base):  # type: ignore[valid-type,misc]
@@ -132,6 +135,7 @@ class ContractForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, loan: Loan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["signed_at"].validators.append(validate_record_day)
         self.fields["witness"].queryset = User.objects.filter(  # type: ignore[attr-defined]
             branch_id=loan.branch_id, is_active=True
         )

@@ -31,6 +31,11 @@ def replayed(obj: models.Model, name: str, actor: Any, key: str) -> IdempotencyK
             {"idempotency_key": _("An idempotency key has at most 64 characters.")},
             code="idempotency_key_too_long",
         )
+    if not key.isprintable():  # a control character: PostgreSQL cannot even look up a NUL
+        raise ValidationError(
+            {"idempotency_key": _("An idempotency key is printable text.")},
+            code="idempotency_key_unprintable",
+        )
     earlier = IdempotencyKey.objects.filter(actor_id=actor.pk, key=key).first()
     if earlier is None:
         return None

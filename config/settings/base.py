@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_int, env_list, env_str, env_time_zone, env_url
@@ -34,6 +35,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.ApiErrorsAsJsonMiddleware",
+    "config.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,6 +116,16 @@ STATIC_URL = "static/"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 LOANFLOW_MAX_UPLOAD_BYTES = env_int("LOANFLOW_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# A request body declared larger is answered 413 before it is read: room for the largest upload
+# and the form around it. (Data beside files is capped lower, by DATA_UPLOAD_MAX_MEMORY_SIZE.)
+LOANFLOW_MAX_REQUEST_BYTES = env_int(
+    "LOANFLOW_MAX_REQUEST_BYTES", default=LOANFLOW_MAX_UPLOAD_BYTES + 1024 * 1024
+)
+if LOANFLOW_MAX_REQUEST_BYTES <= LOANFLOW_MAX_UPLOAD_BYTES:
+    raise ImproperlyConfigured(
+        "LOANFLOW_MAX_REQUEST_BYTES must be above LOANFLOW_MAX_UPLOAD_BYTES, "
+        "or the largest upload allowed could never arrive."
+    )
 # Where collectstatic gathers the files WhiteNoise serves in production.
 STATIC_ROOT: Path | None = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -126,7 +139,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "loans.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

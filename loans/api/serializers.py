@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.utils import timezone
 from rest_framework import serializers
 
+from loans.checks.entry import validate_record_day
 from loans.choices import ReturnReason
 from loans.models import (
     ApprovalCondition,
@@ -22,6 +23,23 @@ from loans.models import (
 from loans.states import APPLICATION_FIELDS
 from loans.workflow import RecordKind
 from workflow.models import AuditEvent, Deviation, DeviationReview, Notification
+
+
+class WholeIdField(serializers.PrimaryKeyRelatedField[Any]):
+    """A related record by its id: a whole number (Django would read 1.5 as the id 1)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("pk_field", serializers.IntegerField())
+        super().__init__(**kwargs)
+
+
+class TextSlugField(serializers.SlugRelatedField[Any]):
+    """A related record by its code: text PostgreSQL can compare (a NUL stops the query)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class BorrowerSerializer(serializers.ModelSerializer[Borrower]):
@@ -85,7 +103,9 @@ class LoanSerializer(serializers.ModelSerializer[Loan]):
 class LoanWriteSerializer(serializers.ModelSerializer[Loan]):
     """The application: created in intake, changed only while the stage allows."""
 
-    product: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    serializer_related_field = WholeIdField
+
+    product: serializers.SlugRelatedField[Any] = TextSlugField(
         slug_field="code", queryset=LoanProduct.objects.filter(active=True), required=False
     )
     amount = serializers.DecimalField(
@@ -248,25 +268,21 @@ class PolicySerializer(serializers.ModelSerializer[PolicyVersion]):
 # --- stage records --------------------------------------------------------------------------
 
 
-EARLIEST = date(2000, 1, 1)
-
-
-def _check_moment(day: date) -> None:
-    if not EARLIEST <= day <= timezone.localdate() + timedelta(days=1):
-        raise serializers.ValidationError(
-            f"Give a date between {EARLIEST:%Y-%m-%d} and tomorrow.", code="date_out_of_range"
-        )
+def _check_moment(value: date | datetime) -> None:
+    try:
+        validate_record_day(value)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.messages, code=error.code) from None
 
 
 class RecordDateTimeField(serializers.DateTimeField):
     """A moment in a loan's file: not before 2000, not after tomorrow."""
 
-    def to_internal_value(self, value: Any) -> datetime:
-        moment = super().to_internal_value(value)
-        _check_moment(
-            timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
-        )
-        return moment
+    def enforce_timezone(self, value: datetime) -> datetime:
+        # Judged as typed, before DRF converts it: at the calendar's edges (year 1, year 9999)
+        # the conversion to the time zone or to UTC overflows.
+        _check_moment(value)
+        return super().enforce_timezone(value)
 
 
 class RecordDateField(serializers.DateField):
@@ -277,6 +293,7 @@ class RecordDateField(serializers.DateField):
 
 
 class RecordSerializer(serializers.ModelSerializer[Any]):
+    serializer_related_field = WholeIdField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: RecordDateTimeField,

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.forms.models import model_to_dict
+from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -205,16 +207,11 @@ class LoanViewSet(
             raise exceptions.ValidationError({"record": ["Name the record this action is on."]})
         target = target_of(name, loan, named.validated_data.get("record"))
         record = target[1] if target else None
-        form = form_for(
-            name,
-            loan,
-            user,
-            record,
-            api_form_data(request.data, record, name),
-            request.FILES or None,
-        )
-        if form is None:
+        blank = form_for(name, loan, user, record, None, None)
+        if blank is None:
             raise exceptions.NotFound(f"No action named {name}.")
+        submitted = api_form_data(request.data, blank.fields, record, name)
+        form = form_for(name, loan, user, record, submitted, request.FILES or None)
         if not form.is_valid():
             raise DjangoValidationError(form.errors.as_data())
         data, _token = payload_of(form)
@@ -280,13 +277,46 @@ class LoanViewSet(
         return Response(s.ContractSerializer(outcome).data)
 
 
-def api_form_data(data: Mapping[str, Any], record: Any, name: str) -> dict[str, Any]:
+def api_form_data(
+    data: Mapping[str, Any], fields: Mapping[str, forms.Field], record: Any, name: str
+) -> dict[str, Any]:
     """The submitted fields as a form reads them; a correction keeps the fields it leaves out."""
-    submitted = {k: v for k, v in data.items() if k != "record"}
+    if isinstance(data, QueryDict):  # multipart: already text, as a browser sends it
+        submitted = {k: v for k, v in data.items() if k != "record"}
+    else:
+        submitted, errors = {}, {}
+        for key, value in data.items():
+            if key == "record":
+                continue
+            try:
+                submitted[key] = _as_typed(value, fields.get(key))
+            except ValueError as error:
+                errors[key] = [str(error)]
+        if errors:
+            raise exceptions.ValidationError(errors)
     if record is None or not name.endswith("_correct"):
         return submitted
     kept = {k: v for k, v in model_to_dict(record).items() if not isinstance(v, list)}
     return {**kept, **submitted}
+
+
+def _as_typed(value: Any, field: forms.Field | None) -> Any:
+    """A JSON value as the form field would receive it typed into a page: text, or a true or
+    false for a checkbox. A form takes a list or an object for its text and "maybe" for a
+    checked box, and truncates 1.5 to the id 1: such values are refused here."""
+    if field is None or value is None:  # a field the form has not: ignored, as serializers do
+        return value
+    if isinstance(field, forms.BooleanField):
+        if not isinstance(value, bool):
+            raise ValueError("Send true or false.")
+        return value
+    if isinstance(value, bool):
+        raise ValueError("Send a value, not true or false.")
+    if isinstance(value, list) and isinstance(field, forms.MultipleChoiceField):
+        return [_as_typed(item, forms.CharField()) for item in value]
+    if isinstance(value, dict | list):
+        raise ValueError("Send one value, not a list or an object.")
+    return str(value)
 
 
 def _check(result: Any) -> dict[str, Any]:

@@ -8,10 +8,11 @@ Asia/Shanghai): a visit at 09:00 Beijing time on the application's day is on tha
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import MAXYEAR, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -42,14 +43,40 @@ def entered(ctx: CheckContext, name: str) -> Any:
 
 
 def local_day(value: date | datetime) -> date:
-    """The bank's calendar day of a moment (a date is its own day)."""
-    if isinstance(value, datetime):
-        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    return value
+    """The bank's calendar day of a moment (a date is its own day).
+
+    A moment typed at the calendar's edge (``9999-12-31T23:59:59Z``, ``0001-01-01T00:00+14:00``)
+    has no local day in Python's calendar: it is counted on the last or the first day there is,
+    so a check compares it (far in the future, far in the past) instead of crashing.
+    """
+    if not isinstance(value, datetime):
+        return value
+    if timezone.is_naive(value):
+        return value.date()
+    try:
+        return timezone.localdate(value)
+    except OverflowError:
+        return date.max if value.year == MAXYEAR else date.min
 
 
 def _day(value: date | datetime) -> str:
-    return f"{local_day(value):%Y-%m-%d}"
+    return local_day(value).isoformat()
+
+
+# The days a moment in a loan's file may fall on: from 2000 to tomorrow (a day of slack for a
+# client's clock; whether it is in the future the stage's own checks decide, to the day).
+EARLIEST_DAY = date(2000, 1, 1)
+
+
+def validate_record_day(value: date | datetime) -> None:
+    """Refuse a date or moment outside the days a loan's file can hold: a typing error (year 1,
+    year 9999) that no check could judge and the database could not store."""
+    if not EARLIEST_DAY <= local_day(value) <= timezone.localdate() + timedelta(days=1):
+        raise ValidationError(
+            _("Give a date between %(earliest)s and tomorrow."),
+            code="date_out_of_range",
+            params={"earliest": EARLIEST_DAY.isoformat()},
+        )
 
 
 Floor = Callable[[Any], "datetime | None"]  # the moment a date may not be before, from the loan

@@ -147,6 +147,40 @@ def test_malformed_json_is_a_400_not_a_500(manager, loan):
     assert_error(response, 400, "parse_error")
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("[" * 1000 + "]" * 1000, "nested deeper than 32 levels"),  # was a RecursionError
+        ('{"a":' * 1000 + "1" + "}" * 1000, "nested deeper than 32 levels"),
+        ('{"comment": ' + "[" * 40 + "]" * 40 + "}", "nested deeper than 32 levels"),
+        ('{"comment": "a", "comment": "b"}', "'comment' is given more than once"),
+        ('{"comment": 1e400}', "out of range"),
+        ('{"comment": NaN}', "not JSON compliant"),
+        ('{"comment": "\\ud800"}', "unpaired surrogate"),  # was a 500 when stored or echoed
+        ('{"\\udfff": "x"}', "unpaired surrogate"),
+        (b'{"comment": "\xff\xfe"}', "can't decode byte 0xff"),
+    ],
+)
+def test_json_the_api_cannot_take_as_plain_data_is_a_parse_error(manager, loan, body, says):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/transitions/withdraw/", body, content_type="application/json"
+    )
+
+    assert says in assert_error(response, 400, "parse_error")["detail"]
+    loan.refresh_from_db()
+    assert loan.state == "intake"
+
+
+def test_a_body_in_a_compressing_charset_is_refused_unread(manager, loan):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/transitions/withdraw/",
+        "{}",
+        content_type="application/json; charset=bz2_codec",
+    )
+
+    assert "Unsupported charset" in assert_error(response, 400, "parse_error")["detail"]
+
+
 def test_the_application_cannot_be_patched_after_the_site_visit(cast):
     loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.REVIEW, cast)
 
@@ -352,7 +386,22 @@ def test_a_site_visit_without_a_co_investigator_is_stored_for_the_check_to_judge
     assert response.json()["co_investigator"] is None
 
 
-@pytest.mark.parametrize("moment", ["0816-04-03T10:17:41+12:39", "2999-01-01T00:00:00Z"])
+# At the calendar's edges the conversion between the moment's offset, the bank's time zone and
+# UTC overflowed (a 500): year 1 and year 9999, with and without an offset.
+EXTREME_MOMENTS = [
+    "0001-01-01",
+    "0001-01-01T00:00:00",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59",
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59+14:00",
+    "9999-12-31T23:59:59-12:00",
+]
+
+
+@pytest.mark.parametrize(
+    "moment", ["0816-04-03T10:17:41+12:39", "2999-01-01T00:00:00Z", *EXTREME_MOMENTS]
+)
 def test_a_record_dated_before_2000_or_after_tomorrow_is_refused(loan, manager, moment):
     response = api(manager).post(
         f"/api/v1/loans/{loan.pk}/credit-authorisations/", {"signed_at": moment}, format="json"
@@ -360,6 +409,37 @@ def test_a_record_dated_before_2000_or_after_tomorrow_is_refused(loan, manager, 
 
     body = assert_error(response, 400, "invalid")
     assert body["errors"][0]["code"] == "date_out_of_range"
+    assert not loan.credit_authorisations.exists()
+
+
+@pytest.mark.parametrize("moment", EXTREME_MOMENTS)
+def test_an_action_dated_at_the_calendars_edge_is_a_field_error(loan, manager, moment):
+    """Actions parse with the web's forms: the same rule, the same answer."""
+    client = api(manager)
+    added = client.post(
+        f"/api/v1/loans/{loan.pk}/actions/interview_record/",
+        {"held_at": moment, "location": "Branch", "notes": "Met."},
+        format="json",
+    )
+    interview = factories.InterviewFactory(loan=loan, interviewer=manager)
+    held_at = interview.held_at
+    corrected = client.post(
+        f"/api/v1/loans/{loan.pk}/actions/interview_correct/",
+        {"record": interview.pk, "held_at": moment, "reason": "Typo."},
+        format="json",
+    )
+
+    for response in (added, corrected):
+        body = assert_error(response, 400, "invalid")
+        assert body["errors"] == [
+            {
+                "field": "held_at",
+                "message": "Give a date between 2000-01-01 and tomorrow.",
+                "code": "date_out_of_range",
+            }
+        ]
+    assert [i.held_at for i in loan.interviews.all()] == [held_at]
+    assert not Deviation.objects.exists()
 
 
 def test_a_deviation_filter_far_outside_time_is_a_400(compliance):
@@ -368,3 +448,96 @@ def test_a_deviation_filter_far_outside_time_is_a_400(compliance):
     )
 
     assert_error(response, 400, "invalid")
+
+
+# --- found by the hostile-input corpus -----------------------------------------------------------
+
+
+def test_an_action_takes_json_numbers_and_booleans_as_a_form_would(loan, manager):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/actions/application_edit/",
+        {"amount": 90000, "term_months": 24.0, "purpose": "Restock"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    loan.refresh_from_db()
+    assert (loan.amount, loan.term_months) == (90000, 24)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"$gt": ""}, "Send one value, not a list or an object."),  # was a 500 on a date
+        (["Restock", "Speculate"], "Send one value, not a list or an object."),  # was "['Re…"
+        (True, "Send a value, not true or false."),  # was the purpose "True"
+    ],
+)
+def test_an_action_field_takes_one_value_of_its_kind(loan, manager, value, message):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/actions/application_edit/", {"purpose": value}, format="json"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"] == [{"field": "purpose", "message": message, "code": "invalid"}]
+    loan.refresh_from_db()
+    assert loan.purpose == "Restock for the spring season"
+
+
+def test_a_checkbox_of_an_action_takes_true_or_false_only(cast):
+    loan = advance(
+        factories.LoanFactory(account_manager=cast.manager), LoanState.DISBURSEMENT, cast
+    )
+    contract = {"number": "HT-1", "signed_at": NOW, "witness": cast.manager.pk}
+
+    maybe = api(cast.officer).post(
+        f"/api/v1/loans/{loan.pk}/actions/contract_record/",
+        {**contract, "signed_face_to_face": "maybe"},  # the form read any text as ticked
+        format="json",
+    )
+
+    body = assert_error(maybe, 400, "invalid")
+    assert body["errors"][0]["field"] == "signed_face_to_face"
+    assert loan.contract is None
+
+
+@pytest.mark.parametrize("path", ["contract/", "actions/contract_record/"])
+def test_a_fractional_id_is_not_read_as_a_whole_one(cast, path):
+    loan = advance(
+        factories.LoanFactory(account_manager=cast.manager), LoanState.DISBURSEMENT, cast
+    )
+    witness = cast.manager.pk + 0.5  # Django read 1.5 as the id 1
+    contract = {"number": "HT-1", "signed_at": NOW, "signed_face_to_face": True}
+    client = api(cast.officer)
+    send = client.put if path == "contract/" else client.post
+
+    response = send(
+        f"/api/v1/loans/{loan.pk}/{path}", {**contract, "witness": witness}, format="json"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"][0]["field"] == "witness"
+    assert loan.contract is None
+
+
+def test_an_idempotency_key_with_a_control_character_is_refused(loan, manager):
+    response = api(manager).post(
+        f"/api/v1/loans/{loan.pk}/interviews/",
+        {"held_at": NOW, "location": "Branch", "notes": "Met."},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="retry\x00",  # PostgreSQL answered 500: it cannot compare a NUL
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"][0]["field"] == "idempotency_key"
+    assert body["errors"][0]["message"] == "An idempotency key is printable text."
+    assert not loan.interviews.exists()
+
+
+def test_a_product_code_with_a_null_byte_is_a_field_error(loan, manager):
+    response = api(manager).patch(
+        f"/api/v1/loans/{loan.pk}/", {"product": "MERCHANT\x00"}, format="json"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert [e["field"] for e in body["errors"]] == ["product"]

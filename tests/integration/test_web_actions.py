@@ -459,3 +459,49 @@ def test_a_record_cancel_link_and_the_review_read_as_meant_in_chinese(client, vi
     ).content.decode()
 
     assert ">作废</a>" in page  # cancelling a record voids it; a form's 取消 leaves the form
+
+
+# --- dates at the calendar's edges ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("credit-authorisations", "signed_at"), ("interviews", "held_at")],
+)
+@pytest.mark.parametrize(
+    "typed", ["0001-01-01T00:00", "0001-01-01T00:00+14:00", "9999-12-31T23:59", "9999-12-31T23:59Z"]
+)
+def test_a_record_form_dated_in_year_1_or_9999_is_a_form_error(
+    client, loan, manager, path, field, typed
+):
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("loans:record-add", args=[loan.pk, path]),
+        {field: typed, "location": "Branch", "notes": "Met."},
+    )
+
+    assert response.status_code == 200
+    assert "Give a date between 2000-01-01 and tomorrow." in response.content.decode()
+    assert not loan.credit_authorisations.exists()
+    assert not loan.interviews.exists()
+    assert not Deviation.objects.exists()
+
+
+def test_a_contract_form_dated_in_year_9999_is_a_form_error(client, loan, cast):
+    loan = advance(loan, LoanState.DISBURSEMENT, cast)
+    client.force_login(cast.officer)
+
+    response = client.post(
+        reverse("loans:action", args=[loan.pk, "contract_record"]),
+        {
+            "number": "HT-9999",
+            "signed_at": "9999-12-31T23:59Z",
+            "signed_face_to_face": "on",
+            "witness": cast.reviewer.pk,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Give a date between 2000-01-01 and tomorrow." in response.content.decode()
+    assert not loan.contracts.filter(number="HT-9999").exists()

@@ -70,16 +70,31 @@ def test_an_unknown_time_zone_stops_the_start(monkeypatch):
         env_time_zone("TIME_ZONE", default="Asia/Shanghai")
 
 
-def _import_production_settings(**env: str) -> subprocess.CompletedProcess[str]:
+def _import_settings(module: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     return subprocess.run(
-        [sys.executable, "-c", "import config.settings.production"],
+        [sys.executable, "-c", f"import {module}"],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def _import_production_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    return _import_settings("config.settings.production", **env)
+
+
+def test_a_request_limit_below_the_upload_limit_stops_the_start():
+    result = _import_settings(
+        "config.settings.local",
+        LOANFLOW_MAX_UPLOAD_BYTES="1000",
+        LOANFLOW_MAX_REQUEST_BYTES="1000",
+    )
+
+    assert result.returncode != 0
+    assert "LOANFLOW_MAX_REQUEST_BYTES must be above LOANFLOW_MAX_UPLOAD_BYTES" in result.stderr
 
 
 def test_production_settings_refuse_to_start_without_a_secret():
