@@ -492,7 +492,7 @@ def _record_actions(kind: RecordKind) -> list[Action]:
     """The add, correct and cancel actions of one kind of record."""
     input_checks = [c for c in kind.checks if c.kind == "input"]
     correct_roles = kind.roles | HEAD
-    guard = [checks.record_of_this_loan, checks.correction_allowed(frozenset(kind.states))]
+    guard = [checks.record_of(kind.model_label), checks.correction_allowed(frozenset(kind.states))]
     if kind.name == "drawdown":  # funds paid out are not rewritten
         guard.append(checks.drawdown_not_paid)
     found = [
@@ -545,7 +545,7 @@ ACTIONS: tuple[Action, ...] = (
         states=[S.SITE_VISIT],
         roles=MANAGER,
         checks=[
-            checks.record_of_this_loan,
+            checks.record_of("loans.SiteVisit"),
             checks.named_co_investigator,
             checks.visit_awaiting_confirmation,
         ],
@@ -578,7 +578,7 @@ ACTIONS: tuple[Action, ...] = (
         states=[S.POST_LOAN],
         roles=REVIEWER | APPROVER,
         checks=[
-            checks.record_of_this_loan,
+            checks.record_of("loans.Inspection"),
             checks.upgrade_confirmer_independent,
             checks.upgrade_awaiting_confirmation,
         ],

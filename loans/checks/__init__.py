@@ -65,7 +65,7 @@ from loans.checks.post_loan import balance_repaid, no_inspection_overdue
 from loans.checks.records import (
     drawdown_not_paid,
     evidence_of_the_current_stage,
-    record_of_this_loan,
+    record_of,
     upgrade_awaiting_confirmation,
     visit_awaiting_confirmation,
 )
@@ -142,7 +142,7 @@ __all__ = [
     "no_split_drawdowns",
     "portfolio_limits",
     "reason_given",
-    "record_of_this_loan",
+    "record_of",
     "repayment_dated",
     "repayment_within_balance",
     "report_sections_complete",

@@ -5,23 +5,39 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import DocumentKind
-from workflow.checks import CheckContext, CheckKind, Outcome, check, failed, passed
-
-
-@check(
-    code="record_of_this_loan",
-    title=_("The record is one of this loan's records in force"),
-    clause="§3 corrections: a record is corrected or cancelled in its own loan's file",
-    kind=CheckKind.INPUT,
-    field="record",
+from workflow.checks import (
+    Check,
+    CheckContext,
+    CheckKind,
+    Outcome,
+    Severity,
+    check,
+    failed,
+    passed,
 )
-def record_of_this_loan(ctx: CheckContext) -> Outcome:
-    record = ctx.payload.get("record")
-    if record is None or record.loan_id != ctx.obj.pk:
-        return failed(_("Choose a record of this loan."))
-    if getattr(record, "cancelled_at", None) is not None:
-        return failed(_("That record was cancelled."))
-    return passed()
+
+
+def record_of(model_label: str) -> Check:
+    """An input check that the action names a record in force of this loan, of the kind the
+    action is for (``app.Model``): cancelling an interview cannot void a drawdown."""
+
+    def function(ctx: CheckContext) -> Outcome:
+        record = ctx.payload.get("record")
+        if record is None or record._meta.label != model_label or record.loan_id != ctx.obj.pk:
+            return failed(_("Choose a record of this loan."))
+        if getattr(record, "cancelled_at", None) is not None:
+            return failed(_("That record was cancelled."))
+        return passed()
+
+    return Check(
+        code="record_of_this_loan",
+        title=_("The record is one of this loan's records in force"),
+        clause="§3 corrections: a record is corrected or cancelled in its own loan's file",
+        function=function,
+        kind=CheckKind.INPUT,
+        field="record",
+        severity=Severity.HARD,
+    )
 
 
 @check(

@@ -109,3 +109,22 @@ def test_a_resubmission_after_return_shows_what_was_revised(loan, cast):
     }
     returned = audit_trail_of(loan).get(action="return_to_intake")
     assert returned.payload["reason"] == "inconsistent_figures"
+
+
+def test_an_action_for_one_kind_of_record_cannot_reach_another(loan, cast, branch):
+    """Cancelling "an interview" that is in fact a paid drawdown would skip the rule that paid
+    drawdowns are never rewritten: the record must be of the action's own kind."""
+    from loans.roles import Role
+    from tests import factories
+    from workflow.engine import InvalidInput
+
+    head = factories.staff(Role.BRANCH_HEAD, branch=branch, username="head1")
+    loan = advance(loan, LoanState.POST_LOAN, cast)
+    drawdown = loan.drawdowns.get()
+
+    with pytest.raises(InvalidInput) as invalid:
+        act(loan, "interview_cancel", head, record=drawdown, reason="Void the payment quietly.")
+
+    assert "record" in invalid.value.message_dict
+    drawdown.refresh_from_db()
+    assert drawdown.cancelled_at is None
