@@ -133,6 +133,36 @@ def check(
     return decorate
 
 
+def input_check(
+    field: str, *, code: str, title: Message, clause: str, function: CheckFunction
+) -> Check:
+    """A check of what a person typed in ``field`` with a step: a failure is a form error on
+    that field (a 400 in an API), never a deviation."""
+    return Check(
+        code=code,
+        title=title,
+        clause=clause,
+        function=function,
+        kind=CheckKind.INPUT,
+        field=field,
+        severity=Severity.HARD,
+    )
+
+
+def text_given(
+    field: str, *, code: str, title: Message, clause: str, prompt: Message, minimum: int = 1
+) -> Check:
+    """An input check that ``field`` holds at least ``minimum`` characters of text; ``prompt``
+    may say how many with ``%(count)s``."""
+
+    def function(ctx: CheckContext) -> Outcome:
+        if len(str(ctx.payload.get(field) or "").strip()) >= minimum:
+            return passed()
+        return failed(prompt, count=minimum)
+
+    return input_check(field, code=code, title=title, clause=clause, function=function)
+
+
 @dataclass(frozen=True)
 class CheckResult:
     check: Check

@@ -17,16 +17,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
 from workflow.checks import (
-    Check,
     CheckContext,
     CheckKind,
     CheckResult,
-    Message,
     Outcome,
     Severity,
     check,
     failed,
     passed,
+    text_given,
 )
 from workflow.deviations import create_deviation
 from workflow.engine import decide
@@ -93,33 +92,20 @@ def exception_request_pending(ctx: CheckContext) -> Outcome:
     return _waivable(ctx, request.transition, request.check_code)
 
 
-def note_given(field: str, *, code: str, title: Message, minimum: int) -> Check:
-    def function(ctx: CheckContext) -> Outcome:
-        if len(str(ctx.payload.get(field) or "").strip()) >= minimum:
-            return passed()
-        return failed(_("Write at least %(count)s characters."), count=minimum)
-
-    return Check(
-        code=code,
-        title=title,
-        clause="§3: a policy exception is recorded with its justification",
-        function=function,
-        kind=CheckKind.INPUT,
-        field=field,
-        severity=Severity.HARD,
-    )
-
-
-exception_reason_given = note_given(
+exception_reason_given = text_given(
     "reason",
     code="exception_reason_given",
     title=_("The request says why the exception is justified"),
+    clause="§3: a policy exception is recorded with its justification",
+    prompt=_("Write at least %(count)s characters."),
     minimum=MIN_JUSTIFICATION,
 )
-decision_note_given = note_given(
+decision_note_given = text_given(
     "note",
     code="decision_note_given",
     title=_("The decision is justified in writing"),
+    clause="§3: a policy exception is recorded with its justification",
+    prompt=_("Write at least %(count)s characters."),
     minimum=MIN_JUSTIFICATION,
 )
 

@@ -10,16 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from loans.choices import ReturnReason
 from workflow.checks import (
-    Check,
     CheckContext,
     CheckKind,
-    Message,
     Outcome,
-    Severity,
     check,
     failed,
     lazy_join,
     passed,
+    text_given,
 )
 
 
@@ -38,27 +36,6 @@ def reason_given(ctx: CheckContext) -> Outcome:
             choices=lazy_join([label for _value, label in ReturnReason.choices]),
         )
     return passed()
-
-
-def text_given(
-    field: str, *, code: str, title: Message, clause: str, prompt: Message, minimum: int = 1
-) -> Check:
-    """An input check that ``field`` holds at least ``minimum`` characters of text."""
-
-    def function(ctx: CheckContext) -> Outcome:
-        if len(str(ctx.payload.get(field) or "").strip()) >= minimum:
-            return passed()
-        return failed(prompt, count=minimum)
-
-    return Check(
-        code=code,
-        title=title,
-        clause=clause,
-        function=function,
-        kind=CheckKind.INPUT,
-        field=field,
-        severity=Severity.HARD,
-    )
 
 
 correction_reason_given = text_given(

@@ -24,9 +24,9 @@ from workflow.checks import (
     CheckKind,
     Message,
     Outcome,
-    Severity,
     check,
     failed,
+    input_check,
     passed,
 )
 
@@ -109,15 +109,7 @@ def dated(
             )
         return passed()
 
-    return Check(
-        code=code,
-        title=title,
-        clause=clause,
-        function=function,
-        kind=CheckKind.INPUT,
-        field=field,
-        severity=Severity.HARD,
-    )
+    return input_check(field, code=code, title=title, clause=clause, function=function)
 
 
 def applied(loan: Any) -> datetime | None:
@@ -194,15 +186,7 @@ def _positive(field: str, *, code: str, title: Message, clause: str, zero_ok: bo
             return failed(_("The amount cannot be negative."))
         return failed(_("The amount must be above zero."))
 
-    return Check(
-        code=code,
-        title=title,
-        clause=clause,
-        function=function,
-        kind=CheckKind.INPUT,
-        field=field,
-        severity=Severity.HARD,
-    )
+    return input_check(field, code=code, title=title, clause=clause, function=function)
 
 
 income_positive = _positive(

@@ -10,9 +10,9 @@ from workflow.checks import (
     CheckContext,
     CheckKind,
     Outcome,
-    Severity,
     check,
     failed,
+    input_check,
     passed,
 )
 
@@ -29,14 +29,12 @@ def record_of(model_label: str) -> Check:
             return failed(_("That record was cancelled."))
         return passed()
 
-    return Check(
+    return input_check(
+        "record",
         code="record_of_this_loan",
         title=_("The record is one of this loan's records in force"),
         clause="§3 corrections: a record is corrected or cancelled in its own loan's file",
         function=function,
-        kind=CheckKind.INPUT,
-        field="record",
-        severity=Severity.HARD,
     )
 
 
