@@ -180,6 +180,14 @@ class CheckResult:
         return self.check.code
 
     @property
+    def standing(self) -> str:
+        """How it reads before the step is taken: ``ok`` (passed or waived), ``asked`` (what the
+        person types with the step, judged when they submit it) or ``bad``."""
+        if not self.blocks:
+            return "ok"
+        return "asked" if self.kind == CheckKind.INPUT else "bad"
+
+    @property
     def severity(self) -> Severity:
         return self.check.severity
 

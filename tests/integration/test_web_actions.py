@@ -505,3 +505,14 @@ def test_a_contract_form_dated_in_year_9999_is_a_form_error(client, loan, cast):
     assert response.status_code == 200
     assert "Give a date between 2000-01-01 and tomorrow." in response.content.decode()
     assert not loan.contracts.filter(number="HT-9999").exists()
+
+
+def test_what_a_step_asks_for_is_not_shown_as_failed_before_it_is_typed(client, visited, cast):
+    client.force_login(cast.manager)
+
+    options = client.get(reverse("loans:detail", args=[visited.pk])).context["options"]
+
+    withdraw = next(o for o in options if o.name == "withdraw")
+    (reason,) = [r for r in withdraw.checks if r.code == "reason_given"]
+    assert reason.standing == "asked"
+    assert all(r.standing == "ok" for r in withdraw.checks if r.code != "reason_given")
