@@ -14,9 +14,9 @@ settings and passes their environment on. In order:
    recipient's inbox through the API and lands as a file in EMAIL_FILE_PATH.
 
 The TLS-terminating proxy of a real deployment is played by the client (``TLSProxy``): it asks
-for https:// and sends plain HTTP with ``X-Forwarded-Proto: https``, which production trusts
-(SECURE_PROXY_SSL_HEADER). So the production defaults stay on: the HTTPS redirect, HSTS, Secure
-cookies and the CSRF origin check for HTTPS.
+for https:// and sends plain HTTP with ``X-Forwarded-Proto: https``, which production trusts when
+told to (TRUST_PROXY_SSL_HEADER=true, set by .ci/smoke-production). So the production defaults
+stay on: the HTTPS redirect, HSTS, Secure cookies and the CSRF origin check for HTTPS.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# A deployment entry point fails closed: without DJANGO_SETTINGS_MODULE it runs the production
+# settings, which refuse to start without a strong SECRET_KEY. The local settings (DEBUG, the
+# public development key) only when chosen explicitly; manage.py chooses them for development.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("loanflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")

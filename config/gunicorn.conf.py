@@ -1,7 +1,7 @@
 """gunicorn's settings for LoanFlow: ``gunicorn -c config/gunicorn.conf.py config.wsgi``.
 
 Values come from the environment (README, "Production"). The web process sits behind a proxy that
-terminates TLS and sets ``X-Forwarded-Proto`` (production trusts it: SECURE_PROXY_SSL_HEADER).
+terminates TLS and sets ``X-Forwarded-Proto`` (trusted when TRUST_PROXY_SSL_HEADER=true).
 """
 
 import os

@@ -117,3 +117,108 @@ def test_production_settings_start_with_a_strong_secret():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+STRONG_SECRET = "k" * 20 + "9f2#Qz!vL0pX@w7rT4mB8nC6yD1sE3uH5jK"
+
+
+def _run_without_settings_module(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` as a deployment would start it when DJANGO_SETTINGS_MODULE was forgotten."""
+    unset = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "TRUST_PROXY_SSL_HEADER"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("entry_point", ["config.wsgi", "config.asgi", "config.celery_app"])
+def test_a_deployment_entry_point_without_a_settings_module_refuses_to_start_without_a_secret(
+    entry_point,
+):
+    # Not DEBUG with the public development key: the production settings, which stop the start.
+    result = _run_without_settings_module(
+        f"import {entry_point}; from django.conf import settings; settings.DEBUG"
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is required" in result.stderr
+
+
+def test_a_deployment_entry_point_without_a_settings_module_refuses_a_weak_secret():
+    result = _run_without_settings_module(
+        "import config.wsgi", SECRET_KEY="insecure-development-key-do-not-use"
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is insecure" in result.stderr
+
+
+@pytest.mark.parametrize("entry_point", ["config.wsgi", "config.asgi", "config.celery_app"])
+def test_a_deployment_entry_point_without_a_settings_module_runs_the_production_settings(
+    entry_point,
+):
+    result = _run_without_settings_module(
+        f"import {entry_point}; from django.conf import settings as s; "
+        "print(s.SETTINGS_MODULE, s.DEBUG)",
+        SECRET_KEY=STRONG_SECRET,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["config.settings.production", "False"]
+
+
+def test_the_local_settings_run_only_when_chosen():
+    result = _run_without_settings_module(
+        "import config.wsgi; from django.conf import settings as s; print(s.SETTINGS_MODULE)",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "config.settings.local"
+
+
+def test_manage_py_stays_on_the_local_settings_for_development():
+    result = _run_without_settings_module(
+        "import sys, manage; "
+        "sys.argv = ['manage.py', 'shell', '-c', "
+        "'from django.conf import settings as s; print(s.SETTINGS_MODULE)']; manage.main()"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "config.settings.local"
+
+
+def _proxy_ssl_header(**env: str) -> str:
+    result = _run_without_settings_module(
+        "from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER)",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=STRONG_SECRET,
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_production_ignores_x_forwarded_proto_unless_told_a_proxy_sets_it():
+    assert _proxy_ssl_header() == "None"
+    assert _proxy_ssl_header(TRUST_PROXY_SSL_HEADER="false") == "None"
+
+
+def test_production_trusts_x_forwarded_proto_when_configured():
+    assert _proxy_ssl_header(TRUST_PROXY_SSL_HEADER="true") == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_a_misspelt_trust_proxy_ssl_header_stops_the_start():
+    result = _run_without_settings_module(
+        "import config.settings.production",
+        SECRET_KEY=STRONG_SECRET,
+        TRUST_PROXY_SSL_HEADER="maybe",
+    )
+
+    assert result.returncode != 0
+    assert "TRUST_PROXY_SSL_HEADER='maybe' is not a boolean" in result.stderr
