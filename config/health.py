@@ -38,7 +38,8 @@ class NotReadyError(Exception):
 
 def _ping_database() -> None:
     """``SELECT 1`` on a connection as requests get theirs: from the pool when there is one,
-    waiting at most the probe's timeout (a request would wait the pool's, 30 s by default)."""
+    waiting at most the probe's timeout (a request would wait the pool's,
+    DATABASE_POOL_TIMEOUT, 10 s by default)."""
     pool = getattr(connection, "pool", None)
     if pool is None:
         with connection.cursor() as cursor:

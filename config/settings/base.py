@@ -75,6 +75,11 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # The embedded default is a SQLite file in the project; DATABASE_URL points at PostgreSQL.
 _database_url = env_url("DATABASE_URL", schemes=("sqlite", "postgres", "postgresql"))
+_pool_timeout = env_int("DATABASE_POOL_TIMEOUT", default=10)
+if _pool_timeout <= 0:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOL_TIMEOUT={_pool_timeout} must be a number of seconds."
+    )
 DATABASES: dict[str, dict[str, Any]]
 if _database_url is None:
     DATABASES = {
@@ -84,11 +89,23 @@ else:
     DATABASES = {"default": dict(dj_database_url.parse(_database_url))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3 with Django's own connection pool; a pooled connection must not also persist.
+    # config.postgresql is Django's backend with a pool that clears out dead connections at once.
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": 20}
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": 20,
+        # A request waits this long for a connection, not psycopg_pool's 30 s, when the
+        # database is down or every connection is taken; then it fails (PoolTimeout).
+        "timeout": _pool_timeout,
+    }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a competing writer instead of failing at once with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# Connections are checked before use: after a restart or a failover the pool (or a persistent
+# connection, CONN_MAX_AGE > 0) would otherwise hand requests the connections the database
+# dropped, one 500 each. With the pool, a connection is verified as it is taken from it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "loans.User"

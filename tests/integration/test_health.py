@@ -73,7 +73,7 @@ def test_readyz_is_unready_when_the_database_does_not_answer(client, db, setting
 
 @pytest.mark.postgres
 def test_readyz_turns_unready_within_seconds_when_postgresql_is_unreachable(client, db, settings):
-    """A pool that cannot connect makes a request wait 30 s; the probe waits its own timeout."""
+    """A pool that cannot connect makes a request wait 10 s; the probe waits its own timeout."""
     settings.REDIS_URL = None
     alias, settings_dict = connection.alias, connection.settings_dict
     pools = connection._connection_pools

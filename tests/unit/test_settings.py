@@ -97,6 +97,31 @@ def test_a_request_limit_below_the_upload_limit_stops_the_start():
     assert "LOANFLOW_MAX_REQUEST_BYTES must be above LOANFLOW_MAX_UPLOAD_BYTES" in result.stderr
 
 
+def test_a_pool_timeout_that_is_not_positive_stops_the_start():
+    result = _import_settings("config.settings.local", DATABASE_POOL_TIMEOUT="0")
+
+    assert result.returncode != 0
+    assert "DATABASE_POOL_TIMEOUT=0 must be a number of seconds" in result.stderr
+
+
+def test_postgresql_connections_are_checked_and_wait_the_pool_timeout():
+    code = (
+        "from config.settings.local import DATABASES as D; d = D['default'];"
+        " print(d['ENGINE'], d['CONN_HEALTH_CHECKS'], d['OPTIONS']['pool']['timeout'])"
+    )
+    env = {"DATABASE_URL": "postgres://loanflow@127.0.0.1:5432/loanflow"}
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **env, "DATABASE_POOL_TIMEOUT": "7"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert shown.stdout.split() == ["config.postgresql", "True", "7"], shown.stderr
+
+
 def test_production_settings_refuse_to_start_without_a_secret():
     result = _import_production_settings()
 
