@@ -59,6 +59,10 @@ def loan_page_offers(loan: Loan, user: Any) -> dict[str, Any]:
         "general_offers": general_offers(loan, user),
         "delegations": delegations,
         "revoke_offers": record_offers(loan, user, "delegate_revoke", delegations),
+        # The visit shown on the page, when this person is its co-investigator and it awaits them.
+        "confirm_visit": bool(
+            record_offers(loan, user, "site_visit_confirm", loan.site_visits.all()[:1])
+        ),
         "upgrades": upgrades,
         "upgrade_offers": record_offers(loan, user, "classification_upgrade_confirm", upgrades),
     }

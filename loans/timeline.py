@@ -13,23 +13,12 @@ from django.utils import translation
 from loans.choices import ReturnReason
 from loans.models import Loan
 from loans.reference import ChangedFact, changed_fact
+from loans.states import APPLICATION_FIELDS
 from workflow.definition import ProcessDefinition
 from workflow.models import AuditEvent, Deviation
 
 # The loan's own facts in its snapshot; the others are counts of records, said by the step.
-_LOAN_FACTS = frozenset(
-    {
-        "product",
-        "amount",
-        "term_months",
-        "purpose",
-        "repayment_method",
-        "guarantee_type",
-        "industry",
-        "outstanding_balance",
-        "risk_class",
-    }
-)
+_LOAN_FACTS = frozenset({*APPLICATION_FIELDS, "outstanding_balance", "risk_class"})
 
 
 @dataclass(frozen=True)

@@ -190,19 +190,8 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "token": uuid.uuid4().hex,
             "correctable": {k.name for k in RECORDS if k.correctable},
             "cancellable": {k.name for k in RECORDS},
-            "confirm_visit": _may_confirm(loan, request.user),
             **loan_page_offers(loan, request.user),
         },
-    )
-
-
-def _may_confirm(loan: Loan, user: Any) -> bool:
-    visit = loan.site_visits.first()
-    return bool(
-        loan.state == LoanState.SITE_VISIT
-        and visit is not None
-        and visit.co_investigator_id == user.pk
-        and visit.co_investigator_confirmed_at is None
     )
 
 

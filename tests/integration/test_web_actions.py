@@ -516,3 +516,25 @@ def test_what_a_step_asks_for_is_not_shown_as_failed_before_it_is_typed(client, 
     (reason,) = [r for r in withdraw.checks if r.code == "reason_given"]
     assert reason.standing == "asked"
     assert all(r.standing == "ok" for r in withdraw.checks if r.code != "reason_given")
+
+
+def test_the_visit_is_confirmed_from_the_page_by_its_co_investigator_only(client, loan, cast):
+    loan = advance(loan, LoanState.SITE_VISIT, cast)
+    act(
+        loan,
+        "site_visit_record",
+        cast.manager,
+        co_investigator=cast.co_investigator,
+        visited_at=timezone.now(),
+        location="Shop",
+        business="Open.",
+        cash_flow="Fine.",
+        repayment_source="Sales.",
+        guarantee="Met.",
+    )
+    page = reverse("loans:detail", args=[loan.pk])
+
+    client.force_login(cast.manager)
+    assert client.get(page).context["confirm_visit"] is False
+    client.force_login(cast.co_investigator)
+    assert client.get(page).context["confirm_visit"] is True
