@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # The demo always uses the embedded defaults: a SQLite file and no broker.
 DEMO_ENV := DATABASE_URL= REDIS_URL=
 
-.PHONY: install demo test lint typecheck messages clean
+.PHONY: install demo test lint typecheck messages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy .
+
+# Benchmarks (docs/performance.md): every suite at full scale; BENCH_ARGS="engine --scale ci" for one.
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
 
 messages: $(STAMP)
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests
