@@ -6,6 +6,8 @@ from typing import Any, NoReturn
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from workflow.models.base import AppendOnlyError, AppendOnlyModel
@@ -94,6 +96,20 @@ class VerificationRun(AppendOnlyModel):
     @property
     def intact(self) -> bool:
         return self.breaks == 0
+
+    def describe_break(self) -> str:
+        """The first break in words, e.g. "Audit trail of LN-2026-0001, entry 3: its content does
+        not match its hash." (empty when the record verified)."""
+        if self.intact:
+            return ""
+        where = gettext("%(chain)s of %(object)s") % {
+            "chain": Chain(self.break_chain).label,
+            "object": self.break_object,
+        }
+        if self.break_seq is not None:
+            where = gettext("%(where)s, entry %(seq)s") % {"where": where, "seq": self.break_seq}
+        problem = VerificationRun.Problem(self.break_problem).label
+        return gettext("%(where)s: %(problem)s.") % {"where": capfirst(where), "problem": problem}
 
     @property
     def complete(self) -> bool:
