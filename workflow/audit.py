@@ -152,7 +152,9 @@ def append_event(
     )
     event.hash = event_hash(event)
     event.save()
-    seals.seal(Chain.EVENTS, event.content_type_id, event.object_id, event.seq, event.hash, created_at)
+    seals.seal(
+        Chain.EVENTS, event.content_type_id, event.object_id, event.seq, event.hash, created_at
+    )
     return event
 
 

@@ -65,11 +65,15 @@ def guard_sql(table: str, row_function: str) -> list[str]:
     """A row trigger on UPDATE and DELETE running ``row_function``, and TRUNCATE refused."""
     return [
         f'DROP TRIGGER IF EXISTS loanflow_guard_rows ON "{table}"',
-        f'CREATE TRIGGER loanflow_guard_rows BEFORE UPDATE OR DELETE ON "{table}" '
-        f"FOR EACH ROW EXECUTE FUNCTION {row_function}()",
+        (
+            f'CREATE TRIGGER loanflow_guard_rows BEFORE UPDATE OR DELETE ON "{table}" '
+            f"FOR EACH ROW EXECUTE FUNCTION {row_function}()"
+        ),
         f'DROP TRIGGER IF EXISTS loanflow_refuse_truncate ON "{table}"',
-        f'CREATE TRIGGER loanflow_refuse_truncate BEFORE TRUNCATE ON "{table}" '
-        "FOR EACH STATEMENT EXECUTE FUNCTION loanflow_refuse_change()",
+        (
+            f'CREATE TRIGGER loanflow_refuse_truncate BEFORE TRUNCATE ON "{table}" '
+            "FOR EACH STATEMENT EXECUTE FUNCTION loanflow_refuse_change()"
+        ),
     ]
 
 

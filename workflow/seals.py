@@ -29,7 +29,9 @@ def keys() -> dict[str, bytes]:
     for item in settings.AUDIT_HMAC_RETIRED_KEYS:
         key_id, separator, key = item.partition(":")
         if not separator or not key_id or not key:
-            raise ImproperlyConfigured("AUDIT_HMAC_RETIRED_KEYS takes id:key pairs, comma-separated.")
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_RETIRED_KEYS takes id:key pairs, comma-separated."
+            )
         found.setdefault(key_id, key.encode())
     return found
 
@@ -45,7 +47,9 @@ def mac(key: bytes, chain: str, model: str, object_id: int, seq: int, head: str)
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
-def seal(chain: Chain, content_type_id: int, object_id: int, seq: int, head: str, now: datetime) -> None:
+def seal(
+    chain: Chain, content_type_id: int, object_id: int, seq: int, head: str, now: datetime
+) -> None:
     """Move the chain's seal to ``(seq, head)``: one INSERT … ON CONFLICT DO UPDATE."""
     key_id = settings.AUDIT_HMAC_KEY_ID
     signature = mac(

@@ -105,7 +105,10 @@ def _kinds() -> list[_Kind]:
     return [
         _Kind(Chain.EVENTS, _events, lambda e: (e.content_type_id, e.object_id), event_hash),
         _Kind(
-            Chain.DEVIATIONS, _deviations, lambda d: (d.content_type_id, d.object_id), deviation_hash
+            Chain.DEVIATIONS,
+            _deviations,
+            lambda d: (d.content_type_id, d.object_id),
+            deviation_hash,
         ),
         _Kind(Chain.REVIEWS, _reviews, lambda r: (deviation_type, r.deviation_id), review_hash),
     ]
@@ -239,7 +242,9 @@ def _broken_object(found: Break) -> models.Model | None:
     model = ContentType.objects.get_for_id(found.content_type_id).model_class()
     obj = model._default_manager.filter(pk=found.object_id).first() if model else None
     if isinstance(obj, Deviation):  # a review chain: the deviation's own object
-        return _broken_object(Break(found.chain, obj.content_type_id, obj.object_id, None, found.problem))
+        return _broken_object(
+            Break(found.chain, obj.content_type_id, obj.object_id, None, found.problem)
+        )
     return obj
 
 
@@ -258,7 +263,9 @@ def _recipients(found: Break) -> list[Any]:
             return process_for(obj).integrity_recipients(obj)
         except LookupError:
             pass
-    return [user for process in registered_processes() for user in process.integrity_recipients(None)]
+    return [
+        user for process in registered_processes() for user in process.integrity_recipients(None)
+    ]
 
 
 def latest_complete_run() -> VerificationRun | None:

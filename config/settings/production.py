@@ -16,7 +16,7 @@ AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", "")
 if not AUDIT_HMAC_KEY:
     raise ImproperlyConfigured(
         "AUDIT_HMAC_KEY is required: the key that seals the audit trail, kept outside the "
-        "database (python -c \"import secrets; print(secrets.token_urlsafe(48))\"); "
+        'database (python -c "import secrets; print(secrets.token_urlsafe(48))"); '
         "see docs/security.md."
     )
 if AUDIT_HMAC_KEY.startswith("insecure") or len(AUDIT_HMAC_KEY) < 32:

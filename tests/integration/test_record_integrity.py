@@ -22,7 +22,6 @@ from workflow import compliance as deviation_log
 from workflow.audit import deviation_hash, event_hash, events_of
 from workflow.engine import TransitionRefused, perform_transition
 from workflow.models import (
-    AuditEvent,
     Chain,
     ChainSeal,
     Deviation,
@@ -96,7 +95,7 @@ def test_raw_update_delete_and_truncate_of_the_record_are_refused(record, table)
         f"DELETE FROM {table}",  # noqa: S608
         f"TRUNCATE {table} CASCADE",
     ):
-        with pytest.raises(DatabaseError, match="LoanFlow: .* refused"):
+        with pytest.raises(DatabaseError, match=r"LoanFlow: .* refused"):
             _sql(statement)
 
 
@@ -237,10 +236,13 @@ def test_the_daily_task_records_the_break_and_notifies_compliance_and_the_branch
     )
     told = Notification.objects.filter(kind=Notification.Kind.AUDIT_BROKEN)
     assert {n.recipient for n in told} == {compliance, head}
-    assert all("The audit trail failed verification" == n.subject for n in told)
-    assert OutboxMessage.objects.filter(
-        task="workflow.tasks.email_notification", args__in=[[n.pk] for n in told]
-    ).count() == 2
+    assert all(n.subject == "The audit trail failed verification" for n in told)
+    assert (
+        OutboxMessage.objects.filter(
+            task="workflow.tasks.email_notification", args__in=[[n.pk] for n in told]
+        ).count()
+        == 2
+    )
 
 
 def test_the_compliance_screen_shows_the_last_verification(client, record, compliance):
@@ -269,7 +271,8 @@ def test_the_event_seal_is_one_more_statement_per_transition(loan, cast):
     with CaptureQueriesContext(connection) as queries:
         advance(loan, LoanState.REVIEW, cast)
     seals = [q["sql"] for q in queries.captured_queries if "workflow_chainseal" in q["sql"]]
-    assert seals and all(sql.startswith("INSERT") for sql in seals)
+    assert seals
+    assert all(sql.startswith("INSERT") for sql in seals)
 
 
 # --- the application's role ------------------------------------------------------------------
@@ -282,7 +285,7 @@ def application_role(transactional_db):
     settings = connection.settings_dict
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE ROLE "{role}" LOGIN')
-    subprocess.run(
+    subprocess.run(  # noqa: S607 - psql from PATH, as an operator runs the file
         [
             "psql",
             "-h",
