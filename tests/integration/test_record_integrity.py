@@ -285,8 +285,8 @@ def application_role(transactional_db):
     settings = connection.settings_dict
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE ROLE "{role}" LOGIN')
-    subprocess.run(  # noqa: S607 - psql from PATH, as an operator runs the file
-        [
+    subprocess.run(
+        [  # noqa: S607 - psql from PATH, as an operator runs the file
             "psql",
             "-h",
             settings["HOST"] or "127.0.0.1",
