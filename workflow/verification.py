@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import itertools
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from workflow import notifications, seals
@@ -31,6 +32,7 @@ from workflow.models import (
 )
 from workflow.registry import process_for, registered_processes
 
+logger = logging.getLogger(__name__)
 Problem = VerificationRun.Problem
 Key = tuple[int, int]  # (content type, object id) of the chain's object
 
@@ -119,7 +121,27 @@ def verify(scope: Scope) -> Outcome:
     outcome = Outcome()
     for kind in _kinds():
         _verify_kind(kind, scope, outcome)
+    if scope.since is None:
+        _verify_presence(scope, outcome)
     return outcome
+
+
+def _verify_presence(scope: Scope, outcome: Outcome) -> None:
+    """Every workflow object has an audit trail from its creation on: one with neither events
+    nor a seal lost its whole trail (a chain deleted together with its seal)."""
+    for process in registered_processes():
+        content_type = ContentType.objects.get_for_model(process.model)
+        trail = {"content_type": content_type, "object_id": OuterRef("pk")}
+        missing = process.model._default_manager.filter(
+            ~Exists(ChainSeal.objects.filter(chain=Chain.EVENTS, **trail)),
+            ~Exists(AuditEvent.objects.filter(**trail)),
+        )
+        if scope.objects is not None:
+            missing = missing.filter(
+                pk__in=[obj.pk for obj in scope.objects if isinstance(obj, process.model)]
+            )
+        for pk in missing.order_by("pk").values_list("pk", flat=True).iterator():
+            outcome.add(Break(Chain.EVENTS, content_type.pk, pk, None, Problem.TRAIL_MISSING))
 
 
 def _verify_kind(kind: _Kind, scope: Scope, outcome: Outcome) -> None:
@@ -235,6 +257,18 @@ def verify_and_record(
         )
         if first is not None:
             notifications.notify_audit_broken(run, _recipients(first))
+    # For the central log store: the counts of a whole-record run never go down.
+    log = logger.info if run.intact else logger.error
+    log(
+        "audit verification %s: scope=%s since=%s chains=%s entries=%s breaks=%s first=%r",
+        run.pk,
+        run.scope_loan or "all",
+        run.scope_since or "-",
+        run.chains,
+        run.entries,
+        run.breaks,
+        run.describe_break(),
+    )
     return run
 
 

@@ -337,3 +337,17 @@ def test_the_application_role_cannot_change_the_record_nor_switch_the_triggers_o
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 app.execute(statement)
+
+
+def test_a_loan_whose_whole_trail_and_seal_were_deleted_is_reported(record):
+    _as_a_superuser_without_triggers(
+        "DELETE FROM workflow_auditevent WHERE object_id = %s; "
+        "DELETE FROM workflow_chainseal WHERE chain = 'events' AND object_id = %s",
+        [record.pk, record.pk],
+    )
+
+    message = _verify()
+
+    assert (
+        f"Audit trail of {record.reference}: the whole chain and its seal were removed" in message
+    )

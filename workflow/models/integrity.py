@@ -73,6 +73,7 @@ class VerificationRun(AppendOnlyModel):
         UNSEALED = "unsealed", _("the chain goes past its sealed head: entries were added")
         HEAD_MISMATCH = "head_mismatch", _("the last entry is not the one that was sealed")
         ORPHANED = "orphaned", _("the deviation these reviews belong to is gone")
+        TRAIL_MISSING = "trail_missing", _("the whole chain and its seal were removed")
 
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
