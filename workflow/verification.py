@@ -11,7 +11,7 @@ import hmac
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -65,7 +65,6 @@ class Scope:
 
     objects: tuple[models.Model, ...] | None = None
     since: datetime | None = None
-    keys: frozenset[Key] = field(default_factory=frozenset, compare=False)
 
     def by_object(self, ct_field: str, id_field: str) -> Q:
         if self.objects is None:
