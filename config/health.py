@@ -92,6 +92,26 @@ def check_migrations() -> str:
     return "all applied"
 
 
+def check_audit_verification() -> str | None:
+    """How long ago the record was last verified whole, and the result (docs/security.md); None
+    before the first verification. Informative only: a broken chain is for compliance to act on
+    (they are notified), not a reason to take the application out of traffic."""
+    from django.utils import timezone
+
+    from workflow.verification import latest_complete_run
+
+    try:
+        run = latest_complete_run()
+    except DatabaseError as error:
+        logger.warning("readyz: cannot read the last audit verification: %s", error)
+        raise NotReadyError(f"cannot be read ({type(error).__name__})") from error
+    if run is None:
+        return None
+    hours = (timezone.now() - run.finished_at).total_seconds() / 3600
+    result = "intact" if run.intact else f"{run.breaks} broken"
+    return f"{hours:.1f} hours ago: {result}"
+
+
 def _result(check: Callable[[], str | None]) -> CheckResult:
     try:
         detail = check()
@@ -110,7 +130,10 @@ def run_checks() -> dict[str, CheckResult]:
         if database["status"] == "ok"
         else {"status": "failing", "detail": "the database does not answer"}
     )
-    return {"database": database, "redis": _result(check_redis), "migrations": migrations}
+    checks = {"database": database, "redis": _result(check_redis), "migrations": migrations}
+    if migrations["status"] == "ok":
+        checks["audit_verification"] = _result(check_audit_verification)
+    return checks
 
 
 @never_cache

@@ -34,6 +34,7 @@ from loans.states import LoanState
 from workflow import compliance
 from workflow.models import Deviation, DeviationReview, PolicyException, Timer
 from workflow.registry import process_for
+from workflow.verification import latest_complete_run
 
 READERS = frozenset({Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD})
 CSV_COLUMNS = (
@@ -82,6 +83,7 @@ def deviation_log(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": [(d, references.get(d.object_id, "")) for d in rows],
             "query": request.GET.urlencode(),
+            "last_verification": latest_complete_run(),
         },
     )
 

@@ -87,18 +87,34 @@ def next_inspection_due(loan: Loan, policy: PolicyVersion) -> datetime | None:
     )
 
 
-def branch_heads_of(loan: Loan) -> list[User]:
-    """Branch heads who oversee the loan's branch: of the branch itself or of a parent."""
+def _branch_line(loan: Loan) -> list[int]:
+    """The loan's branch and every parent of it."""
     branch_ids = []
     branch: Branch | None = loan.branch
     while branch is not None:
         branch_ids.append(branch.pk)
         branch = branch.parent
+    return branch_ids
+
+
+def branch_heads_of(loan: Loan) -> list[User]:
+    """Branch heads who oversee the loan's branch: of the branch itself or of a parent."""
     return list(
         User.objects.filter(
-            branch_id__in=branch_ids, is_active=True, groups__name=Role.BRANCH_HEAD
+            branch_id__in=_branch_line(loan), is_active=True, groups__name=Role.BRANCH_HEAD
         ).distinct()
     )
+
+
+def overseers_of(loan: Loan | None) -> list[User]:
+    """Compliance officers and branch heads of the loan's branch or a parent (every one of them
+    without a loan): those told when the loan's record fails verification."""
+    users = User.objects.filter(
+        is_active=True, groups__name__in=[Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD]
+    )
+    if loan is not None:
+        users = users.filter(branch_id__in=_branch_line(loan))
+    return list(users.distinct())
 
 
 def loans_visible_to(user: User) -> QuerySet[Loan]:

@@ -690,6 +690,11 @@ class LoanProcess(Process):
 
         return branch_heads_of(obj)
 
+    def integrity_recipients(self, obj: Any) -> list[Any]:
+        from loans.selectors import overseers_of
+
+        return overseers_of(obj)
+
     def snapshot(self, obj: Any) -> dict[str, Any]:
         from loans.selectors import loan_snapshot
 

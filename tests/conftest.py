@@ -19,6 +19,24 @@ from tests import factories
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+def _flush_as_a_replica() -> None:
+    """Between transactional tests Django empties every table with one TRUNCATE, which the
+    record's triggers refuse (workflow/db_guards.py). The test database's superuser flushes with
+    ``session_replication_role = replica`` for that one transaction, which leaves triggers
+    unfired. Only a superuser may set it: the application's role never can (docs/security.md)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: DatabaseOperations, sql_list: list[str]) -> None:
+        flush(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+
+
+_flush_as_a_replica()
+
+
 def _missing_service(marker: str) -> str | None:
     if marker == "postgres":
         if connection.vendor != "postgresql":

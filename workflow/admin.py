@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.options import BaseModelAdmin
 from django.http import HttpRequest
 
-from workflow.models import AuditEvent, Deviation, Holiday, PolicyException
+from workflow.models import AuditEvent, Deviation, Holiday, PolicyException, VerificationRun
 
 
 class ViewOnly(BaseModelAdmin):
@@ -32,6 +32,14 @@ class ViewOnlyAdmin(ViewOnly, admin.ModelAdmin):
 class AuditEventAdmin(ViewOnlyAdmin):
     list_display = ["created_at", "content_type", "object_id", "seq", "action", "actor", "channel"]
     list_filter = ["action", "channel", "scope"]
+
+
+@admin.register(VerificationRun)
+class VerificationRunAdmin(ViewOnlyAdmin):
+    """When the record was verified, what was covered and the first break (verify_audit)."""
+
+    list_display = ["finished_at", "trigger", "scope_loan", "scope_since", "chains", "breaks"]
+    list_filter = ["trigger"]
 
 
 @admin.register(Deviation)

@@ -2,14 +2,17 @@
 
 Each object has its own chain: event ``n`` stores the SHA-256 of event ``n - 1`` (``prev_hash``) and
 its own hash over its content and ``prev_hash``. Altering, removing or reordering any event breaks
-every hash after it, which :func:`verify_chain` reports.
+every hash after it, which :func:`verify_chain` reports. Deviations are chained the same way per
+object, and each deviation's reviews per deviation (their first link is the deviation's hash).
+Every append moves its chain's sealed head (:mod:`workflow.seals`), so a chain re-hashed or cut
+short after the fact no longer matches its seal; ``manage.py verify_audit`` checks both.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,9 +22,11 @@ from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from workflow.models import AuditEvent
+from workflow import seals
+from workflow.models import AuditEvent, Chain, Deviation, DeviationReview
+from workflow.seals import GENESIS_HASH
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "append_event", "event_hash", "verify_chain"]
 
 
 def canonical_json(value: Any) -> str:
@@ -47,10 +52,56 @@ def event_hash(event: AuditEvent) -> str:
         "channel": event.channel,
         "policy_version": event.policy_version,
         "scope": event.scope,
-        "created_at": event.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "created_at": _moment(event.created_at),
         "prev_hash": event.prev_hash,
     }
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+    return _digest(content)
+
+
+def deviation_hash(deviation: Deviation) -> str:
+    content = {
+        "content_type": deviation.content_type_id,
+        "object_id": deviation.object_id,
+        "seq": deviation.seq,
+        "scope": deviation.scope,
+        "actor": deviation.actor_id,
+        "actor_roles": deviation.actor_roles,
+        "transition": deviation.transition,
+        "from_state": deviation.from_state,
+        "kind": deviation.kind,
+        "severity": deviation.severity,
+        "failed_checks": deviation.failed_checks,
+        "payload": deviation.payload,
+        "channel": deviation.channel,
+        "policy_version": deviation.policy_version,
+        "created_at": _moment(deviation.created_at),
+        "prev_hash": deviation.prev_hash,
+    }
+    return _digest(content)
+
+
+def review_hash(review: DeviationReview) -> str:
+    content = {
+        "deviation": review.deviation_id,
+        "seq": review.seq,
+        "status": review.status,
+        "note": review.note,
+        "actor": review.actor_id,
+        "created_at": _moment(review.created_at),
+        "prev_hash": review.prev_hash,
+    }
+    return _digest(content)
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _digest(content: Mapping[str, Any]) -> str:
+    # Through JSON and back: what is hashed is what the database will return (tuples as lists,
+    # lazy translations as text), so a row read back hashes the same.
+    plain = json.loads(canonical_json(content))
+    return hashlib.sha256(canonical_json(plain).encode()).hexdigest()
 
 
 class _PayloadEncoder(DjangoJSONEncoder):
@@ -101,6 +152,9 @@ def append_event(
     )
     event.hash = event_hash(event)
     event.save()
+    seals.seal(
+        Chain.EVENTS, event.content_type_id, event.object_id, event.seq, event.hash, created_at
+    )
     return event
 
 
@@ -121,17 +175,25 @@ class ChainReport:
     problem: str = ""
 
 
-def verify_chain(events: Iterable[AuditEvent]) -> ChainReport:
-    """Verify one object's events, given in ``seq`` order."""
-    previous = GENESIS_HASH
+def verify_chain(
+    entries: Iterable[Any],
+    *,
+    hasher: Callable[[Any], str] = event_hash,
+    genesis: str = GENESIS_HASH,
+) -> ChainReport:
+    """Verify one chain's entries, given in ``seq`` order (an object's events by default).
+
+    ``problem`` is one of :class:`workflow.models.VerificationRun.Problem`'s values.
+    """
+    previous = genesis
     count = 0
-    for expected_seq, event in enumerate(events, start=1):
+    for expected_seq, entry in enumerate(entries, start=1):
         count += 1
-        if event.seq != expected_seq:
-            return ChainReport(False, count, event.seq, f"expected seq {expected_seq}")
-        if event.prev_hash != previous:
-            return ChainReport(False, count, event.seq, "prev_hash does not match")
-        if event_hash(event) != event.hash:
-            return ChainReport(False, count, event.seq, "content does not match its hash")
-        previous = event.hash
+        if entry.seq != expected_seq:
+            return ChainReport(False, count, entry.seq, "seq_gap")
+        if entry.prev_hash != previous:
+            return ChainReport(False, count, entry.seq, "prev_mismatch")
+        if hasher(entry) != entry.hash:
+            return ChainReport(False, count, entry.seq, "hash_mismatch")
+        previous = entry.hash
     return ChainReport(True, count)

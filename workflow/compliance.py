@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import OuterRef, Subquery, Value
@@ -11,7 +12,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workflow.models import Deviation, DeviationReview
+from workflow import seals
+from workflow.audit import review_hash
+from workflow.models import Chain, Deviation, DeviationReview
 from workflow.registry import process_for
 
 Status = DeviationReview.Status
@@ -32,7 +35,7 @@ def with_status(deviations: models.QuerySet[Deviation]) -> models.QuerySet[Devia
 
 
 def status_of(deviation: Deviation) -> str:
-    latest = deviation.reviews.order_by("-created_at", "-id").first()
+    latest = deviation.reviews.order_by("-seq").first()
     return latest.status if latest else Status.OPEN
 
 
@@ -49,7 +52,8 @@ def review(deviation: Deviation, *, status: str, actor: Any, note: str) -> Devia
         raise ValidationError({"note": _("Write a note.")})
     with transaction.atomic():
         Deviation.objects.select_for_update().filter(pk=deviation.pk).exists()  # one at a time
-        current = status_of(deviation)
+        latest = deviation.reviews.order_by("-seq").first()
+        current = latest.status if latest else Status.OPEN
         if status not in MOVES[current]:
             raise ValidationError(
                 {
@@ -57,10 +61,25 @@ def review(deviation: Deviation, *, status: str, actor: Any, note: str) -> Devia
                     % {"current": current, "status": status}
                 }
             )
-        return DeviationReview.objects.create(
-            deviation=deviation,
-            status=status,
-            note=note.strip(),
-            actor=actor,
-            created_at=timezone.now(),
-        )
+        return _append_review(deviation, latest, status=status, note=note.strip(), actor=actor)
+
+
+def _append_review(
+    deviation: Deviation, latest: DeviationReview | None, *, status: str, note: str, actor: Any
+) -> DeviationReview:
+    """Chain the review to the previous one (the first to the deviation) and move the seal."""
+    now = timezone.now()
+    entry = DeviationReview(
+        deviation=deviation,
+        status=status,
+        note=note,
+        actor=actor,
+        created_at=now,
+        seq=latest.seq + 1 if latest else 1,
+        prev_hash=latest.hash if latest else deviation.hash,
+    )
+    entry.hash = review_hash(entry)
+    entry.save()
+    deviation_type = ContentType.objects.get_for_model(Deviation)
+    seals.seal(Chain.REVIEWS, deviation_type.pk, deviation.pk, entry.seq, entry.hash, now)
+    return entry

@@ -9,9 +9,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
+from workflow import seals
+from workflow.audit import deviation_hash
 from workflow.checks import CheckKind, CheckResult, Severity
 from workflow.definition import Action, TransitionSpec
-from workflow.models import Channel, Deviation
+from workflow.models import Chain, Channel, Deviation
 from workflow.registry import Process
 
 
@@ -79,10 +81,14 @@ def create_deviation(
     *,
     severity: Deviation.Severity | None = None,
 ) -> Deviation:
-    """Write a deviation for ``decision`` in the current transaction."""
+    """Write a deviation for ``decision`` in the current transaction, chained to the object's
+    previous deviation: the chain's seal row orders concurrent writers of the same object only."""
     assert decision.refusal is not None  # noqa: S101 - only refusals are recorded
-    return Deviation.objects.create(
-        content_type=ContentType.objects.get_for_model(obj),
+    content_type = ContentType.objects.get_for_model(obj)
+    now = timezone.now()
+    head = seals.claim(Chain.DEVIATIONS, content_type.pk, obj.pk, now)
+    deviation = Deviation(
+        content_type=content_type,
         object_id=obj.pk,
         scope=process.scope_of(obj),
         actor=actor,
@@ -95,8 +101,14 @@ def create_deviation(
         payload=payload,
         channel=channel,
         policy_version=process.policy_for(obj).version,
-        created_at=timezone.now(),
+        created_at=now,
+        seq=head.seq + 1,
+        prev_hash=head.hash,
     )
+    deviation.hash = deviation_hash(deviation)
+    deviation.save()
+    seals.seal(Chain.DEVIATIONS, content_type.pk, obj.pk, deviation.seq, deviation.hash, now)
+    return deviation
 
 
 def _severity(decision: Decision) -> Deviation.Severity:

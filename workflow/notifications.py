@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from workflow import outbox
-from workflow.models import Notification, Timer
+from workflow.models import Notification, Timer, VerificationRun
 
 EMAIL_TASK = "workflow.tasks.email_notification"
 
@@ -59,6 +59,32 @@ def notify(
         if new:
             outbox.enqueue(EMAIL_TASK, notification.pk)
             created.append(notification)
+    return created
+
+
+def notify_audit_broken(run: VerificationRun, recipients: Iterable[Any]) -> list[Notification]:
+    """Tell each recipient once that verification ``run`` found the record broken, with an
+    e-mail task in the outbox, in the caller's transaction."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("The audit trail failed verification")
+        body = _("%(break)s Breaks found: %(count)s. Checked at %(when)s.") % {
+            "break": run.describe_break(),
+            "count": run.breaks,
+            "when": f"{timezone.localtime(run.finished_at):%Y-%m-%d %H:%M}",
+        }
+    created = []
+    for recipient in {r.pk: r for r in recipients}.values():
+        notification = Notification.objects.create(
+            recipient=recipient,
+            kind=Notification.Kind.AUDIT_BROKEN,
+            content_type=ContentType.objects.get_for_model(run),
+            object_id=run.pk,
+            subject=subject,
+            body=body,
+            created_at=run.finished_at,
+        )
+        outbox.enqueue(EMAIL_TASK, notification.pk)
+        created.append(notification)
     return created
 
 

@@ -86,6 +86,11 @@ class Process:
         """Who is told when the timer is late beyond the escalation delay."""
         return []
 
+    def integrity_recipients(self, obj: models.Model | None) -> list[Any]:
+        """Who is told that ``obj``'s record failed verification (None: a break not tied to one
+        object of this process, e.g. its object is gone)."""
+        return []
+
     def policy_for(self, obj: models.Model) -> Policy:
         """The policy in force for ``obj`` now."""
         raise NotImplementedError

@@ -1,4 +1,5 @@
-"""Celery tasks: thin, id-taking and idempotent. Beat only fires the sweep and the relay."""
+"""Celery tasks: thin, id-taking and idempotent. Beat fires the sweep, the relay and the daily
+verification of the record."""
 
 from __future__ import annotations
 
@@ -22,3 +23,13 @@ def relay_outbox() -> int:
 @shared_task(name="workflow.tasks.email_notification")
 def email_notification(notification_id: int) -> bool:
     return notifications.email(notification_id)
+
+
+@shared_task(name="workflow.tasks.verify_audit")
+def verify_audit() -> bool:
+    """The daily verification of every chain; a break is recorded and notified. Returns
+    whether the record verified."""
+    from workflow.models import VerificationRun
+    from workflow.verification import verify_and_record
+
+    return verify_and_record(trigger=VerificationRun.Trigger.SCHEDULE).intact

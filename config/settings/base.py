@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -71,6 +72,17 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- The record's seal ------------------------------------------------------------------------
+# The heads of the hash chains (audit trail, deviations, their reviews) are sealed with an HMAC
+# under a key kept outside the database, so rewriting or cutting a chain shows (docs/security.md).
+# Development and tests use a public key; production requires a real one (settings/production.py).
+DEVELOPMENT_AUDIT_HMAC_KEY = "insecure-development-audit-key-do-not-use-in-production"
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", DEVELOPMENT_AUDIT_HMAC_KEY)
+# The label stored with each seal: rotate by giving a new key a new id and moving the old one to
+# AUDIT_HMAC_RETIRED_KEYS ("id:key,id:key"), which still verify the seals they made.
+AUDIT_HMAC_KEY_ID = env_str("AUDIT_HMAC_KEY_ID", "1")
+AUDIT_HMAC_RETIRED_KEYS = env_list("AUDIT_HMAC_RETIRED_KEYS", default=[])
 
 # --- Database -------------------------------------------------------------------------------
 # The embedded default is a SQLite file in the project; DATABASE_URL points at PostgreSQL.
@@ -206,6 +218,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("SWEEP_INTERVAL_SECONDS", default=30)),
     },
     "relay-outbox": {"task": "workflow.tasks.relay_outbox", "schedule": 5.0},
+    # Every chain of the record re-verified against its sealed head, once a day (docs/security.md).
+    "verify-audit": {
+        "task": "workflow.tasks.verify_audit",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)

@@ -12,6 +12,15 @@ if SECRET_KEY.startswith("insecure") or len(SECRET_KEY) < 50 or len(set(SECRET_K
         '(python -c "from django.core.management.utils import get_random_secret_key as k; '
         'print(k())").'
     )
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", "")
+if not AUDIT_HMAC_KEY:
+    raise ImproperlyConfigured(
+        "AUDIT_HMAC_KEY is required: the key that seals the audit trail, kept outside the "
+        'database (python -c "import secrets; print(secrets.token_urlsafe(48))"); '
+        "see docs/security.md."
+    )
+if AUDIT_HMAC_KEY.startswith("insecure") or len(AUDIT_HMAC_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY is insecure: use at least 32 random characters.")
 DEBUG = env_bool("DEBUG", default=False)
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production.")

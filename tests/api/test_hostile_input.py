@@ -49,7 +49,7 @@ from loans.validators import resident_id_check_character
 from tests import factories
 from tests.api.test_api import api
 from workflow.engine import TransitionRefused, perform_transition
-from workflow.models import Channel, Deviation, Notification
+from workflow.models import ChainSeal, Channel, Deviation, Notification
 from workflow.registry import process_for
 
 # --- the endpoints, from the schema ---------------------------------------------------------------
@@ -532,8 +532,8 @@ def _problem(
     ):
         return f"{status} is not the error body: {content!r}"
     changed = {t for t, digest in database_state().items() if world.state[t] != digest}
-    if "deviation_id" in body:  # a refusal of the rules is recorded, and nothing else
-        changed.discard(Deviation._meta.db_table)
+    if "deviation_id" in body:  # a refusal of the rules is recorded (and its chain sealed)
+        changed -= {Deviation._meta.db_table, ChainSeal._meta.db_table}
     if changed:
         return f"{status} {body['code']} wrote to {sorted(changed)}"
     if files() != files_before:

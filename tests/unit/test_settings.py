@@ -70,12 +70,16 @@ def test_an_unknown_time_zone_stops_the_start(monkeypatch):
         env_time_zone("TIME_ZONE", default="Asia/Shanghai")
 
 
+# The key sealing the record's chains: production requires one (see the tests below).
+AUDIT_KEY = "a-test-audit-key-of-enough-length-0123456789"
+
+
 def _import_settings(module: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     return subprocess.run(
         [sys.executable, "-c", f"import {module}"],
         cwd=ROOT,
-        env={**clean, **env},
+        env={**clean, "AUDIT_HMAC_KEY": AUDIT_KEY, **env},
         capture_output=True,
         text=True,
         check=False,
@@ -154,11 +158,26 @@ def _run_without_settings_module(code: str, **env: str) -> subprocess.CompletedP
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**clean, **env},
+        env={**clean, "AUDIT_HMAC_KEY": AUDIT_KEY, **env},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_production_settings_refuse_to_start_without_the_audit_key():
+    result = _import_production_settings(SECRET_KEY=STRONG_SECRET, AUDIT_HMAC_KEY="")
+
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY is required" in result.stderr
+
+
+def test_production_settings_refuse_the_development_audit_key():
+    development = "insecure-development-audit-key-do-not-use-in-production"
+    result = _import_production_settings(SECRET_KEY=STRONG_SECRET, AUDIT_HMAC_KEY=development)
+
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY is insecure" in result.stderr
 
 
 @pytest.mark.parametrize("entry_point", ["config.wsgi", "config.asgi", "config.celery_app"])

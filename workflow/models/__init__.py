@@ -1,4 +1,5 @@
 from workflow.models.base import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+from workflow.models.integrity import Chain, ChainSeal, VerificationRun
 from workflow.models.records import (
     AuditEvent,
     Channel,
@@ -15,6 +16,8 @@ __all__ = [
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
     "AuditEvent",
+    "Chain",
+    "ChainSeal",
     "Channel",
     "Deviation",
     "DeviationReview",
@@ -25,4 +28,5 @@ __all__ = [
     "OutboxMessage",
     "PolicyException",
     "Timer",
+    "VerificationRun",
 ]

@@ -104,12 +104,20 @@ class Deviation(AppendOnlyModel):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     policy_version = models.CharField(max_length=64)
     created_at = models.DateTimeField()
+    seq = models.PositiveIntegerField(help_text="Position in this object's deviation chain.")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["content_type", "object_id"]),
             models.Index(fields=["scope", "-created_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "seq"], name="deviation_unique_seq"
+            )
         ]
 
     def __str__(self) -> str:
@@ -194,7 +202,8 @@ class ExceptionRequest(models.Model):
 class DeviationReview(AppendOnlyModel):
     """A compliance officer's step on a deviation: acknowledge, escalate or resolve, with a note.
 
-    The deviation's status is that of its latest review (``open`` without one).
+    The deviation's status is that of its latest review (``open`` without one). A deviation's
+    reviews form a chain of their own whose first link is the deviation's hash.
     """
 
     class Status(models.TextChoices):
@@ -210,9 +219,15 @@ class DeviationReview(AppendOnlyModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deviation_reviews"
     )
     created_at = models.DateTimeField()
+    seq = models.PositiveIntegerField(help_text="Position in this deviation's review chain.")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deviation", "seq"], name="deviation_review_unique_seq")
+        ]
 
     def __str__(self) -> str:
         return f"{self.deviation_id} → {self.status}"

@@ -88,6 +88,7 @@ class Notification(models.Model):
         REMINDER = "reminder", _("reminder")
         OVERDUE = "overdue", _("overdue")
         ESCALATION = "escalation", _("escalation")
+        AUDIT_BROKEN = "audit_broken", _("audit trail broken")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
