@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from celery.signals import task_prerun
 from django.core.signals import request_started
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Model, QuerySet
@@ -62,6 +63,7 @@ def forget_writes(**_kwargs: Any) -> None:
 
 
 request_started.connect(forget_writes, dispatch_uid="loanflow_db_router_forget_writes")
+task_prerun.connect(forget_writes, dispatch_uid="loanflow_db_router_forget_writes")
 
 
 def read_database() -> str:

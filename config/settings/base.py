@@ -120,6 +120,10 @@ for _database in DATABASES.values():
     # persistent connection, CONN_MAX_AGE > 0) would otherwise hand requests the connections the
     # database dropped, one 500 each. With the pool, a connection is verified as it is taken.
     _database["CONN_HEALTH_CHECKS"] = True
+# DATABASE_URL reaches PostgreSQL through PgBouncer in transaction pooling: one connection's
+# transactions may run on different server connections, so a cursor held open between them
+# (Django's server-side cursors, for .iterator()) cannot work there (docs/scaling.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_PGBOUNCER", default=False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "loans.User"

@@ -65,6 +65,27 @@ def test_a_replica_of_a_sqlite_database_stops_the_start():
     assert "DATABASE_REPLICA_URL is a replica of the PostgreSQL primary" in shown.stderr
 
 
+def test_behind_pgbouncer_the_primary_holds_no_cursor_between_transactions():
+    code = (
+        "from config.settings.local import DATABASES as D;"
+        " print(D['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    env = {"DATABASE_URL": "postgres://loanflow@pgbouncer:6432/loanflow"}
+    shown = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, **env, **extra},
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        for extra in ({}, {"DATABASE_PGBOUNCER": "1"})
+    ]
+
+    assert shown == ["False", "True"]
+
+
 def test_without_a_replica_reporting_reads_the_default_database():
     with reads_from_replica():
         assert read_database() == "default"
