@@ -12,7 +12,8 @@ so does a query under ``reads_from_replica`` when
 - the same request or task has already written to the primary (read your own writes).
 
 Writes always go to the primary, and migrations never run on the replica. Without a replica
-every query goes to ``default``, and ``reads_from_replica`` changes nothing.
+every query goes to ``default``, and ``reads_from_replica`` changes nothing. When the replica does
+not answer, a view marked ``@reads_from_replica()`` is answered from the primary.
 
 A streaming response (the CSV export) is iterated after its view returns: its queryset must be
 bound to the replica while the view runs, with :func:`bound_to_read_database`.
@@ -20,22 +21,32 @@ bound to the replica while the view runs, with :func:`bound_to_read_database`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+import logging
+import time
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from functools import wraps
 from typing import Any, TypeVar
 
 from celery.signals import task_prerun
 from django.core.signals import request_started
-from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, router
 from django.db.models import Model, QuerySet
 
 REPLICA = "replica"
+# After the replica failed to answer, how long reporting reads go to the primary instead.
+REPLICA_RETRY_SECONDS = 30.0
+logger = logging.getLogger(__name__)
 
 # True inside reads_from_replica(): reads may be served by the replica.
 _replica_reads: ContextVar[bool] = ContextVar("loanflow_replica_reads", default=False)
 # True once the current request or task has written to the primary.
 _wrote: ContextVar[bool] = ContextVar("loanflow_wrote_to_primary", default=False)
+# True once a read was sent to the replica in the current reporting view.
+_replica_used: ContextVar[bool] = ContextVar("loanflow_replica_used", default=False)
+_replica_down_until = 0.0  # time.monotonic() until which the replica is left alone
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 Q = TypeVar("Q", bound=QuerySet[Any])
 
@@ -44,17 +55,50 @@ def replica_configured() -> bool:
     return REPLICA in connections.settings
 
 
-@contextmanager
-def reads_from_replica() -> Iterator[None]:
+class reads_from_replica:  # noqa: N801 - used as a context manager and decorator: reads as one
     """Let the reads inside (a reporting view, a selector) be served by the replica.
 
-    Also a decorator: ``@reads_from_replica()``.
+    As a view decorator, ``@reads_from_replica()`` also answers when the replica does not: a
+    database error in a view that used the replica marks the replica down for
+    ``REPLICA_RETRY_SECONDS`` and runs the view again on the primary (a reporting view only reads,
+    so running it again is safe).
     """
-    token = _replica_reads.set(True)
-    try:
-        yield
-    finally:
-        _replica_reads.reset(token)
+
+    def __init__(self) -> None:
+        self._tokens: list[Token[bool]] = []
+
+    def __enter__(self) -> None:
+        self._tokens.append(_replica_reads.set(True))
+
+    def __exit__(self, *exc: object) -> None:
+        _replica_reads.reset(self._tokens.pop())
+
+    def __call__(self, view: F) -> F:
+        @wraps(view)
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            used = _replica_used.set(False)
+            try:
+                with reads_from_replica():
+                    return view(*args, **kwargs)
+            except OperationalError:
+                if not _replica_used.get():
+                    raise
+                mark_replica_down()
+                return view(*args, **kwargs)
+            finally:
+                _replica_used.reset(used)
+
+        return reading  # type: ignore[return-value]
+
+
+def mark_replica_down() -> None:
+    """Read from the primary for ``REPLICA_RETRY_SECONDS``: the replica did not answer."""
+    global _replica_down_until  # one process-wide fact
+    _replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+    logger.warning(
+        "The read replica did not answer: reporting reads go to the primary for %s s.",
+        REPLICA_RETRY_SECONDS,
+    )
 
 
 def forget_writes(**_kwargs: Any) -> None:
@@ -73,7 +117,9 @@ def read_database() -> str:
         and not _wrote.get()
         and replica_configured()
         and not connections[DEFAULT_DB_ALIAS].in_atomic_block
+        and time.monotonic() >= _replica_down_until
     ):
+        _replica_used.set(True)
         return REPLICA
     return DEFAULT_DB_ALIAS
 

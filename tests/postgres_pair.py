@@ -137,6 +137,15 @@ class Pair:
             with self.replica() as replica:
                 replica.execute("SELECT pg_wal_replay_resume()")
 
+    def stop_replica(self) -> None:
+        replica = self.root / "replica"
+        _run(_as_server_user([str(PGBIN / "pg_ctl"), "-D", str(replica), "-m", "fast", "stop"]))
+        self.started.remove(replica)
+
+    def start_replica(self) -> None:
+        self.start_server(self.root / "replica", self.replica_port)
+        self.wait_for_streaming()
+
     def stop(self) -> None:
         for data in reversed(self.started):
             with suppress(PairStartError, subprocess.TimeoutExpired):

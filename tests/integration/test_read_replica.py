@@ -18,6 +18,7 @@ import pytest
 from django.db import connections
 from django.urls import reverse
 
+from config import db_router
 from config.db_router import forget_writes, reads_from_replica
 from loans.journeys import Cast, forward_step, prepare_to_leave
 from loans.models import Loan
@@ -211,3 +212,24 @@ def test_after_a_write_the_same_request_reads_the_primary(pair, staff):
             factories.BranchFactory(code=f"W{loan.pk}")  # any write, through the router
 
             assert Loan.objects.get(pk=loan.pk).amount == loan.amount + 1  # the primary's
+
+
+def test_while_the_replica_is_down_the_reports_answer_from_the_primary(
+    pair, staff, client, monkeypatch
+):
+    monkeypatch.setattr(db_router, "_replica_down_until", 0.0)  # as it was, afterwards
+    staff["new_loan"]()
+    client.force_login(staff["head"])
+    pair.stop_replica()
+    try:
+        with statements() as ran:
+            first = client.get(reverse("loans:overview"))
+            second = client.get(reverse("loans:overview"))
+    finally:
+        pair.start_replica()
+
+    assert first.status_code == 200
+    assert intake_count(first) == 1
+    # The replica is left alone for a while: the next report goes straight to the primary.
+    assert intake_count(second) == 1
+    assert any("loans_loan" in sql for sql in ran["default"])
