@@ -21,6 +21,8 @@ query that is not flat and that a partition key on ``created_at`` would prune
 
 from __future__ import annotations
 
+import os
+import secrets
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -68,8 +70,13 @@ class Measure:
 def run(scale: str) -> bool:
     sizes = SIZES[scale]
     fixtures = {}
-    with _bench_database():
+    reuse = os.environ.get("BENCH_PARTITIONS_REUSE") == "1"
+    with _bench_database(reuse=reuse):
         for rows in sizes:
+            if reuse:  # the data of the last run at this scale: measure again, generate nothing
+                _use_schema(rows)
+                fixtures[rows] = _existing()
+                continue
             _use_schema(rows, create=True)
             fixtures[rows] = _prepare()
             _fill(0, rows, fixtures[rows])
@@ -82,8 +89,9 @@ def run(scale: str) -> bool:
 
 
 @contextmanager
-def _bench_database() -> Iterator[None]:
-    """Point the default connection at a fresh ``DATABASE`` for the suite, then back."""
+def _bench_database(*, reuse: bool) -> Iterator[None]:
+    """Point the default connection at a fresh ``DATABASE`` (or the last run's, ``reuse``) for
+    the suite, then back."""
     settings_dict = connection.settings_dict
     if connection.vendor != "postgresql":
         raise SystemExit("bench partitions needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -94,8 +102,9 @@ def _bench_database() -> Iterator[None]:
         **_libpq_params(settings_dict, "postgres"), autocommit=True, connect_timeout=5
     )
     with server:
-        server.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        server.execute(f'CREATE DATABASE "{DATABASE}"')
+        if not reuse:
+            server.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            server.execute(f'CREATE DATABASE "{DATABASE}"')
     settings_dict["NAME"] = DATABASE
     settings_dict["OPTIONS"].pop("pool", None)  # one connection, kept: no pool in the figures
     settings_dict["CONN_MAX_AGE"] = None  # kept across the test client's requests
@@ -163,6 +172,17 @@ def _prepare() -> Fixture:
         for _ in range(EVENTS_PER_LOAN):
             _append(object_id, actor.pk)
     return Fixture(content_type.pk, actor.pk, branches[0].code, officer, chained)
+
+
+def _existing() -> Fixture:
+    from loans.models import Branch, Loan, User
+
+    actor = User.objects.get(username="manager")
+    officer = User.objects.get(username="compliance")
+    content_type = ContentType.objects.get_for_model(Loan)
+    chained = tuple(range(50_000_001, 50_000_011))
+    code = Branch.objects.get(staff=officer).code
+    return Fixture(content_type.pk, actor.pk, code, officer, chained)
 
 
 def _append(object_id: int, actor_id: int) -> None:
@@ -328,14 +348,16 @@ def _bulk_load(tables: tuple[str, ...]) -> Iterator[None]:
 
 def _operations(fixture: Fixture, rows: int) -> list[tuple[str, Callable[[int], None]]]:
     from loans.models import Loan
+    from workflow import compliance
     from workflow.audit import events_of, verify_chain
     from workflow.models import Deviation
 
     client = Client(SERVER_NAME="localhost")
     client.force_login(fixture.officer)
     chained = fixture.chained
-    # New chains far from the generated loans.
-    appended = iter(range(60_000_000, 60_001_000))
+    # New chains and deviations far from the generated loans, and from a previous run's.
+    offset = secrets.randbelow(10**6) * 1_000
+    appended = iter(range(60_000_000_000 + offset, 60_000_000_000 + offset + 1_000))
     last_day = ORIGIN + timedelta(days=rows // PER_DAY - 1)
     day = {
         "created_after": last_day.isoformat(),
@@ -361,6 +383,17 @@ def _operations(fixture: Fixture, rows: int) -> list[tuple[str, Callable[[int], 
 
         return get
 
+    def page_query(**filters: str) -> Callable[[int], None]:
+        """The log's page of 50 as its view asks for it, without the count of every row."""
+        deviations = compliance.with_status(
+            Deviation.objects.filter(scope__in=[fixture.branch_code], **filters)
+        ).select_related("actor")
+
+        def get(_n: int) -> None:
+            list(deviations.order_by("-created_at", "-id")[:50])
+
+        return get
+
     def export(_n: int) -> None:
         response = client.get("/loans/deviations/export.csv", day)
         assert response.status_code == 200, response.status_code  # noqa: S101
@@ -368,12 +401,12 @@ def _operations(fixture: Fixture, rows: int) -> list[tuple[str, Callable[[int], 
         assert lines > PER_DAY // BRANCHES, lines  # noqa: S101 - the whole day came out
 
     def record_deviation(n: int) -> None:
-        chain = {"seq": 1, "prev_hash": "0" * 64, "hash": f"{rows:032x}{n:032x}"}
+        chain = {"seq": 1, "prev_hash": "0" * 64, "hash": f"{offset:032x}{n:032x}"}
         with transaction.atomic():
             Deviation.objects.create(
                 **(chain if _deviations_chained() else {}),
                 content_type_id=fixture.content_type,
-                object_id=70_000_000 + n,
+                object_id=70_000_000_000 + offset + n,
                 scope=fixture.branch_code,
                 actor_id=fixture.actor,
                 transition="approve",
@@ -393,6 +426,8 @@ def _operations(fixture: Fixture, rows: int) -> list[tuple[str, Callable[[int], 
         ("verify one loan's chain", verify),
         ("deviation log, first page", page({})),
         ("deviation log, filtered page", page({"kind": "checks_failed", "severity": "high"})),
+        ("its page of 50 without the count", page_query()),
+        ("its filtered page without the count", page_query(kind="checks_failed", severity="high")),
         ("daily export of a branch's deviations", export),
     ]
 

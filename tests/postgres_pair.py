@@ -159,9 +159,9 @@ class Pair:
 
 
 @contextmanager
-def started_pair(source: dict[str, Any]) -> Iterator[Pair]:
-    """A primary holding a copy of the database ``source`` (Django settings), and its replica,
-    streaming; both stopped and removed at the end."""
+def started_pair(source: dict[str, Any] | None) -> Iterator[Pair]:
+    """A primary holding a copy of the database ``source`` (Django settings; an empty database
+    without one), and its replica, streaming; both stopped and removed at the end."""
     root = Path(tempfile.mkdtemp(prefix="loanflow-replica-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
@@ -213,8 +213,7 @@ def started_pair(source: dict[str, Any]) -> Iterator[Pair]:
         pair.stop()
 
 
-def _copy_database(source: dict[str, Any], port: int) -> None:
-    env = {**os.environ, "PGPASSWORD": source.get("PASSWORD") or ""}
+def _copy_database(source: dict[str, Any] | None, port: int) -> None:
     _run(
         [
             str(PGBIN / "psql"),
@@ -230,6 +229,9 @@ def _copy_database(source: dict[str, Any], port: int) -> None:
             f"CREATE DATABASE {DATABASE}",
         ]
     )
+    if source is None:
+        return
+    env = {**os.environ, "PGPASSWORD": source.get("PASSWORD") or ""}
     dump = subprocess.run(
         [
             str(PGBIN / "pg_dump"),
