@@ -347,7 +347,7 @@ def _bulk_load(tables: tuple[str, ...]) -> Iterator[None]:
 
 
 def _operations(fixture: Fixture, rows: int) -> list[tuple[str, Callable[[int], None]]]:
-    from loans.models import Loan
+    from loans.models import Branch, Loan
     from workflow import compliance
     from workflow.audit import events_of, verify_chain
     from workflow.models import Deviation
@@ -383,16 +383,21 @@ def _operations(fixture: Fixture, rows: int) -> list[tuple[str, Callable[[int], 
 
         return get
 
-    def page_query(**filters: str) -> Callable[[int], None]:
-        """The log's page of 50 as its view asks for it, without the count of every row."""
+    def page_query(*, scopes: Any, **filters: str) -> Callable[[int], None]:
+        """The log's page of 50 as its view asks for it, without the paginator's count."""
         deviations = compliance.with_status(
-            Deviation.objects.filter(scope__in=[fixture.branch_code], **filters)
+            Deviation.objects.filter(scope__in=scopes, **filters)
         ).select_related("actor")
 
         def get(_n: int) -> None:
             list(deviations.order_by("-created_at", "-id")[:50])
 
         return get
+
+    # As the view filters today: the branch codes by a subquery on the branches' ids, which the
+    # planner cannot see through (it expects a few rows of the branch, gets hundreds of thousands).
+    branch = Branch.objects.get(code=fixture.branch_code)
+    branch_codes = Branch.objects.filter(pk__in=[branch.pk]).values("code")
 
     def export(_n: int) -> None:
         response = client.get("/loans/deviations/export.csv", day)
@@ -426,8 +431,12 @@ def _operations(fixture: Fixture, rows: int) -> list[tuple[str, Callable[[int], 
         ("verify one loan's chain", verify),
         ("deviation log, first page", page({})),
         ("deviation log, filtered page", page({"kind": "checks_failed", "severity": "high"})),
-        ("its page of 50 without the count", page_query()),
-        ("its filtered page without the count", page_query(kind="checks_failed", severity="high")),
+        ("its page query alone (codes by subquery)", page_query(scopes=branch_codes)),
+        ("its page query alone (codes as values)", page_query(scopes=[fixture.branch_code])),
+        (
+            "its filtered page query (codes as values)",
+            page_query(scopes=[fixture.branch_code], kind="checks_failed", severity="high"),
+        ),
         ("daily export of a branch's deviations", export),
     ]
 
