@@ -1,5 +1,6 @@
 """Oversight screens: the deviation log and the reference-data changes for compliance, the overview
-for branch heads."""
+for branch heads. They only read, and may be a moment behind: with a replica configured they read
+from it (config/db_router.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.db_router import bound_to_read_database, reads_from_replica
 from loans.filters import DeviationFilter
 from loans.models import Branch, Loan, User
 from loans.reference import describe
@@ -67,6 +69,7 @@ def _loan_references(deviations: list[Deviation]) -> dict[int, str]:
 
 
 @login_required
+@reads_from_replica()
 def deviation_log(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     filtered = DeviationFilter(request.GET, queryset=_deviations_for(user))
@@ -89,13 +92,17 @@ def deviation_log(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica()
 def deviation_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered log as CSV, streamed row by row (memory stays flat whatever its length)."""
     user: User = request.user  # type: ignore[assignment]
     filtered = DeviationFilter(request.GET, queryset=_deviations_for(user))
     if not filtered.is_valid():
         raise PermissionDenied(_("The filters are not valid."))
-    rows = filtered.qs.order_by("-created_at", "-id").iterator(chunk_size=500)
+    # Streamed after this view returns: bound now to the replica chosen here.
+    rows = bound_to_read_database(filtered.qs.order_by("-created_at", "-id")).iterator(
+        chunk_size=500
+    )
     response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="deviations.csv"'
     return response
@@ -165,6 +172,7 @@ def deviation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica()
 def reference_changes(request: HttpRequest) -> HttpResponse:
     """Who changed which roles, authority, policy or blocked-list entry, from what to what."""
     user: User = request.user  # type: ignore[assignment]
@@ -179,6 +187,7 @@ def reference_changes(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica()
 def branch_overview(request: HttpRequest) -> HttpResponse:
     """What a branch head watches: stages, late work, deviations by week, policy exceptions."""
     user: User = request.user  # type: ignore[assignment]

@@ -99,25 +99,43 @@ if _database_url is None:
     }
 else:
     DATABASES = {"default": dict(dj_database_url.parse(_database_url))}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg 3 with Django's own connection pool; a pooled connection must not also persist.
-    # config.postgresql is Django's backend with a pool that clears out dead connections at once.
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 2,
-        "max_size": 20,
-        # A request waits this long for a connection, not psycopg_pool's 30 s, when the
-        # database is down or every connection is taken; then it fails (PoolTimeout).
-        "timeout": _pool_timeout,
-    }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a competing writer instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-# Connections are checked before use: after a restart or a failover the pool (or a persistent
-# connection, CONN_MAX_AGE > 0) would otherwise hand requests the connections the database
-# dropped, one 500 each. With the pool, a connection is verified as it is taken from it.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL streaming replica of the primary (DATABASE_URL): the reporting pages read from it
+# (config/db_router.py, docs/scaling.md). It is never written to nor migrated; tests mirror it to
+# the primary's test database.
+_replica_url = env_url("DATABASE_REPLICA_URL", schemes=("postgres", "postgresql"))
+if _replica_url is not None:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL is a replica of the PostgreSQL primary: "
+            "set DATABASE_URL to that primary (postgres://...)."
+        )
+    DATABASES["replica"] = {**dj_database_url.parse(_replica_url), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # psycopg 3 with Django's own connection pool; a pooled connection must not also
+        # persist. config.postgresql is Django's backend with a pool that clears out dead
+        # connections at once.
+        _database["ENGINE"] = "config.postgresql"
+        _database["CONN_MAX_AGE"] = 0
+        _database.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": 20,
+            # A request waits this long for a connection, not psycopg_pool's 30 s, when the
+            # database is down or every connection is taken; then it fails (PoolTimeout).
+            "timeout": _pool_timeout,
+        }
+    elif _database["ENGINE"] == "django.db.backends.sqlite3":
+        # Wait for a competing writer instead of failing at once with "database is locked".
+        _database.setdefault("OPTIONS", {})["timeout"] = 20
+    # Connections are checked before use: after a restart or a failover the pool (or a
+    # persistent connection, CONN_MAX_AGE > 0) would otherwise hand requests the connections the
+    # database dropped, one 500 each. With the pool, a connection is verified as it is taken.
+    _database["CONN_HEALTH_CHECKS"] = True
+# DATABASE_URL reaches PostgreSQL through PgBouncer in transaction pooling: one connection's
+# transactions may run on different server connections, so a cursor held open between them
+# (Django's server-side cursors, for .iterator()) cannot work there (docs/scaling.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_PGBOUNCER", default=False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "loans.User"
