@@ -35,10 +35,11 @@ def web_page(
     queryset: QuerySet[Any],
     order: Order,
     *,
-    size: int = PAGE_SIZE,
+    size: int | None = None,
     param: str = "cursor",
 ) -> WebPage:
     """The page ``request`` asks for (its ``cursor`` parameter), with links to its neighbours."""
+    size = size or PAGE_SIZE
     error = None
     try:
         page = paginate(queryset, order, request.GET.get(param) or None, size=size)
@@ -72,7 +73,7 @@ class Count:
     more: bool
 
     @classmethod
-    def bounded(cls, value: int, cap: int = COUNT_CAP) -> Count:
+    def bounded(cls, value: int, cap: int) -> Count:
         return cls(min(value, cap), value > cap)
 
     def __str__(self) -> str:

@@ -92,7 +92,7 @@ def my_loans(request: HttpRequest) -> HttpResponse:
     stage = request.GET.get("stage", "")
     if stage in counts:
         page = web_page(request, cards.filter(state=stage), PIPELINE_ORDER)
-        columns = [(LoanState(stage), page.rows, Count.bounded(counts[stage]), False)]
+        columns = [(LoanState(stage), page.rows, Count.bounded(counts[stage], COUNT_CAP), False)]
     else:
         page = WebPage(rows=[], next_url=None, previous_url=None)
         columns = []
@@ -105,7 +105,7 @@ def my_loans(request: HttpRequest) -> HttpResponse:
             )
             rows = first.rows if first else []
             more = bool(first and first.next_cursor)
-            columns.append((state, rows, Count.bounded(found), more))
+            columns.append((state, rows, Count.bounded(found, COUNT_CAP), more))
     return render(
         request,
         "loans/my_loans.html",
@@ -181,7 +181,7 @@ def loan_list(request: HttpRequest) -> HttpResponse:
     page = web_page(
         request, loans.select_related("borrower", "account_manager", "product"), LOAN_LIST_ORDER
     )
-    stages = [(choice, Count.bounded(counts[choice.value])) for choice in LoanState]
+    stages = [(choice, Count.bounded(counts[choice.value], COUNT_CAP)) for choice in LoanState]
     total = Count(
         sum(count.value for _choice, count in stages), any(count.more for _c, count in stages)
     )

@@ -82,9 +82,11 @@ class BorrowerViewSet(
     def get_queryset(self) -> QuerySet[Borrower]:
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return Borrower.objects.filter(
-            branch_id__in=staff(self.request).visible_branch_ids
-        ).order_by("pk")
+        return (
+            Borrower.objects.filter(branch_id__in=staff(self.request).visible_branch_ids)
+            .select_related("branch")
+            .order_by("pk")
+        )
 
     def perform_create(self, serializer: Any) -> None:
         require_role(staff(self.request), frozenset({Role.ACCOUNT_MANAGER}))
