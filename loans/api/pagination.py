@@ -68,6 +68,24 @@ class KeysetPagination(CursorPagination):
             )
         return int(raw)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts: copy it from a next or previous link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page (default {self.page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
     def _link(self, cursor: str | None) -> str | None:
         if cursor is None or self.base_url is None:
             return None
