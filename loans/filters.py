@@ -38,10 +38,20 @@ class DeviationFilter(django_filters.FilterSet):  # type: ignore[misc]
     kind = django_filters.ChoiceFilter(choices=Deviation.Kind.choices)
     severity = django_filters.ChoiceFilter(choices=Deviation.Severity.choices)
     status = django_filters.ChoiceFilter(choices=compliance.Status.choices, field_name="status")
+    # The order is the pager's (loans.selectors.DEVIATION_ORDERS); the filter only validates it.
+    sort = django_filters.ChoiceFilter(
+        label=_("Order"),
+        choices=(("newest", _("newest first")), ("oldest", _("oldest first"))),
+        empty_label=None,
+        method="keep_order",
+    )
 
     class Meta:
         model = Deviation
         fields: list[str] = []
+
+    def keep_order(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset
 
     def filter_check_code(self, queryset: Any, name: str, value: str) -> Any:
         text = queryset.annotate(checks_text=Cast("failed_checks", TextField()))

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.db import connections, transaction
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncWeek
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -22,11 +22,15 @@ from django.utils.translation import gettext as _
 
 from config.db_router import bound_to_read_database, reads_from_replica
 from loans.filters import DeviationFilter
-from loans.models import Branch, Loan, User
+from loans.keyset import Order
+from loans.models import Loan, User
+from loans.paging import WebPage, web_page
 from loans.reference import describe
 from loans.roles import Role
 from loans.selectors import (
+    DEVIATION_ORDERS,
     describe_requests,
+    deviations_visible_to,
     loans_visible_to,
     pending_exception_requests,
     reference_changes_visible_to,
@@ -38,6 +42,7 @@ from workflow.models import Deviation, DeviationReview, PolicyException, Timer
 from workflow.registry import process_for
 from workflow.verification import latest_complete_run
 
+REFERENCE_CHANGES_ORDER = Order("newest", ("created_at", "id"), descending=True)
 READERS = frozenset({Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD})
 CSV_COLUMNS = (
     "id",
@@ -58,9 +63,7 @@ CSV_COLUMNS = (
 def _deviations_for(user: User) -> QuerySet[Deviation]:
     if not (user.roles & READERS):
         raise PermissionDenied
-    codes = Branch.objects.filter(pk__in=user.visible_branch_ids).values("code")
-    deviations = Deviation.objects.filter(scope__in=codes).select_related("actor")
-    return compliance.with_status(deviations)
+    return deviations_visible_to(user)
 
 
 def _loan_references(deviations: list[Deviation]) -> dict[int, str]:
@@ -73,39 +76,62 @@ def _loan_references(deviations: list[Deviation]) -> dict[int, str]:
 def deviation_log(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     filtered = DeviationFilter(request.GET, queryset=_deviations_for(user))
-    page = Paginator(filtered.qs.order_by("-created_at", "-id"), 50).get_page(
-        request.GET.get("page")
-    )
-    rows = list(page)
-    references = _loan_references(rows)
+    if not filtered.is_valid():  # the form shows what is wrong, above an empty list
+        page = WebPage(rows=[], next_url=None, previous_url=None)
+    else:
+        order = DEVIATION_ORDERS[filtered.form.cleaned_data.get("sort") or "newest"]
+        page = web_page(request, filtered.qs, order)
+    references = _loan_references(page.rows)
+    export = request.GET.copy()
+    export.pop("cursor", None)
     return render(
         request,
         "loans/deviation_log.html",
         {
             "filter": filtered,
             "page": page,
-            "rows": [(d, references.get(d.object_id, "")) for d in rows],
-            "query": request.GET.urlencode(),
+            "rows": [(d, references.get(d.object_id, "")) for d in page.rows],
+            "query": export.urlencode(),
             "last_verification": latest_complete_run(),
         },
+        status=page.status,
     )
 
 
 @login_required
 @reads_from_replica()
 def deviation_export(request: HttpRequest) -> StreamingHttpResponse:
-    """The filtered log as CSV, streamed row by row (memory stays flat whatever its length)."""
+    """The filtered log as CSV, streamed: rows leave as the database finds them, in the log's order
+    along its index, so the first arrives at once and memory stays flat whatever the length."""
     user: User = request.user  # type: ignore[assignment]
     filtered = DeviationFilter(request.GET, queryset=_deviations_for(user))
     if not filtered.is_valid():
         raise PermissionDenied(_("The filters are not valid."))
-    # Streamed after this view returns: bound now to the replica chosen here.
-    rows = bound_to_read_database(filtered.qs.order_by("-created_at", "-id")).iterator(
-        chunk_size=500
-    )
-    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    order = DEVIATION_ORDERS[filtered.form.cleaned_data.get("sort") or "newest"]
+    keys = [f"-{key}" if order.descending else key for key in order.keys]
+    # Streamed after this view returns: bound now to the database chosen here (the replica).
+    rows = bound_to_read_database(filtered.qs.order_by(*keys).values_list(*EXPORT_FIELDS))
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="deviations.csv"'
     return response
+
+
+# What each CSV column is read from (failed_checks: the checks' codes).
+EXPORT_FIELDS = (
+    "id",
+    "created_at",
+    "scope",
+    "actor__username",
+    "transition",
+    "from_state",
+    "kind",
+    "severity",
+    "failed_checks",
+    "channel",
+    "policy_version",
+    "status",
+)
+EXPORT_BATCH = 1000  # rows per chunk sent, and per fetch from the database's cursor
 
 
 class _Echo:
@@ -113,26 +139,30 @@ class _Echo:
         return value
 
 
-def _csv_lines(rows: Iterator[Any]) -> Iterator[str]:
+def csv_lines(rows: QuerySet[Any]) -> Iterator[str]:
+    """The CSV, a chunk per ``EXPORT_BATCH`` rows. The rows are read through a server-side cursor
+    inside a transaction: outside one, PostgreSQL would compute the whole result before the
+    first row (a cursor that outlives its transaction is materialised when it is declared)."""
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # a BOM, so spreadsheets read UTF-8
-    for d in rows:
-        yield writer.writerow(
-            [
-                d.pk,
-                d.created_at.isoformat(),
-                d.scope,
-                d.actor.username if d.actor else "",
-                d.transition,
-                d.from_state,
-                d.kind,
-                d.severity,
-                " ".join(d.failed_codes),
-                d.channel,
-                d.policy_version,
-                d.status,
-            ]
-        )
+    chunk: list[str] = []
+    with transaction.atomic(using=rows.db):
+        if connections[rows.db].vendor == "postgresql":
+            # The whole log costs enough for PostgreSQL to compile the query first (JIT), which
+            # delays the first row by a second or more; rows that stream gain nothing from it.
+            with connections[rows.db].cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        for row in rows.iterator(chunk_size=EXPORT_BATCH):
+            values = list(row)
+            values[1] = values[1].isoformat()
+            values[3] = values[3] or ""
+            values[8] = " ".join(item["code"] for item in values[8])
+            chunk.append(writer.writerow(values))
+            if len(chunk) == EXPORT_BATCH:
+                yield "".join(chunk)
+                chunk = []
+    if chunk:
+        yield "".join(chunk)
 
 
 @login_required
@@ -178,11 +208,12 @@ def reference_changes(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if not (user.roles & READERS):
         raise PermissionDenied
-    page = Paginator(reference_changes_visible_to(user), 50).get_page(request.GET.get("page"))
+    page = web_page(request, reference_changes_visible_to(user), REFERENCE_CHANGES_ORDER)
     return render(
         request,
         "loans/reference_changes.html",
-        {"page": page, "rows": [describe(event) for event in page]},
+        {"page": page, "rows": [describe(event) for event in page.rows]},
+        status=page.status,
     )
 
 

@@ -5,21 +5,40 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    DecimalField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from loans.keyset import Order
 from loans.models import Branch, Loan, PolicyVersion, Review, User
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.reference import REFERENCE_MODELS
 from loans.roles import Capacity, Role
 from loans.states import LoanState
+from workflow import compliance
 from workflow.models import AuditEvent, Deviation, ExceptionRequest, Timer
 from workflow.registry import process_for
+
+# The SLA key of a loan no stage timer runs for: after every deadline.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 # The role a transition was performed in, read from the audit trail, is the capacity it gave.
 _CAPACITY_OF_ROLE = {capacity.value: capacity for capacity in Capacity}
@@ -121,6 +140,24 @@ def loans_visible_to(user: User) -> QuerySet[Loan]:
     """Loans of the branches the user may see (none for a user without a branch)."""
     visible: QuerySet[Loan] = Loan.objects.filter(branch_id__in=user.visible_branch_ids)
     return visible
+
+
+def deviations_visible_to(user: User) -> QuerySet[Deviation]:
+    """Deviations of the branches the user sees, with their status. The branch codes are read
+    first, so the planner sees the codes themselves and pages along the index on
+    (scope, created_at, id) instead of sorting every deviation of the branch."""
+    codes = list(
+        Branch.objects.filter(pk__in=user.visible_branch_ids).values_list("code", flat=True)
+    )
+    deviations = Deviation.objects.filter(scope__in=codes).select_related("actor")
+    return compliance.with_status(deviations)
+
+
+# The deviation log's sort orders (web and API), each served by an index on its keys.
+DEVIATION_ORDERS = {
+    "newest": Order("newest", ("created_at", "id"), descending=True),
+    "oldest": Order("oldest", ("created_at", "id")),
+}
 
 
 def deviations_of(loan: Loan) -> QuerySet[Deviation]:
@@ -263,12 +300,26 @@ def queue_for(user: User, now: datetime) -> QuerySet[Loan] | None:
     return queued
 
 
-# The queue's sort keys, as offered to the user (a leading "-" sorts descending).
-QUEUE_ORDER = {
+# The queue's sort keys, as offered to the user (a leading "-" sorts descending). A column is
+# paged on directly; an expression never NULL (keyset paging compares keys) is annotated as
+# ``queue_key``. The default order, time in stage, is served by an index; the others sort the
+# loans of the user's stages, which a stage's size bounds (see docs/performance.md).
+QUEUE_ORDER: dict[str, str | Any] = {
     "borrower": "borrower__name",
-    "amount": "amount",
-    "product": "product__name",
-    "risk": "risk_score",
+    "amount": Coalesce("amount", Value(Decimal(0)), output_field=DecimalField()),
+    "product": Coalesce("product__name", Value("")),
+    "risk": Coalesce("risk_score", Value(-1), output_field=IntegerField()),
     "waiting": "state_entered_at",
-    "sla": "sla_due",
+    "sla": Coalesce("sla_due", Value(NO_DEADLINE), output_field=DateTimeField()),
 }
+
+
+def queue_order(loans: QuerySet[Loan], sort: str) -> tuple[QuerySet[Loan], Order]:
+    """``loans`` ready to page in the queue's ``sort`` (the time in stage when unknown)."""
+    key = sort.removeprefix("-")
+    if key not in QUEUE_ORDER:
+        sort = key = "waiting"
+    expression = QUEUE_ORDER[key]
+    if not isinstance(expression, str):
+        loans, expression = loans.annotate(queue_key=expression), "queue_key"
+    return loans, Order(f"queue:{sort}", (expression, "id"), descending=sort.startswith("-"))

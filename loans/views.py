@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,12 +17,13 @@ from django.views.decorators.http import require_POST
 
 from loans.access import get_loan_for_user
 from loans.forms import TransitionForm
+from loans.keyset import Order, bounded_counts, paginate
 from loans.loan_page import loan_page_offers
-from loans.models import Loan, LoanProduct, User
+from loans.models import LoanProduct, User
+from loans.paging import COUNT_CAP, Count, WebPage, web_page
 from loans.records import RECORDS, addable
 from loans.roles import Role
 from loans.selectors import (
-    QUEUE_ORDER,
     SlaStatus,
     audit_trail_of,
     describe_requests,
@@ -31,6 +31,7 @@ from loans.selectors import (
     exception_requests_of,
     loans_visible_to,
     queue_for,
+    queue_order,
     with_sla_status,
 )
 from loans.states import LoanState
@@ -70,23 +71,51 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("loans:list")
 
 
+# Open loans by stage: the first loans of each column, oldest in the stage first.
+OPEN_STATES = [
+    s for s in LoanState if s not in {LoanState.CLOSED, LoanState.REJECTED, LoanState.WITHDRAWN}
+]
+PIPELINE_ORDER = Order("in-stage", ("state_entered_at", "id"))
+PIPELINE_COLUMN = 20
+
+
 @login_required
 def my_loans(request: HttpRequest) -> HttpResponse:
-    """The account manager's pipeline: their open loans by stage, with time in stage and SLA."""
+    """The account manager's pipeline: their open loans by stage, with time in stage and SLA.
+    Each column shows its first loans and a bounded count; ``?stage=`` pages through one."""
     user: User = request.user  # type: ignore[assignment]
     if not user.has_role(Role.ACCOUNT_MANAGER):
         return HttpResponse(status=403)
-    open_states = [
-        s for s in LoanState if s not in {LoanState.CLOSED, LoanState.REJECTED, LoanState.WITHDRAWN}
-    ]
-    loans = with_sla_status(
-        loans_visible_to(user).filter(account_manager=user, state__in=open_states), timezone.now()
-    ).select_related("borrower", "product")
-    columns: dict[LoanState, list[Loan]] = {state: [] for state in open_states}
-    for loan in loans.order_by("state_entered_at"):
-        columns[LoanState(loan.state)].append(loan)
+    mine = loans_visible_to(user).filter(account_manager=user)
+    counts = bounded_counts(mine, "state", [s.value for s in OPEN_STATES], cap=COUNT_CAP)
+    cards = with_sla_status(mine, timezone.now()).select_related("borrower", "product")
+    stage = request.GET.get("stage", "")
+    if stage in counts:
+        page = web_page(request, cards.filter(state=stage), PIPELINE_ORDER)
+        columns = [(LoanState(stage), page.rows, Count.bounded(counts[stage], COUNT_CAP), False)]
+    else:
+        page = WebPage(rows=[], next_url=None, previous_url=None)
+        columns = []
+        for state in OPEN_STATES:  # a query per stage that has loans: each reads one column
+            found = counts[state.value]
+            first = (
+                paginate(cards.filter(state=state), PIPELINE_ORDER, None, size=PIPELINE_COLUMN)
+                if found
+                else None
+            )
+            rows = first.rows if first else []
+            more = bool(first and first.next_cursor)
+            columns.append((state, rows, Count.bounded(found, COUNT_CAP), more))
     return render(
-        request, "loans/my_loans.html", {"columns": columns.items(), "now": timezone.now()}
+        request,
+        "loans/my_loans.html",
+        {
+            "columns": columns,
+            "stage": stage if stage in counts else "",
+            "page": page,
+            "now": timezone.now(),
+        },
+        status=page.status,
     )
 
 
@@ -98,8 +127,6 @@ def queue(request: HttpRequest) -> HttpResponse:
     if rows is None:
         return HttpResponse(status=403)
     sort = request.GET.get("sort", "waiting")
-    key = QUEUE_ORDER.get(sort.lstrip("-"), "state_entered_at")
-    rows = rows.order_by(f"-{key}" if sort.startswith("-") else key, "pk")
     filters = {
         "product": request.GET.get("product", ""),
         "sla": request.GET.get("sla", ""),
@@ -111,17 +138,21 @@ def queue(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(sla_status=filters["sla"])  # type: ignore[misc]
     if filters["q"]:
         rows = rows.filter(borrower__name__icontains=filters["q"])
+    rows, order = queue_order(rows, sort)
+    page = web_page(request, rows, order)
     return render(
         request,
         "loans/queue.html",
         {
-            "loans": rows,
+            "loans": page.rows,
+            "page": page,
             "authority_limit": _authority_limit(user),
             "sort": sort,
             "filters": filters,
             "products": LoanProduct.objects.filter(active=True),
             "sla_choices": SlaStatus.LABELS,
         },
+        status=page.status,
     )
 
 
@@ -135,19 +166,30 @@ def _authority_limit(user: User) -> object:
     return tiers[min(user.authority_level, 3) - 1]
 
 
+LOAN_LIST_ORDER = Order("newest", ("created_at", "id"), descending=True)
+
+
 @login_required
 def loan_list(request: HttpRequest) -> HttpResponse:
+    """Every loan the user may see, newest first, a page at a time; the stage tabs show bounded
+    counts (one query over the index on branch and stage, "1,000+" past the cap)."""
     loans = loans_visible_to(request.user)  # type: ignore[arg-type]
     state = request.GET.get("state", "")
-    counts = dict(loans.values_list("state").annotate(n=Count("id")).order_by())
+    counts = bounded_counts(loans, "state", LoanState.values, cap=COUNT_CAP)
     if state in LoanState.values:
         loans = loans.filter(state=state)
-    stages = [(choice, counts.get(choice.value, 0)) for choice in LoanState]
-    rows = loans.select_related("borrower", "account_manager", "product")[:200]
+    page = web_page(
+        request, loans.select_related("borrower", "account_manager", "product"), LOAN_LIST_ORDER
+    )
+    stages = [(choice, Count.bounded(counts[choice.value], COUNT_CAP)) for choice in LoanState]
+    total = Count(
+        sum(count.value for _choice, count in stages), any(count.more for _c, count in stages)
+    )
     return render(
         request,
         "loans/loan_list.html",
-        {"loans": rows, "stages": stages, "state": state, "total": sum(counts.values())},
+        {"loans": page.rows, "page": page, "stages": stages, "state": state, "total": total},
+        status=page.status,
     )
 
 

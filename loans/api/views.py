@@ -24,13 +24,21 @@ from loans.access import get_loan_for_user
 from loans.action_forms import TARGETS, form_for, payload_of, target_of
 from loans.api import serializers as s
 from loans.api.errors import refusal_response
-from loans.api.pagination import AuditCursorPagination, DeviationCursorPagination
+from loans.api.pagination import AuditPagination
 from loans.api.records import act, require_role
 from loans.filters import DeviationFilter
-from loans.models import Borrower, Branch, Loan, User
+from loans.keyset import Order
+from loans.models import Borrower, Loan, User
 from loans.policy import policy_in_force
 from loans.roles import Role
-from loans.selectors import SlaStatus, audit_trail_of, loans_visible_to, with_sla_status
+from loans.selectors import (
+    DEVIATION_ORDERS,
+    SlaStatus,
+    audit_trail_of,
+    deviations_visible_to,
+    loans_visible_to,
+    with_sla_status,
+)
 from loans.states import LoanState
 from workflow import compliance
 from workflow.actions import action_options
@@ -68,14 +76,17 @@ class BorrowerViewSet(
     serializer_class = s.BorrowerSerializer
     lookup_value_regex = "[0-9]+"
     filterset_fields = ["kind", "industry"]
+    keyset_order = Order("id", ("id",))
     queryset = Borrower.objects.none()  # the real one: get_queryset, scoped to the user
 
     def get_queryset(self) -> QuerySet[Borrower]:
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return Borrower.objects.filter(
-            branch_id__in=staff(self.request).visible_branch_ids
-        ).order_by("pk")
+        return (
+            Borrower.objects.filter(branch_id__in=staff(self.request).visible_branch_ids)
+            .select_related("branch")
+            .order_by("pk")
+        )
 
     def perform_create(self, serializer: Any) -> None:
         require_role(staff(self.request), frozenset({Role.ACCOUNT_MANAGER}))
@@ -253,7 +264,7 @@ class LoanViewSet(
         return Response(self.get_serializer(self.get_queryset().get(pk=loan.pk)).data)
 
     @extend_schema(responses=s.AuditEventSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=AuditCursorPagination)
+    @action(detail=True, methods=["get"], pagination_class=AuditPagination)
     def audit(self, request: Request, pk: int) -> Response:
         events = audit_trail_of(get_loan_for_user(staff(request), pk))
         page = self.paginate_queryset(events)
@@ -360,7 +371,6 @@ class DeviationViewSet(
     serializer_class = s.DeviationSerializer
     lookup_value_regex = "[0-9]+"
     filterset_class = DeviationFilter
-    pagination_class = DeviationCursorPagination
     readers = frozenset({Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD})
     queryset = Deviation.objects.none()
 
@@ -368,9 +378,12 @@ class DeviationViewSet(
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         require_role(staff(self.request), self.readers)
-        codes = Branch.objects.filter(pk__in=staff(self.request).visible_branch_ids).values("code")
-        deviations = Deviation.objects.filter(scope__in=codes).select_related("actor")
-        return compliance.with_status(deviations)
+        return deviations_visible_to(staff(self.request))
+
+    def keyset_order(self, request: Request) -> Order:
+        return DEVIATION_ORDERS.get(
+            request.query_params.get("sort", ""), DEVIATION_ORDERS["newest"]
+        )
 
     @extend_schema(
         request=s.DeviationReviewSerializer, responses={201: s.DeviationReviewSerializer}

@@ -67,7 +67,19 @@ class Loan(LoanWorkflow):
         verbose_name = _("loan")
         verbose_name_plural = _("loans")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["branch", "state"])]
+        # Each list's order, after its filters, ends with the id: keyset paging reads a page along
+        # one of these (loans.keyset). The stage counts read the (branch, state) prefix.
+        indexes = [
+            models.Index(fields=["branch", "created_at", "id"], name="loan_branch_newest"),
+            models.Index(fields=["branch", "state", "created_at", "id"], name="loan_stage_newest"),
+            models.Index(
+                fields=["branch", "state", "state_entered_at", "id"], name="loan_stage_waiting"
+            ),
+            models.Index(
+                fields=["account_manager", "state", "state_entered_at", "id"],
+                name="loan_pipeline",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__isnull=True) | models.Q(amount__gt=0),

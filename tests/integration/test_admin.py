@@ -462,7 +462,8 @@ def test_the_reference_changes_page_shows_fifty_a_page(client, compliance):
     client.force_login(compliance)
 
     first = client.get(reverse("loans:reference-changes"))
-    second = client.get(reverse("loans:reference-changes"), {"page": 2})
+    second = client.get(reverse("loans:reference-changes") + first.context["page"].next_url)
 
     assert len(first.context["rows"]) == 50
     assert len(second.context["rows"]) == 1
+    assert second.context["page"].next_url is None

@@ -112,7 +112,10 @@ class Deviation(AppendOnlyModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["content_type", "object_id"]),
-            models.Index(fields=["scope", "-created_at"]),
+            # The log's pages, newest or oldest first (keyset paging on created_at, id): of one
+            # branch, and across branches for a head who oversees several.
+            models.Index(fields=["scope", "created_at", "id"], name="deviation_scope_time"),
+            models.Index(fields=["created_at", "id"], name="deviation_time"),
         ]
         constraints = [
             models.UniqueConstraint(
