@@ -36,8 +36,16 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = max_requests // 10
 
-# Access and error logs to stdout/stderr, for the journal or the container's log; %(M)s is the
+# Access and error logs to stdout/stderr, for the journal or the container's log. Under the
+# production settings (the default here) one JSON object per line, like the application's own
+# logs (LOG_FORMAT, config/gunicorn_logging.py); with LOG_FORMAT=text, lines where %(M)s is the
 # request's duration in milliseconds.
+_production = (
+    os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    == "config.settings.production"
+)
+os.environ.setdefault("LOG_FORMAT", "json" if _production else "text")
+logger_class = "config.gunicorn_logging.Logger"
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
