@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
+from workflow import signals
 from workflow.checks import CheckKind, CheckResult, Severity
 from workflow.definition import Action, TransitionSpec
 from workflow.models import Channel, Deviation
@@ -81,7 +82,7 @@ def create_deviation(
 ) -> Deviation:
     """Write a deviation for ``decision`` in the current transaction."""
     assert decision.refusal is not None  # noqa: S101 - only refusals are recorded
-    return Deviation.objects.create(
+    deviation = Deviation.objects.create(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
         scope=process.scope_of(obj),
@@ -97,6 +98,10 @@ def create_deviation(
         policy_version=process.policy_for(obj).version,
         created_at=timezone.now(),
     )
+    signals.send_on_commit(
+        signals.deviation_recorded, Deviation, deviation=deviation, decision=decision
+    )
+    return deviation
 
 
 def _severity(decision: Decision) -> Deviation.Severity:
