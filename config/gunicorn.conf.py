@@ -59,3 +59,11 @@ control_socket_disable = True
 _SHM = Path("/dev/shm")  # noqa: S108 - gunicorn's documented heartbeat folder, not a temp file
 if _SHM.is_dir():
     worker_tmp_dir = str(_SHM)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker that exits leaves its counters to the sum; its live gauges go with it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]

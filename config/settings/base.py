@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "workflow",
     "loans",
+    "config.apps.OperationsConfig",
 ]
 
 MIDDLEWARE = [
     "config.request_context.RequestIdMiddleware",
+    "config.metrics.ResponseCountMiddleware",
     "config.middleware.NoStoreMiddleware",
     "config.middleware.ApiErrorsAsJsonMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
@@ -61,7 +64,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 # Probes speak plain HTTP to the process itself: never redirect them to HTTPS (config/health.py).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -223,6 +226,18 @@ SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "loanflow@localhost")
+
+# --- Metrics (config/metrics.py, docs/operations.md) -------------------------------------------
+# /metrics answers the addresses listed, asked directly (not through the proxy), or a request
+# with "Authorization: Bearer $METRICS_TOKEN" from anywhere.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(address, strict=False) for address in METRICS_ALLOWED_ADDRESSES
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_ADDRESSES: {error}") from None
 
 # Readable lines by default; production writes one JSON object per line (config/log_format.py,
 # docs/operations.md). LOG_FORMAT chooses either anywhere.

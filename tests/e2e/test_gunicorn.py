@@ -17,9 +17,12 @@ BURST = 150
 
 
 @pytest.fixture(scope="module")
-def gunicorn(django_db_setup):
-    """One server for the module, on the test database (created, migrated and left empty)."""
-    server = Gunicorn(workers=2, env={"REDIS_URL": "", "LOG_FORMAT": "json"})
+def gunicorn(django_db_setup, tmp_path_factory):
+    """One server for the module, on the test database (created, migrated and left empty), with
+    its processes' metrics in a directory of its own."""
+    metrics_dir = tmp_path_factory.mktemp("metrics")
+    env = {"REDIS_URL": "", "LOG_FORMAT": "json", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    server = Gunicorn(workers=2, env=env)
     server.start()
     try:
         yield server
@@ -98,3 +101,32 @@ def test_a_request_without_a_valid_id_gets_a_new_one_in_the_header_and_the_log(g
         timeout=10,
         what="the access log line",
     )
+
+
+def test_metrics_add_up_every_gunicorn_process(gunicorn):
+    def served() -> float:
+        body = _metrics(gunicorn)
+        lines = [line for line in body.splitlines() if line.startswith(OK_RESPONSES)]
+        return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
+
+    before = served()
+    for _ in range(20):  # over both processes
+        _get(gunicorn, "/healthz")
+
+    assert served() - before >= 20
+    assert "loanflow_outbox_backlog 0.0" in _metrics(gunicorn)
+
+
+OK_RESPONSES = 'loanflow_http_responses_total{status="200"}'
+
+
+def _metrics(server: Gunicorn) -> str:
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request("GET", "/metrics")
+        response = connection.getresponse()
+        assert response.status == 200
+        return response.read().decode()
+    finally:
+        connection.close()
