@@ -9,6 +9,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue  # type: ignore[attr-defined]
 
 from config.env import (
     env_bool,
@@ -211,6 +212,30 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1 if _VISIBILITY_TIMEOUT < 120 else 10,
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Queues by kind of work, so a flood of one cannot starve the others (docs/operations.md). A
+# worker started without -Q consumes all three; the units name them anyway.
+CELERY_QUEUES = ("notifications", "sweeps", "analytics")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUES]  # type: ignore[no-untyped-call]
+CELERY_TASK_DEFAULT_QUEUE = "notifications"
+CELERY_TASK_ROUTES = {
+    "workflow.tasks.email_notification": {"queue": "notifications"},
+    "workflow.tasks.sweep_timers": {"queue": "sweeps"},
+    "workflow.tasks.relay_outbox": {"queue": "sweeps"},
+    # Reports, dashboards' figures, exports: anything under an "analytics" module.
+    "*.analytics.*": {"queue": "analytics"},
+}
+# A task past its soft limit gets SoftTimeLimitExceeded (and is retried from the outbox or the
+# next sweep); past the hard limit its worker process is replaced. Keep both under
+# CELERY_VISIBILITY_TIMEOUT, or a task still running is handed out a second time.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=180)
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "Celery time limits: 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT."
+    )
+# Beat stamps a heartbeat in Redis at each tick (config/beat.py); /readyz reads its age.
+CELERY_BEAT_SCHEDULER = "config.beat:HeartbeatScheduler"
+BEAT_HEARTBEAT_MAX_AGE_SECONDS = env_int("BEAT_HEARTBEAT_MAX_AGE_SECONDS", default=60)
 # Beat only fires idempotent work: the sweep reads due timers from the database, the relay sends
 # what the outbox holds. A missed or duplicated tick changes nothing.
 CELERY_BEAT_SCHEDULE = {

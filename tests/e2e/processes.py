@@ -93,7 +93,14 @@ def test_database_url() -> str:
 class Worker:
     """``celery -A config worker`` against ``broker_url`` and the test database."""
 
-    def __init__(self, broker_url: str, mail_dir: Path, *, visibility_timeout: int = 2) -> None:
+    def __init__(
+        self,
+        broker_url: str,
+        mail_dir: Path,
+        *,
+        visibility_timeout: int = 2,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -102,6 +109,7 @@ class Worker:
             "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(mail_dir),
+            **(env or {}),
         }
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
@@ -238,3 +246,34 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
+
+
+CELERY = [sys.executable, "-m", "celery", "-A", "config"]
+
+
+class Beat:
+    """``celery -A config beat`` against ``broker_url``, its schedule file in ``workdir``."""
+
+    def __init__(self, broker_url: str, workdir: Path) -> None:
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": broker_url,
+        }
+        self.schedule = workdir / "beat-schedule"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [*CELERY, "beat", "-l", "info", "--schedule", str(self.schedule)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
