@@ -52,7 +52,8 @@ def _header(task: Any, name: str) -> Any:
 def enter_the_task(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
     if task is None:
         return
-    token = _request_id.set(str(_header(task, HEADER) or task_id))
+    # Run in-process (no broker, the demo), a task keeps the id of the request that called it.
+    token = _request_id.set(str(_header(task, HEADER) or current_request_id() or task_id))
     started = time.time()
     published = _header(task, PUBLISHED)
     if isinstance(published, int | float):
