@@ -12,3 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 app = Celery("loanflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Logs through Django's LOGGING, the request id into tasks, task metrics.
+from config import celery_signals  # noqa: E402, F401

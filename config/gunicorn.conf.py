@@ -36,8 +36,16 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = max_requests // 10
 
-# Access and error logs to stdout/stderr, for the journal or the container's log; %(M)s is the
+# Access and error logs to stdout/stderr, for the journal or the container's log. Under the
+# production settings (the default here) one JSON object per line, like the application's own
+# logs (LOG_FORMAT, config/gunicorn_logging.py); with LOG_FORMAT=text, lines where %(M)s is the
 # request's duration in milliseconds.
+_production = (
+    os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    == "config.settings.production"
+)
+os.environ.setdefault("LOG_FORMAT", "json" if _production else "text")
+logger_class = "config.gunicorn_logging.Logger"
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
@@ -51,3 +59,11 @@ control_socket_disable = True
 _SHM = Path("/dev/shm")  # noqa: S108 - gunicorn's documented heartbeat folder, not a temp file
 if _SHM.is_dir():
     worker_tmp_dir = str(_SHM)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker that exits leaves its counters to the sum; its live gauges go with it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined,no-untyped-call]

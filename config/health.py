@@ -2,7 +2,11 @@
 
 ``/healthz`` touches nothing: a failure means the process should be restarted. ``/readyz`` asks
 what a request needs — the database, Redis when ``REDIS_URL`` is set, every migration applied —
-and answers 503 while one is missing, so traffic goes elsewhere without restarting anything.
+and that Celery beat is alive (its heartbeat in Redis younger than
+``BEAT_HEARTBEAT_MAX_AGE_SECONDS``: without beat no timer fires and no e-mail leaves), and
+answers 503 while one is missing, so traffic goes elsewhere without restarting anything. It also
+reports the outbox backlog (messages waiting for the broker), which alone never makes it unready:
+alert on it from the metrics.
 Both are anonymous and exempt from the HTTPS redirect (``SECURE_REDIRECT_EXEMPT``), as probes
 speak to the process directly; a failing check names the error's kind, the log has the details.
 """
@@ -10,6 +14,7 @@ speak to the process directly; a failing check names the error's kind, the log h
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Literal, TypedDict
 
@@ -18,9 +23,13 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Min
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from config import beat
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +121,43 @@ def check_audit_verification() -> str | None:
     return f"{hours:.1f} hours ago: {result}"
 
 
+def check_beat() -> str | None:
+    """The age of beat's last heartbeat; None without a broker (``run_scheduler`` instead)."""
+    if not settings.REDIS_URL:
+        return None
+    client = beat.redis_client()
+    try:
+        stamped = beat.last_heartbeat(client)
+    except (redis.RedisError, OSError) as error:
+        raise NotReadyError(
+            f"cannot be read, Redis unreachable ({type(error).__name__})"
+        ) from error
+    finally:
+        client.close()
+    if stamped is None:
+        raise NotReadyError("no heartbeat: is beat running?")
+    age = max(0.0, time.time() - stamped)
+    limit = settings.BEAT_HEARTBEAT_MAX_AGE_SECONDS
+    if age > limit:
+        raise NotReadyError(f"last heartbeat {age:.0f} s ago (limit {limit} s): is beat running?")
+    return f"last heartbeat {age:.0f} s ago"
+
+
+def check_outbox() -> str:
+    from workflow.models import OutboxMessage
+
+    try:
+        unsent = OutboxMessage.objects.filter(sent_at__isnull=True)
+        waiting = unsent.count()
+        oldest = unsent.aggregate(oldest=Min("created_at"))["oldest"]
+    except DatabaseError as error:
+        raise NotReadyError(f"cannot be read ({type(error).__name__})") from error
+    if not waiting:
+        return "none waiting"
+    age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+    return f"{waiting} waiting, the oldest for {age:.0f} s"
+
+
 def _result(check: Callable[[], str | None]) -> CheckResult:
     try:
         detail = check()
@@ -125,13 +171,16 @@ def _result(check: Callable[[], str | None]) -> CheckResult:
 def run_checks() -> dict[str, CheckResult]:
     """Each check's result; the migrations are not asked of a database that does not answer."""
     database = _result(check_database)
-    migrations: CheckResult = (
-        _result(check_migrations)
-        if database["status"] == "ok"
-        else {"status": "failing", "detail": "the database does not answer"}
-    )
-    checks = {"database": database, "redis": _result(check_redis), "migrations": migrations}
-    if migrations["status"] == "ok":
+    down: CheckResult = {"status": "failing", "detail": "the database does not answer"}
+    answers = database["status"] == "ok"
+    checks = {
+        "database": database,
+        "redis": _result(check_redis),
+        "migrations": _result(check_migrations) if answers else down,
+        "beat": _result(check_beat),
+        "outbox": _result(check_outbox) if answers else down,
+    }
+    if checks["migrations"]["status"] == "ok":
         checks["audit_verification"] = _result(check_audit_verification)
     return checks
 

@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from workflow import seals
+from workflow import seals, signals
 from workflow.audit import deviation_hash
 from workflow.checks import CheckKind, CheckResult, Severity
 from workflow.definition import Action, TransitionSpec
@@ -108,6 +108,9 @@ def create_deviation(
     deviation.hash = deviation_hash(deviation)
     deviation.save()
     seals.seal(Chain.DEVIATIONS, content_type.pk, obj.pk, deviation.seq, deviation.hash, now)
+    signals.send_on_commit(
+        signals.deviation_recorded, Deviation, deviation=deviation, decision=decision
+    )
     return deviation
 
 

@@ -27,7 +27,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
-from workflow import idempotency, timers
+from workflow import idempotency, signals, timers
 from workflow.audit import append_event, json_ready
 from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severity
 from workflow.definition import _running
@@ -240,6 +240,16 @@ def perform_transition(
             settle(locked, decision)
             event = _apply(process, locked, decision, actor, clean_payload, channel, now)
             idempotency.remember(locked, name, actor, idempotency_key, event, now)
+            signals.send_on_commit(
+                signals.transition_performed,
+                type(obj),
+                obj=locked,
+                name=name,
+                actor=actor,
+                source=decision.source,
+                target=process.state_of(locked),
+                channel=channel,
+            )
             return locked
     except _Refusal as refusal:
         deviation = record_deviation(

@@ -1,8 +1,9 @@
 """The transactional outbox: tasks are written with the data they concern, then relayed.
 
 ``enqueue`` writes a message in the caller's transaction, so the message exists exactly when the
-change does. ``relay`` publishes unsent messages to the broker; while the broker is away it stops
-at the first failure (after the broker's bounded socket timeout) and the messages wait.
+change does, with the id of the request (or task) that made it: the task runs under that id.
+``relay`` publishes unsent messages to the broker; while the broker is away it stops at the first
+failure (after the broker's bounded socket timeout) and the messages wait.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 
+from config.request_context import current_request_id
 from workflow.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -21,7 +23,7 @@ BROKER_ERRORS = (KombuError, OperationalError, OSError, ConnectionError, Timeout
 
 
 def enqueue(task: str, *args: Any) -> OutboxMessage:
-    return OutboxMessage.objects.create(task=task, args=list(args))
+    return OutboxMessage.objects.create(task=task, args=list(args), request_id=current_request_id())
 
 
 def relay(*, limit: int = 200) -> int:
@@ -37,7 +39,8 @@ def relay(*, limit: int = 200) -> int:
         )
         for message in messages:
             try:
-                app.tasks[message.task].apply_async(args=message.args)
+                headers = {"request_id": message.request_id} if message.request_id else None
+                app.tasks[message.task].apply_async(args=message.args, headers=headers)
             except BROKER_ERRORS as error:
                 message.attempts += 1
                 message.last_error = f"{type(error).__name__}: {error}"[:2000]

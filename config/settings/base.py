@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,18 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue  # type: ignore[attr-defined]
 
-from config.env import env_bool, env_int, env_list, env_str, env_time_zone, env_url
+from config.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    env_time_zone,
+    env_url,
+)
+from config.log_format import FORMATS, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -33,9 +44,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "workflow",
     "loans",
+    "config.apps.OperationsConfig",
 ]
 
 MIDDLEWARE = [
+    "config.request_context.RequestIdMiddleware",
+    "config.metrics.ResponseCountMiddleware",
     "config.middleware.NoStoreMiddleware",
     "config.middleware.ApiErrorsAsJsonMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
@@ -46,13 +60,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.security_log.AccessDeniedLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
 # Probes speak plain HTTP to the process itself: never redirect them to HTTPS (config/health.py).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -228,6 +243,30 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1 if _VISIBILITY_TIMEOUT < 120 else 10,
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Queues by kind of work, so a flood of one cannot starve the others (docs/operations.md). A
+# worker started without -Q consumes all three; the units name them anyway.
+CELERY_QUEUES = ("notifications", "sweeps", "analytics")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUES]  # type: ignore[no-untyped-call]
+CELERY_TASK_DEFAULT_QUEUE = "notifications"
+CELERY_TASK_ROUTES = {
+    "workflow.tasks.email_notification": {"queue": "notifications"},
+    "workflow.tasks.sweep_timers": {"queue": "sweeps"},
+    "workflow.tasks.relay_outbox": {"queue": "sweeps"},
+    # Reports, dashboards' figures, exports: anything under an "analytics" module.
+    "*.analytics.*": {"queue": "analytics"},
+}
+# A task past its soft limit gets SoftTimeLimitExceeded (and is retried from the outbox or the
+# next sweep); past the hard limit its worker process is replaced. Keep both under
+# CELERY_VISIBILITY_TIMEOUT, or a task still running is handed out a second time.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=180)
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "Celery time limits: 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT."
+    )
+# Beat stamps a heartbeat in Redis at each tick (config/beat.py); /readyz reads its age.
+CELERY_BEAT_SCHEDULER = "config.beat:HeartbeatScheduler"
+BEAT_HEARTBEAT_MAX_AGE_SECONDS = env_int("BEAT_HEARTBEAT_MAX_AGE_SECONDS", default=60)
 # Beat only fires idempotent work: the sweep reads due timers from the database, the relay sends
 # what the outbox holds. A missed or duplicated tick changes nothing.
 CELERY_BEAT_SCHEDULE = {
@@ -249,9 +288,19 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBa
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "loanflow@localhost")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-}
+# --- Metrics (config/metrics.py, docs/operations.md) -------------------------------------------
+# /metrics answers the addresses listed, asked directly (not through the proxy), or a request
+# with "Authorization: Bearer $METRICS_TOKEN" from anywhere.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(address, strict=False) for address in METRICS_ALLOWED_ADDRESSES
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_ADDRESSES: {error}") from None
+
+# Readable lines by default; production writes one JSON object per line (config/log_format.py,
+# docs/operations.md). LOG_FORMAT chooses either anywhere.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = logging_config(env_choice("LOG_FORMAT", FORMATS, default="text"), level=LOG_LEVEL)

@@ -2,7 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_str
+from config.env import env_bool, env_choice, env_int, env_str
+from config.log_format import FORMATS, logging_config
 from config.settings.base import *  # noqa: F403
 
 SECRET_KEY = env_str("SECRET_KEY")
@@ -40,3 +41,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# One JSON object per line for the log store (docs/operations.md); LOG_FORMAT=text for lines.
+LOGGING = logging_config(env_choice("LOG_FORMAT", FORMATS, default="json"), level=LOG_LEVEL)  # noqa: F405

@@ -13,6 +13,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.resilience import answer_after_commit
 from loans.access import get_loan_for_user
 from loans.api import serializers as s
 from loans.api.errors import refusal_response
@@ -52,7 +53,10 @@ class RecordView(generics.GenericAPIView[Any]):
         outcome = act(request, self.loan(), self.kind.add, dict(serializer.validated_data))
         if isinstance(outcome, Response):
             return outcome
-        return Response(self.get_serializer(outcome).data, status=status.HTTP_201_CREATED)
+        return Response(
+            answer_after_commit(lambda: self.get_serializer(outcome).data),
+            status=status.HTTP_201_CREATED,
+        )
 
 
 def act(request: Request, loan: Loan, name: str, data: dict[str, Any]) -> Any:

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.resilience import answer_after_commit
 from loans import services
 from loans.access import get_loan_for_user
 from loans.action_forms import TARGETS, form_for, payload_of, target_of
@@ -132,6 +133,10 @@ class LoanViewSet(
         annotated: QuerySet[Loan] = with_sla_status(loans, timezone.now())
         return annotated.order_by("-created_at", "-id")
 
+    def committed(self, pk: int) -> Any:
+        """The loan as a step just committed it, read again if the connection died meanwhile."""
+        return answer_after_commit(lambda: self.get_serializer(self.get_queryset().get(pk=pk)).data)
+
     def get_object(self) -> Loan:
         get_loan_for_user(staff(self.request), self.kwargs["pk"])
         loan: Loan = super().get_object()
@@ -147,7 +152,7 @@ class LoanViewSet(
         if borrower.branch_id not in staff(request).visible_branch_ids:
             raise exceptions.ValidationError({"borrower": ["No such borrower in your branch."]})
         loan = services.loan_create(borrower=borrower, account_manager=staff(request), **data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=loan.pk)).data, status=201)
+        return Response(self.committed(loan.pk), status=201)
 
     @extend_schema(request=s.LoanWriteSerializer, responses={200: s.LoanSerializer, **REFUSED})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -158,7 +163,7 @@ class LoanViewSet(
         refused = act(request, loan, "application_edit", changes)
         if isinstance(refused, Response):
             return refused
-        return Response(self.get_serializer(self.get_queryset().get(pk=loan.pk)).data)
+        return Response(self.committed(loan.pk))
 
     @extend_schema(responses=s.TransitionOptionSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="transitions", pagination_class=None)
@@ -232,12 +237,19 @@ class LoanViewSet(
         if isinstance(outcome, Response):
             return outcome
         written = outcome.pk if isinstance(outcome, Model) else None
-        body = {
-            "action": name,
-            "record": written,
-            "loan": self.get_queryset().get(pk=loan.pk),
-        }
-        return Response(s.ActionResultSerializer(body).data)
+        return Response(
+            answer_after_commit(
+                lambda: (
+                    s.ActionResultSerializer(
+                        {
+                            "action": name,
+                            "record": written,
+                            "loan": self.get_queryset().get(pk=loan.pk),
+                        }
+                    ).data
+                )
+            )
+        )
 
     @extend_schema(
         request=s.TransitionRequestSerializer,
@@ -261,7 +273,7 @@ class LoanViewSet(
             raise exceptions.NotFound(f"No transition named {name}.") from None
         except TransitionRefused as refused:
             return refusal_response(refused)
-        return Response(self.get_serializer(self.get_queryset().get(pk=loan.pk)).data)
+        return Response(self.committed(loan.pk))
 
     @extend_schema(responses=s.AuditEventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=AuditPagination)
@@ -285,7 +297,7 @@ class LoanViewSet(
         outcome = act(request, loan, "contract_record", dict(write.validated_data))
         if isinstance(outcome, Response):
             return outcome
-        return Response(s.ContractSerializer(outcome).data)
+        return Response(answer_after_commit(lambda: s.ContractSerializer(outcome).data))
 
 
 def api_form_data(

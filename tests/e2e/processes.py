@@ -93,7 +93,14 @@ def test_database_url() -> str:
 class Worker:
     """``celery -A config worker`` against ``broker_url`` and the test database."""
 
-    def __init__(self, broker_url: str, mail_dir: Path, *, visibility_timeout: int = 2) -> None:
+    def __init__(
+        self,
+        broker_url: str,
+        mail_dir: Path,
+        *,
+        visibility_timeout: int = 2,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -102,6 +109,7 @@ class Worker:
             "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(mail_dir),
+            **(env or {}),
         }
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
@@ -170,3 +178,102 @@ def run_scheduler_once(broker_url: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=True,
     )
+
+
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+
+class Gunicorn:
+    """``gunicorn -c config/gunicorn.conf.py config.wsgi`` under the production settings, against
+    the test database; its log lines (stdout and stderr) are kept in ``output``."""
+
+    def __init__(self, *, workers: int = 2, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": "x7" * 20 + "production-test-key-0123456789",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": test_database_url(),
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "WEB_CONCURRENCY": str(workers),
+            **(env or {}),
+        }
+        self.env.pop("DEBUG", None)
+        self.process: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [GUNICORN, "-c", "config/gunicorn.conf.py", "config.wsgi"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        wait_until(self._answers, timeout=60, what="gunicorn to answer /healthz")
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError("gunicorn exited:\n" + "".join(self.output[-40:]))
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                return sock.recv(16).startswith(b"HTTP/1.0 200")
+        except OSError:
+            return False
+
+    def _read(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+
+CELERY = [sys.executable, "-m", "celery", "-A", "config"]
+
+
+class Beat:
+    """``celery -A config beat`` against ``broker_url``, its schedule file in ``workdir``."""
+
+    def __init__(self, broker_url: str, workdir: Path) -> None:
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": broker_url,
+        }
+        self.schedule = workdir / "beat-schedule"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [*CELERY, "beat", "-l", "info", "--schedule", str(self.schedule)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from loans.journeys import advance, prepare_to_leave
 from loans.states import LoanState
 from tests import factories
+from workflow.models import Deviation
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -100,3 +101,90 @@ def test_no_request_answers_500_after_the_database_drops_its_connections(cast, p
     assert transition.status_code == 200, transition.content
     loan.refresh_from_db()
     assert loan.state == LoanState.APPROVAL
+
+
+def _terminate(pid: int) -> None:
+    """End one backend (this test database's own) and wait until it has gone."""
+    params = connection.settings_dict
+    with psycopg.connect(
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        user=params["USER"] or None,
+        password=params["PASSWORD"] or None,
+        dbname=params["NAME"],
+        autocommit=True,
+    ) as control:
+        control.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+
+
+@pytest.fixture
+def kill_the_connection_after_commit(monkeypatch):
+    """Wrap the engine's entry point as a view calls it: the step commits, then the request's
+    connection dies (a failover at the worst moment), before the view reads the loan again."""
+    from workflow import engine
+
+    def wrap(module):
+        performed = module.perform_transition
+
+        def perform_then_lose_the_connection(*args, **kwargs):
+            result = performed(*args, **kwargs)
+            _terminate(connection.connection.info.backend_pid)
+            return result
+
+        monkeypatch.setattr(module, "perform_transition", perform_then_lose_the_connection)
+
+    assert engine.perform_transition
+    return wrap
+
+
+@pytest.mark.usefixtures("_a_fresh_pool_afterwards")
+def test_a_committed_api_transition_answers_from_the_committed_state_and_its_retry_replays(
+    cast, product, kill_the_connection_after_commit
+):
+    from loans.api import views as api_views
+
+    loan = factories.LoanFactory(account_manager=cast.manager, product=product)
+    loan = prepare_to_leave(advance(loan, LoanState.REVIEW, cast), cast)
+    reviewer = _api_client(cast.reviewer)
+    kill_the_connection_after_commit(api_views)
+    url = f"/api/v1/loans/{loan.pk}/transitions/submit_for_approval/"
+
+    first = _as_served(
+        lambda: reviewer.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="k-after-commit")
+    )
+    retry = _as_served(
+        lambda: reviewer.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="k-after-commit")
+    )
+
+    assert first.status_code == 200, first.content
+    assert first.json()["state"] == LoanState.APPROVAL
+    assert retry.status_code == 200, retry.content
+    assert retry.json()["state"] == LoanState.APPROVAL
+    assert retry.json()["id"] == first.json()["id"] == loan.pk
+    assert not Deviation.objects.filter(object_id=loan.pk).exists()
+
+
+@pytest.mark.usefixtures("_a_fresh_pool_afterwards")
+def test_a_committed_web_transition_answers_from_the_committed_state_and_its_retry_is_quiet(
+    cast, product, client, kill_the_connection_after_commit
+):
+    from loans import views as web_views
+
+    loan = factories.LoanFactory(account_manager=cast.manager, product=product)
+    loan = prepare_to_leave(advance(loan, LoanState.REVIEW, cast), cast)
+    client.raise_request_exception = False
+    client.force_login(cast.reviewer)
+    kill_the_connection_after_commit(web_views)
+    url = f"/loans/{loan.pk}/transitions/submit_for_approval/"
+    form = {"idempotency_key": "web-after-commit"}
+
+    first = _as_served(lambda: client.post(url, form))
+    retry = _as_served(lambda: client.post(url, form))
+    page = _as_served(lambda: client.get(f"/loans/{loan.pk}/"))
+
+    assert first.status_code == 302
+    assert retry.status_code == 302
+    assert page.status_code == 200
+    loan.refresh_from_db()
+    assert loan.state == LoanState.APPROVAL
+    assert not Deviation.objects.filter(object_id=loan.pk).exists()

@@ -9,7 +9,9 @@ import pytest
 from django.db import OperationalError, connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from config import health
+from config import beat, health
+from tests.e2e.processes import RedisServer
+from workflow.models import OutboxMessage
 
 
 def _closed_port() -> int:
@@ -109,12 +111,85 @@ def test_readyz_is_unready_when_redis_does_not_answer(client, db, settings):
     assert body["checks"]["database"]["status"] == "ok"
 
 
+@pytest.fixture
+def heartbeat(settings):
+    """Beat's heartbeat in the test's Redis database, removed afterwards."""
+    client = beat.redis_client()
+    yield lambda age: beat.stamp(client, time.time() - age)
+    client.delete(beat.HEARTBEAT_KEY)
+    client.close()
+
+
 @pytest.mark.redis
-def test_readyz_pings_the_real_redis(client, db):
+def test_readyz_pings_the_real_redis_and_reads_beats_heartbeat(client, db, heartbeat):
+    heartbeat(3)
+
     response = client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json()["checks"]["redis"] == {"status": "ok", "detail": "answers"}
+    checks = response.json()["checks"]
+    assert checks["redis"] == {"status": "ok", "detail": "answers"}
+    assert checks["beat"] == {"status": "ok", "detail": "last heartbeat 3 s ago"}
+
+
+@pytest.mark.redis
+def test_readyz_is_unready_when_beats_heartbeat_is_stale(client, db, heartbeat, settings):
+    settings.BEAT_HEARTBEAT_MAX_AGE_SECONDS = 60
+    heartbeat(90)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["beat"] == {
+        "status": "failing",
+        "detail": "last heartbeat 90 s ago (limit 60 s): is beat running?",
+    }
+
+
+@pytest.mark.redis
+def test_readyz_is_unready_when_beat_never_wrote_a_heartbeat(client, db):
+    beat.redis_client().delete(beat.HEARTBEAT_KEY)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["beat"] == {
+        "status": "failing",
+        "detail": "no heartbeat: is beat running?",
+    }
+
+
+@pytest.mark.redis
+def test_readyz_is_unready_when_its_own_redis_stops(client, db, settings, tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        settings.REDIS_URL = server.url
+        beat.stamp(beat.redis_client())
+        assert client.get("/readyz").status_code == 200
+        server.stop()
+
+        response = client.get("/readyz")
+    finally:
+        server.stop()
+
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["redis"] == {"status": "failing", "detail": "unreachable (ConnectionError)"}
+    assert checks["beat"]["status"] == "failing"
+    assert checks["database"]["status"] == "ok"
+
+
+def test_readyz_reports_the_outbox_backlog_without_turning_unready(client, db, settings):
+    settings.REDIS_URL = None
+    OutboxMessage.objects.create(task="workflow.tasks.email_notification", args=[1])
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["outbox"]["status"] == "ok"
+    assert response.json()["checks"]["outbox"]["detail"].startswith("1 waiting, the oldest for ")
+    assert response.json()["checks"]["beat"] == {"status": "skipped", "detail": "not configured"}
 
 
 @pytest.mark.postgres

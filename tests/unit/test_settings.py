@@ -266,3 +266,17 @@ def test_a_misspelt_trust_proxy_ssl_header_stops_the_start():
 
     assert result.returncode != 0
     assert "TRUST_PROXY_SSL_HEADER='maybe' is not a boolean" in result.stderr
+
+
+def test_production_logs_one_json_object_per_line_unless_told_otherwise():
+    code = (
+        "import config.wsgi; from django.conf import settings as s; "
+        "print(s.LOGGING['formatters']['main'])"
+    )
+    json_lines = _run_without_settings_module(code, SECRET_KEY=STRONG_SECRET)
+    text_lines = _run_without_settings_module(code, SECRET_KEY=STRONG_SECRET, LOG_FORMAT="text")
+    typo = _run_without_settings_module(code, SECRET_KEY=STRONG_SECRET, LOG_FORMAT="jsn")
+
+    assert "JsonFormatter" in json_lines.stdout, json_lines.stderr
+    assert "JsonFormatter" not in text_lines.stdout
+    assert "LOG_FORMAT='jsn' is not one of: json, text." in typo.stderr

@@ -137,6 +137,8 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The request (or task) that made the message necessary: the task runs under its id.
+    request_id = models.CharField(max_length=128, blank=True)
 
     class Meta:
         ordering = ["id"]
