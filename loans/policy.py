@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from django.utils import timezone
 
 from loans.models.policy import PolicyVersion
+from workflow import reads
 
 DEFAULT_VERSION = "defaults"
 
@@ -26,3 +27,9 @@ def policy_in_force(at: datetime | None = None) -> PolicyVersion:
     moment = at or timezone.now()
     version = PolicyVersion.objects.filter(effective_from__lte=moment).first()
     return version or default_policy()
+
+
+def current_policy() -> PolicyVersion:
+    """The policy in force now; within one step of the engine it is read once for the whole step
+    (its checks, timers, audit event and any deviation)."""
+    return reads.once("loans.policy", policy_in_force)

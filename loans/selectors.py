@@ -10,10 +10,36 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 
-from loans.models import Branch, Loan, PolicyVersion, Review, User
+from loans.models import (
+    Branch,
+    CollateralValuation,
+    CreditAuthorisation,
+    CreditReport,
+    Document,
+    Interview,
+    Loan,
+    LoanProduct,
+    PolicyVersion,
+    Review,
+    SiteVisit,
+    User,
+)
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.reference import REFERENCE_MODELS
 from loans.roles import Capacity, Role
@@ -42,35 +68,66 @@ def loan_participants(loan: Loan) -> dict[int, set[Capacity]]:
     return dict(involved)
 
 
+def _live_count(records: QuerySet[Any]) -> Func:
+    """The number of records in ``records`` (correlated to the outer loan), as a subquery."""
+    counted = records.order_by().annotate(
+        n=Func(F("pk"), function="COUNT", output_field=IntegerField())
+    )
+    return Subquery(counted.values("n"), output_field=IntegerField())
+
+
 def loan_snapshot(loan: Loan) -> dict[str, Any]:
-    """The facts of a loan's file compared between audit events (what a revision changed)."""
-    visit = loan.site_visits.first()
+    """The facts of a loan's file compared between audit events (what a revision changed).
+
+    The loan's own fields are taken as they are in memory (saved by the step); its records are
+    counted in one statement.
+    """
+    mine = OuterRef("pk")
+    visits = SiteVisit.objects.filter(loan=mine).order_by("-visited_at", "-id")
+    visit_fields = ("id", "co_investigator_id", "visited_at", "location", *REPORT_SECTIONS)
+    photos = Document.objects.filter(site_visit=OuterRef("pk"))
+    evidence = visits.annotate(count=_live_count(photos))
+    facts_of_records = Loan.objects.filter(pk=loan.pk).values(
+        product_code=Subquery(LoanProduct.objects.filter(pk=loan.product_id).values("code")),
+        n_interviews=_live_count(Interview.objects.filter(loan=mine)),
+        n_credit_authorisations=_live_count(CreditAuthorisation.objects.filter(loan=mine)),
+        n_documents=_live_count(Document.objects.filter(loan=mine)),
+        n_collateral_value=Subquery(
+            CollateralValuation.objects.filter(loan=mine)
+            .order_by()
+            .annotate(total=Func(F("value"), function="SUM", output_field=DecimalField()))
+            .values("total")
+        ),
+        n_credit_reports=_live_count(CreditReport.objects.filter(loan=mine)),
+        n_reviews=_live_count(Review.objects.filter(loan=mine)),
+        **{f"visit_{name}": Subquery(visits.values(name)[:1]) for name in visit_fields},
+        visit_evidence=Subquery(evidence.values("count")[:1]),
+    )
+    row = facts_of_records.get()
     facts: dict[str, Any] = {
-        "product": loan.product.code if loan.product else None,
+        "product": row["product_code"],
         "amount": f"{Decimal(loan.amount):.2f}" if loan.amount is not None else None,
         "term_months": loan.term_months,
         "purpose": loan.purpose,
         "repayment_method": loan.repayment_method,
         "guarantee_type": loan.guarantee_type,
         "industry": loan.industry,
-        "interviews": loan.interviews.count(),
-        "credit_authorisations": loan.credit_authorisations.count(),
-        "documents": loan.documents.count(),
-        "collateral_value": str(
-            loan.collateral_valuations.aggregate(total=Sum("value"))["total"] or 0
-        ),
-        "credit_reports": loan.credit_reports.count(),
-        "reviews": loan.reviews.count(),
+        "interviews": row["n_interviews"],
+        "credit_authorisations": row["n_credit_authorisations"],
+        "documents": row["n_documents"],
+        "collateral_value": str(row["n_collateral_value"] or 0),
+        "credit_reports": row["n_credit_reports"],
+        "reviews": row["n_reviews"],
         "outstanding_balance": f"{Decimal(loan.outstanding_balance):.2f}",
         "risk_class": loan.risk_class,
     }
-    if visit is not None:
+    if row["visit_id"] is not None:
         facts["site_visit"] = {
-            "co_investigator": visit.co_investigator_id,
-            "visited_at": visit.visited_at.isoformat(),
-            "location": visit.location,
-            **{name: getattr(visit, name) for name in REPORT_SECTIONS},
-            "evidence": visit.evidence.count(),
+            "co_investigator": row["visit_co_investigator_id"],
+            "visited_at": row["visit_visited_at"].isoformat(),
+            "location": row["visit_location"],
+            **{name: row[f"visit_{name}"] for name in REPORT_SECTIONS},
+            "evidence": row["visit_evidence"],
         }
     return facts
 

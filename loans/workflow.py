@@ -656,6 +656,11 @@ class LoanProcess(Process):
     def roles_of(self, actor: Any) -> frozenset[str]:
         return actor.roles  # type: ignore[no-any-return]
 
+    def locked_read(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        # The borrower (identity, blocked list), product (limits), branch (scope) and account
+        # manager (ownership) come with the locked loan; their rows are read, not locked.
+        return queryset.select_related("borrower", "product", "branch", "account_manager")
+
     def acting_role(self, obj: Any, held: list[str]) -> str:
         own = STAGE_ROLE.get(obj.state)
         return own if own in held else held[0]
@@ -696,6 +701,6 @@ class LoanProcess(Process):
         return loan_snapshot(obj)
 
     def policy_for(self, obj: Any) -> Any:
-        from loans.policy import policy_in_force
+        from loans.policy import current_policy
 
-        return policy_in_force()
+        return current_policy()

@@ -11,11 +11,23 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
+from workflow import reads
 from workflow.models import Holiday
+
+# Within one step (workflow.reads.shared) the calendar is read once, this far ahead of the first
+# day asked: enough for every deadline a step sets (a stage SLA, then its escalation).
+SHARED_HORIZON = timedelta(days=400)
 
 
 def holidays_between(start: date, end: date) -> set[date]:
-    return set(Holiday.objects.filter(date__range=(start, end)).values_list("date", flat=True))
+    """The holidays from ``start`` to ``end``; within a step, one read serves every question."""
+    known = reads.peek("workflow.calendar")
+    if known is None or not (known[0] <= start and end <= known[1]):
+        last = max(end, start + SHARED_HORIZON)
+        days = set(Holiday.objects.filter(date__range=(start, last)).values_list("date", flat=True))
+        known = (start, last, days)
+        reads.keep("workflow.calendar", known)
+    return {day for day in known[2] if start <= day <= end}
 
 
 def is_business_day(day: date, holidays: Collection[date]) -> bool:

@@ -27,8 +27,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
-from workflow import idempotency, timers
-from workflow.audit import append_event, json_ready
+from workflow import idempotency, reads, timers
+from workflow.audit import CHAIN_HEAD, append_event, chain_head, forget_head, json_ready
 from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severity
 from workflow.definition import _running
 from workflow.deviations import Decision, record_deviation
@@ -196,15 +196,42 @@ def _apply_waivers(
 
 
 def preflight(obj: models.Model, *, actor: Any) -> list[TransitionOption]:
-    """Every transition from the object's current state, with its decision for ``actor``."""
+    """Every transition from the object's current state, with its decision for ``actor``.
+
+    The decisions share their reads: a check several transitions run reads the file once."""
     process = process_for(obj)
     now = timezone.now()
     options = []
-    for spec in process.definition.from_state(process.state_of(obj)):
-        decision = decide(obj, spec.name, actor=actor, now=now)
-        target_label = process.definition.label_of(spec.target)
-        options.append(TransitionOption(spec.name, spec.label, spec.target, target_label, decision))
+    with reads.shared():
+        for spec in process.definition.from_state(process.state_of(obj)):
+            decision = decide(obj, spec.name, actor=actor, now=now)
+            target_label = process.definition.label_of(spec.target)
+            options.append(
+                TransitionOption(spec.name, spec.label, spec.target, target_label, decision)
+            )
     return options
+
+
+def lock(obj: M) -> M:
+    """Lock ``obj``'s row and read it again, in one statement, with what the step needs: the
+    related rows the process names (read, not locked) and the last event of its audit chain."""
+    model = type(obj)
+    queryset = model._default_manager.select_for_update(of=("self",)).filter(pk=obj.pk)
+    queryset = process_for(model).locked_read(queryset)
+    locked: M = queryset.annotate(**{CHAIN_HEAD: chain_head(model)}).get()
+    return locked
+
+
+def saved_values(obj: models.Model) -> dict[str, Any]:
+    """The values of ``obj``'s concrete fields, to save only those a step changes."""
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def save_changes(obj: models.Model, before: Mapping[str, Any]) -> None:
+    """Save the fields that differ from ``before`` (nothing when none does)."""
+    changed = [name for name, value in before.items() if getattr(obj, name) != value]
+    if changed:
+        obj.save(update_fields=changed)
 
 
 def perform_transition(
@@ -227,25 +254,29 @@ def perform_transition(
     process = process_for(obj)
     clean_payload = json_ready(payload or {})
     now = timezone.now()
-    try:
-        with transaction.atomic(durable=True):
-            locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
-            if idempotency.replayed(locked, name, actor, idempotency_key) is not None:
-                return locked
-            decision = decide(locked, name, actor=actor, payload=clean_payload, now=now)
-            if decision.refusal == Deviation.Kind.WRONG_STATE and just_performed(
-                locked, name, actor
-            ):
-                return locked
-            settle(locked, decision)
-            event = _apply(process, locked, decision, actor, clean_payload, channel, now)
-            idempotency.remember(locked, name, actor, idempotency_key, event, now)
-            return locked
-    except _Refusal as refusal:
-        deviation = record_deviation(
-            process, refusal.obj, refusal.decision, actor, clean_payload, channel
-        )
-        raise TransitionRefused(refusal.decision, deviation) from None
+    with reads.shared():
+        try:
+            with transaction.atomic(durable=True):
+                locked = lock(obj)
+                try:
+                    if idempotency.replayed(locked, name, actor, idempotency_key) is not None:
+                        return locked
+                    decision = decide(locked, name, actor=actor, payload=clean_payload, now=now)
+                    if decision.refusal == Deviation.Kind.WRONG_STATE and just_performed(
+                        locked, name, actor
+                    ):
+                        return locked
+                    settle(locked, decision)
+                    event = _apply(process, locked, decision, actor, clean_payload, channel, now)
+                    idempotency.remember(locked, name, actor, idempotency_key, event, now)
+                    return locked
+                finally:
+                    forget_head(locked)
+        except _Refusal as refusal:
+            deviation = record_deviation(
+                process, refusal.obj, refusal.decision, actor, clean_payload, channel
+            )
+            raise TransitionRefused(refusal.decision, deviation) from None
 
 
 def settle(obj: models.Model, decision: Decision) -> None:
@@ -298,11 +329,12 @@ def _apply(
     assert step is not None  # noqa: S101 - decided above
     assert decision.role is not None  # noqa: S101
     token = _running.set((type(obj), obj.pk, decision.name))
+    before = saved_values(obj)
     try:
         getattr(obj, decision.name)()
         if process.state_of(obj) != decision.source:
             process.on_entered(obj, process.state_of(obj), now)
-        obj.save()
+        save_changes(obj, before)
     except ConcurrentTransition:
         wrong_state = Decision(
             decision.name, decision.source, None, None, (), Deviation.Kind.WRONG_STATE

@@ -47,6 +47,12 @@ class Process:
     def state_of(self, obj: models.Model) -> str:
         return str(getattr(obj, self.state_field))
 
+    def locked_read(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """The read the engine locks the object with, to which a process adds what its checks
+        and audit need in the same statement (``select_related`` of its foreign keys). The
+        engine locks only the object's own row (``FOR UPDATE OF``), never the rows joined."""
+        return queryset
+
     # Hooks ---------------------------------------------------------------------------------
     def roles_of(self, actor: Any) -> frozenset[str]:
         """The workflow roles ``actor`` holds."""
