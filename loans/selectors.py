@@ -10,36 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import (
-    Case,
-    CharField,
-    DecimalField,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
+from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from loans.models import (
-    Branch,
-    CollateralValuation,
-    CreditAuthorisation,
-    CreditReport,
-    Document,
-    Interview,
-    Loan,
-    LoanProduct,
-    PolicyVersion,
-    Review,
-    SiteVisit,
-    User,
-)
+from loans.models import Branch, Loan, PolicyVersion, Review, User
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.reference import REFERENCE_MODELS
 from loans.roles import Capacity, Role
@@ -48,7 +22,7 @@ from workflow.models import AuditEvent, Deviation, ExceptionRequest, Timer
 from workflow.registry import process_for
 
 # The role a transition was performed in, read from the audit trail, is the capacity it gave.
-_CAPACITY_OF_ROLE = {capacity.value: capacity for capacity in Capacity}
+CAPACITY_OF_ROLE = {capacity.value: capacity for capacity in Capacity}
 
 
 def loan_participants(loan: Loan) -> dict[int, set[Capacity]]:
@@ -63,71 +37,45 @@ def loan_participants(loan: Loan) -> dict[int, set[Capacity]]:
         content_type=ContentType.objects.get_for_model(Loan), object_id=loan.pk
     ).values_list("actor_id", "actor_role")
     for actor_id, role in events:
-        if role in _CAPACITY_OF_ROLE:
-            involved[actor_id].add(_CAPACITY_OF_ROLE[role])
+        if role in CAPACITY_OF_ROLE:
+            involved[actor_id].add(CAPACITY_OF_ROLE[role])
     return dict(involved)
-
-
-def _live_count(records: QuerySet[Any]) -> Func:
-    """The number of records in ``records`` (correlated to the outer loan), as a subquery."""
-    counted = records.order_by().annotate(
-        n=Func(F("pk"), function="COUNT", output_field=IntegerField())
-    )
-    return Subquery(counted.values("n"), output_field=IntegerField())
 
 
 def loan_snapshot(loan: Loan) -> dict[str, Any]:
     """The facts of a loan's file compared between audit events (what a revision changed).
 
-    The loan's own fields are taken as they are in memory (saved by the step); its records are
-    counted in one statement.
+    The loan's own fields are taken as they are in memory (saved by the step); the facts of its
+    records come with its locked read, or in one statement (loans/checks/facts.py).
     """
-    mine = OuterRef("pk")
-    visits = SiteVisit.objects.filter(loan=mine).order_by("-visited_at", "-id")
-    visit_fields = ("id", "co_investigator_id", "visited_at", "location", *REPORT_SECTIONS)
-    photos = Document.objects.filter(site_visit=OuterRef("pk"))
-    evidence = visits.annotate(count=_live_count(photos))
-    facts_of_records = Loan.objects.filter(pk=loan.pk).values(
-        product_code=Subquery(LoanProduct.objects.filter(pk=loan.product_id).values("code")),
-        n_interviews=_live_count(Interview.objects.filter(loan=mine)),
-        n_credit_authorisations=_live_count(CreditAuthorisation.objects.filter(loan=mine)),
-        n_documents=_live_count(Document.objects.filter(loan=mine)),
-        n_collateral_value=Subquery(
-            CollateralValuation.objects.filter(loan=mine)
-            .order_by()
-            .annotate(total=Func(F("value"), function="SUM", output_field=DecimalField()))
-            .values("total")
-        ),
-        n_credit_reports=_live_count(CreditReport.objects.filter(loan=mine)),
-        n_reviews=_live_count(Review.objects.filter(loan=mine)),
-        **{f"visit_{name}": Subquery(visits.values(name)[:1]) for name in visit_fields},
-        visit_evidence=Subquery(evidence.values("count")[:1]),
-    )
-    row = facts_of_records.get()
+    from loans.checks.facts import facts_of
+
+    row = facts_of(loan)
+    product = loan.product if loan.product_id is not None else None
     facts: dict[str, Any] = {
-        "product": row["product_code"],
+        "product": product.code if product else None,
         "amount": f"{Decimal(loan.amount):.2f}" if loan.amount is not None else None,
         "term_months": loan.term_months,
         "purpose": loan.purpose,
         "repayment_method": loan.repayment_method,
         "guarantee_type": loan.guarantee_type,
         "industry": loan.industry,
-        "interviews": row["n_interviews"],
-        "credit_authorisations": row["n_credit_authorisations"],
-        "documents": row["n_documents"],
-        "collateral_value": str(row["n_collateral_value"] or 0),
-        "credit_reports": row["n_credit_reports"],
-        "reviews": row["n_reviews"],
+        "interviews": row["file_interviews"],
+        "credit_authorisations": row["file_credit_authorisations"],
+        "documents": row["file_documents"],
+        "collateral_value": str(row["file_collateral_value"] or 0),
+        "credit_reports": row["file_credit_reports"],
+        "reviews": row["file_reviews"],
         "outstanding_balance": f"{Decimal(loan.outstanding_balance):.2f}",
         "risk_class": loan.risk_class,
     }
-    if row["visit_id"] is not None:
+    if row["file_visit_id"] is not None:
         facts["site_visit"] = {
-            "co_investigator": row["visit_co_investigator_id"],
-            "visited_at": row["visit_visited_at"].isoformat(),
-            "location": row["visit_location"],
-            **{name: row[f"visit_{name}"] for name in REPORT_SECTIONS},
-            "evidence": row["visit_evidence"],
+            "co_investigator": row["file_visit_co_investigator_id"],
+            "visited_at": row["file_visit_visited_at"].isoformat(),
+            "location": row["file_visit_location"],
+            **{name: row[f"file_visit_{name}"] for name in REPORT_SECTIONS},
+            "evidence": row["file_visit_evidence"],
         }
     return facts
 

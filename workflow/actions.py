@@ -162,6 +162,7 @@ def _perform(
         obj=locked, actor=actor, payload=values, policy=policy, now=now, channel=channel
     )
     result = declared.run(context)
+    process.file_changed(locked)
     consume_waivers(decision, now)
     record_event(
         locked,

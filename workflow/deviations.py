@@ -80,8 +80,24 @@ def create_deviation(
     severity: Deviation.Severity | None = None,
 ) -> Deviation:
     """Write a deviation for ``decision`` in the current transaction."""
+    deviation = deviation_for(process, obj, decision, actor, payload, channel, severity=severity)
+    deviation.save()
+    return deviation
+
+
+def deviation_for(
+    process: Process,
+    obj: models.Model,
+    decision: Decision,
+    actor: Any,
+    payload: dict[str, Any],
+    channel: Channel,
+    *,
+    severity: Deviation.Severity | None = None,
+) -> Deviation:
+    """The deviation for ``decision``, unsaved (the sweep writes a set of them at once)."""
     assert decision.refusal is not None  # noqa: S101 - only refusals are recorded
-    return Deviation.objects.create(
+    return Deviation(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
         scope=process.scope_of(obj),

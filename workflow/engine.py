@@ -33,6 +33,7 @@ from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severit
 from workflow.definition import _running
 from workflow.deviations import Decision, record_deviation
 from workflow.models import AuditEvent, Channel, Deviation, PolicyException
+from workflow.prepared import prepared_get
 from workflow.registry import Process, process_for
 
 M = TypeVar("M", bound=models.Model)
@@ -216,10 +217,22 @@ def lock(obj: M) -> M:
     """Lock ``obj``'s row and read it again, in one statement, with what the step needs: the
     related rows the process names (read, not locked) and the last event of its audit chain."""
     model = type(obj)
-    queryset = model._default_manager.select_for_update(of=("self",)).filter(pk=obj.pk)
-    queryset = process_for(model).locked_read(queryset)
-    locked: M = queryset.annotate(**{CHAIN_HEAD: chain_head(model)}).get()
-    return locked
+    manager = model._default_manager
+    process = process_for(model)
+
+    def read(key: Any) -> models.QuerySet[M]:
+        queryset = manager.select_for_update(of=("self",)).filter(pk=key)
+        return process.locked_read(queryset).annotate(**{CHAIN_HEAD: chain_head(model)})
+
+    # The same statement for every step: compiled once per database, content type id and day
+    # (a process may read ahead of today, e.g. the holiday calendar).
+    cache_key = (
+        model,
+        manager.db,
+        ContentType.objects.get_for_model(model).pk,
+        timezone.localdate(),
+    )
+    return prepared_get(obj.pk, cache_key, read)
 
 
 def saved_values(obj: models.Model) -> dict[str, Any]:
@@ -330,10 +343,16 @@ def _apply(
     assert decision.role is not None  # noqa: S101
     token = _running.set((type(obj), obj.pk, decision.name))
     before = saved_values(obj)
+    policy = process.policy_for(obj)
+    context = CheckContext(obj=obj, actor=actor, payload=payload, policy=policy, now=now)
     try:
         getattr(obj, decision.name)()
         if process.state_of(obj) != decision.source:
             process.on_entered(obj, process.state_of(obj), now)
+        for effect in step.effects:  # what they change on the object is saved with the step
+            effect(context)
+        if step.effects:
+            process.file_changed(obj)
         save_changes(obj, before)
     except ConcurrentTransition:
         wrong_state = Decision(
@@ -342,10 +361,6 @@ def _apply(
         raise _Refusal(obj, wrong_state) from None
     finally:
         _running.reset(token)
-    policy = process.policy_for(obj)
-    context = CheckContext(obj=obj, actor=actor, payload=payload, policy=policy, now=now)
-    for effect in step.effects:
-        effect(context)
     timers.on_transition(process, obj, decision.source, now)
     consume_waivers(decision, now)
     return append_event(

@@ -53,6 +53,15 @@ class Process:
         engine locks only the object's own row (``FOR UPDATE OF``), never the rows joined."""
         return queryset
 
+    def sweep_read(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """The read of the objects whose timers fell due (add the related rows that the
+        recipients, the scope and the messages need)."""
+        return queryset
+
+    def file_changed(self, obj: models.Model) -> None:
+        """The step wrote records of ``obj``'s file (its effects, an action's service): facts
+        read with the lock are stale from now on."""
+
     # Hooks ---------------------------------------------------------------------------------
     def roles_of(self, actor: Any) -> frozenset[str]:
         """The workflow roles ``actor`` holds."""
