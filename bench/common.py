@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -108,7 +109,7 @@ def world() -> World:
     )
     if not PolicyVersion.objects.exists():
         PolicyVersion.objects.create(
-            version="bench", effective_from=timezone.now() - timezone.timedelta(days=1)
+            version="bench", effective_from=timezone.now() - timedelta(days=1)
         )
     body = "11010519850615001"
     borrower, _ = Borrower.objects.get_or_create(

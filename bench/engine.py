@@ -19,7 +19,7 @@ import hashlib
 import json
 import multiprocessing
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext
@@ -38,7 +38,7 @@ from bench.common import (
     world,
 )
 
-SCALES = {"ci": {"loans": 150, "clients": 4}, "full": {"loans": 1500, "clients": 4}}
+SCALES = {"ci": {"loans": 60, "clients": 4}, "full": {"loans": 1000, "clients": 4}}
 CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 
 
@@ -53,6 +53,8 @@ class PeerLoan(models.Model):
     purpose = models.TextField(default="Restock for the season")
     account_manager_id = models.BigIntegerField()
     state_entered_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[models.Manager[Any]] = models.Manager()
 
     class Meta:
         app_label = "bench_peer"
@@ -72,6 +74,9 @@ class PeerLog(models.Model):
     target_state = models.CharField(max_length=32)
     by_id = models.BigIntegerField()
     timestamp = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[models.Manager[Any]] = models.Manager()
+    loan_id: int
 
     class Meta:
         app_label = "bench_peer"
@@ -208,7 +213,7 @@ def _clients(ids: list[int], clients: int) -> float:
     elapsed = time.perf_counter() - began
     for worker in workers:
         worker.join()
-    return done / elapsed
+    return float(done / elapsed)
 
 
 # --- statements along a lifecycle --------------------------------------------------------------

@@ -7,11 +7,11 @@ defaults of the lending rules apply, under the label ``DEFAULT_VERSION``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import DecimalField, JSONField, Subquery, TextField
-from django.db.models.functions import Cast, JSONObject, Now
+from django.db.models import DateField, DecimalField, JSONField, Subquery, TextField, Value
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 
 from loans.models.policy import PolicyVersion
@@ -49,16 +49,17 @@ def _policy_and_calendar() -> PolicyVersion:
     )
     if version is None:
         return default_policy()
-    share_calendar(today, version.holidays_ahead)  # type: ignore[attr-defined]
+    share_calendar(today, version.holidays_ahead)
     return version
 
 
 # --- the policy read with a loan's row lock ---------------------------------------------------
 
 
-def in_force_with_calendar(today: date) -> dict[str, Any]:
-    """Annotations that bring the policy in force (as JSON) and the holiday calendar ahead of
-    ``today`` with another read, so a step reads them with the loan it locks."""
+def in_force_with_calendar(now: datetime) -> dict[str, Any]:
+    """Annotations that bring the policy in force at ``now`` (as JSON) and the holiday calendar
+    ahead of today with another read, so a step reads them with the loan it locks."""
+    today = timezone.localdate()
     fields = PolicyVersion._meta.concrete_fields
     row = JSONObject(
         **{
@@ -67,12 +68,13 @@ def in_force_with_calendar(today: date) -> dict[str, Any]:
         }
     )
     latest = (
-        PolicyVersion.objects.filter(effective_from__lte=Now())
+        PolicyVersion.objects.filter(effective_from__lte=now)
         .order_by("-effective_from")
         .values(row=row)[:1]
     )
     return {
         "policy_in_force": Subquery(latest, output_field=JSONField()),
+        "holidays_from": Value(today, output_field=DateField()),
         "holidays_ahead": calendar_ahead(today),
     }
 
@@ -83,7 +85,7 @@ def share_locked_policy(obj: Any) -> None:
         return
     row = obj.__dict__.pop("policy_in_force")
     reads.keep("loans.policy", _policy_from(row) if row else default_policy())
-    share_calendar(timezone.localdate(), obj.__dict__.pop("holidays_ahead", None))
+    share_calendar(obj.__dict__.pop("holidays_from"), obj.__dict__.pop("holidays_ahead"))
 
 
 def _policy_from(row: dict[str, Any]) -> PolicyVersion:

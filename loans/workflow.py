@@ -656,7 +656,7 @@ class LoanProcess(Process):
     def roles_of(self, actor: Any) -> frozenset[str]:
         return actor.roles  # type: ignore[no-any-return]
 
-    def locked_read(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    def locked_read(self, queryset: models.QuerySet[Any], now: datetime) -> models.QuerySet[Any]:
         # The borrower (identity, blocked list), product (limits), branch (scope) and account
         # manager (ownership) come with the locked loan; their rows are read, not locked.
         from loans.checks.facts import file_fact_expressions
@@ -664,11 +664,17 @@ class LoanProcess(Process):
 
         # The policy in force and the calendar ahead come with the lock too (one statement).
         related = queryset.select_related("borrower", "product", "branch", "account_manager")
-        facts = {**file_fact_expressions(), **in_force_with_calendar(timezone.localdate())}
-        return related.annotate(**facts)
+        facts = {**file_fact_expressions(), **in_force_with_calendar(now)}
+        annotated: models.QuerySet[Any] = related.annotate(**facts)
+        return annotated
 
     def sweep_read(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         return queryset.select_related("branch", "account_manager")
+
+    def unlocked(self, obj: Any) -> None:
+        for name in ("policy_in_force", "holidays_from", "holidays_ahead"):
+            obj.__dict__.pop(name, None)
+        self.file_changed(obj)
 
     def file_changed(self, obj: Any) -> None:
         from loans.checks.facts import forget

@@ -127,11 +127,12 @@ def perform_action(
     with reads.shared():
         try:
             with transaction.atomic(durable=True):
-                locked = lock(obj)
+                locked = lock(obj, now)
                 try:
                     return _perform(locked, name, actor, values, channel, idempotency_key, now)
                 finally:
                     forget_head(locked)
+                    process.unlocked(locked)
         except _Refusal as refusal:
             deviation = record_deviation(
                 process, refusal.obj, refusal.decision, actor, json_ready(values), channel

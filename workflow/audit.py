@@ -99,7 +99,8 @@ def _last_event(obj: models.Model) -> dict[str, Any] | None:
     if CHAIN_HEAD in obj.__dict__:
         head: dict[str, Any] | None = obj.__dict__[CHAIN_HEAD]
         return head
-    return events_of(obj).values("seq", "hash", "snapshot").last()
+    last = events_of(obj).values("seq", "hash", "snapshot").last()
+    return dict(last) if last else None
 
 
 def append_event(

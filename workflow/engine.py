@@ -213,16 +213,19 @@ def preflight(obj: models.Model, *, actor: Any) -> list[TransitionOption]:
     return options
 
 
-def lock(obj: M) -> M:
+def lock(obj: M, now: datetime) -> M:
     """Lock ``obj``'s row and read it again, in one statement, with what the step needs: the
     related rows the process names (read, not locked) and the last event of its audit chain."""
     model = type(obj)
     manager = model._default_manager
     process = process_for(model)
 
-    def read(key: Any) -> models.QuerySet[M]:
+    def read(key: Any, at: datetime) -> models.QuerySet[M]:
         queryset = manager.select_for_update(of=("self",)).filter(pk=key)
-        return process.locked_read(queryset).annotate(**{CHAIN_HEAD: chain_head(model)})
+        locked: models.QuerySet[M] = process.locked_read(queryset, at).annotate(
+            **{CHAIN_HEAD: chain_head(model)}
+        )
+        return locked
 
     # The same statement for every step: compiled once per database, content type id and day
     # (a process may read ahead of today, e.g. the holiday calendar).
@@ -232,7 +235,7 @@ def lock(obj: M) -> M:
         ContentType.objects.get_for_model(model).pk,
         timezone.localdate(),
     )
-    return prepared_get(obj.pk, cache_key, read)
+    return prepared_get(obj.pk, now, cache_key, read)
 
 
 def saved_values(obj: models.Model) -> dict[str, Any]:
@@ -270,7 +273,7 @@ def perform_transition(
     with reads.shared():
         try:
             with transaction.atomic(durable=True):
-                locked = lock(obj)
+                locked = lock(obj, now)
                 try:
                     if idempotency.replayed(locked, name, actor, idempotency_key) is not None:
                         return locked
@@ -285,6 +288,7 @@ def perform_transition(
                     return locked
                 finally:
                     forget_head(locked)
+                    process.unlocked(locked)
         except _Refusal as refusal:
             deviation = record_deviation(
                 process, refusal.obj, refusal.decision, actor, clean_payload, channel

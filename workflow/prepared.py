@@ -11,14 +11,17 @@ annotations) exactly as the queryset would. Anything it cannot prepare runs as a
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.db import connections, models
-from django.db.models.query import get_related_populators
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 
 M = TypeVar("M", bound=models.Model)
 
-MARKER = -7_351_902_468_113  # a key no row has, to find its place among the SQL's parameters
+# A key no row has and a moment no step runs at, to find their places among the SQL's parameters.
+MARKER = -7_351_902_468_113
+MOMENT = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 
 
 class _Prepared:
@@ -31,6 +34,7 @@ class _Prepared:
         if len(places) != 1:
             raise ValueError("the key must appear once among the parameters")
         self.place = places[0]
+        self.moments = [index for index, value in enumerate(self.params) if value == MOMENT]
         info = self.compiler.klass_info
         self.model = info["model"]
         first, last = info["select_fields"][0], info["select_fields"][-1] + 1
@@ -39,9 +43,11 @@ class _Prepared:
         self.populators = get_related_populators(info, self.compiler.select, self.db)
         self.annotations = dict(self.compiler.annotation_col_map)
 
-    def get(self, key: Any) -> Any:
+    def get(self, key: Any, at: datetime) -> Any:
         params = list(self.params)
         params[self.place] = key
+        for place in self.moments:
+            params[place] = at
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
@@ -60,15 +66,17 @@ class _Prepared:
 _prepared: dict[Any, _Prepared | None] = {}
 
 
-def prepared_get(key: Any, cache_key: Any, build: Callable[[Any], models.QuerySet[M]]) -> M:
-    """``build(key).get()``, with the SQL of ``build`` compiled once per ``cache_key``."""
+def prepared_get(
+    key: Any, at: datetime, cache_key: Any, build: Callable[[Any, datetime], models.QuerySet[M]]
+) -> M:
+    """``build(key, at).get()``, with the SQL of ``build`` compiled once per ``cache_key``."""
     if cache_key not in _prepared:
         try:
-            _prepared[cache_key] = _Prepared(build(MARKER))
+            _prepared[cache_key] = _Prepared(build(MARKER, MOMENT))
         except ValueError:
             _prepared[cache_key] = None
     prepared = _prepared[cache_key]
     if prepared is None:
-        return build(key).get()
-    found: M = prepared.get(key)
+        return build(key, at).get()
+    found: M = prepared.get(key, at)
     return found
