@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from bench.common import Row, bench_database, execute, make_intake_loans, report, world
 
-SCALES = {"ci": (1_000, 50_000), "full": (10_000, 1_000_000)}
+SCALES = {"ci": (1_000, 20_000), "full": (10_000, 1_000_000)}
 DUE = 100
 ROUNDS = 3
 CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
