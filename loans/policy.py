@@ -7,6 +7,7 @@ defaults of the lending rules apply, under the label ``DEFAULT_VERSION``.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,7 +93,10 @@ def _policy_from(row: dict[str, Any]) -> PolicyVersion:
     fields = PolicyVersion._meta.concrete_fields
     values = []
     for f in fields:
-        value = f.to_python(row[f.attname])
+        value = row[f.attname]
+        if isinstance(f, JSONField) and isinstance(value, str):  # SQLite nests JSON as text
+            value = json.loads(value)
+        value = f.to_python(value)
         if isinstance(value, datetime) and timezone.is_naive(value):
             value = timezone.make_aware(value, UTC)
         values.append(value)

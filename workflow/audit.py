@@ -98,6 +98,8 @@ def _last_event(obj: models.Model) -> dict[str, Any] | None:
     """The chain's last event: read with the row lock when the engine locked ``obj``, else now."""
     if CHAIN_HEAD in obj.__dict__:
         head: dict[str, Any] | None = obj.__dict__[CHAIN_HEAD]
+        if head is not None and isinstance(head["snapshot"], str):  # SQLite nests JSON as text
+            head = {**head, "snapshot": json.loads(head["snapshot"])}
         return head
     last = events_of(obj).values("seq", "hash", "snapshot").last()
     return dict(last) if last else None
