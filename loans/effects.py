@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from loans.choices import ApprovalOutcome
 from workflow.checks import CheckContext
 
@@ -36,9 +34,13 @@ def record_decision(outcome: ApprovalOutcome) -> Callable[[CheckContext], None]:
 
 
 def pay_drawdowns(ctx: CheckContext) -> None:
-    """Pay the pending drawdowns; the loan's balance becomes what has been paid out."""
+    """Pay the pending drawdowns; the loan's balance becomes what has been paid out (saved with
+    the loan by the engine). The drawdowns are those the step's checks read under the lock."""
+    from loans.checks.disbursement import drawdowns
+
     loan = ctx.obj
-    loan.drawdowns.filter(paid_at__isnull=True).update(paid_at=ctx.now)
-    paid = loan.drawdowns.aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    type(loan).objects.filter(pk=loan.pk).update(outstanding_balance=paid)
-    loan.outstanding_balance = paid
+    records = drawdowns(ctx)
+    loan.drawdowns.filter(pk__in=[d.pk for d in records if d.paid_at is None]).update(
+        paid_at=ctx.now
+    )
+    loan.outstanding_balance = sum((d.amount for d in records), Decimal(0))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from loans.models import Loan, PolicyVersion
 from loans.states import LoanState
+from workflow import reads
 
 # Credit a branch carries: the balance of disbursed loans and the amount of loans on their way.
 PIPELINE = (LoanState.REVIEW, LoanState.APPROVAL, LoanState.DISBURSEMENT)
@@ -52,57 +54,60 @@ class Position:
         }
 
 
-def _credit(loans: object) -> Decimal:
-    disbursed = loans.filter(state=LoanState.POST_LOAN).aggregate(s=Sum("outstanding_balance"))  # type: ignore[attr-defined]
-    pipeline = loans.filter(state__in=PIPELINE).aggregate(s=Sum("amount"))  # type: ignore[attr-defined]
-    return (disbursed["s"] or Decimal(0)) + (pipeline["s"] or Decimal(0))
+def _credit_sums(loan: Loan) -> dict[str, Decimal]:
+    """The credit of the loan's branch, of its industry, guarantee type and borrower group there,
+    and of its borrower, without ``loan``: one statement, shared by the checks of a step."""
+    disbursed, pipeline = Q(state=LoanState.POST_LOAN), Q(state__in=PIPELINE)
+    branch = Q(branch_id=loan.branch_id)
+    groups = {
+        "branch": branch,
+        "industry": branch & Q(industry=loan.industry),
+        "guarantee_type": branch & Q(guarantee_type=loan.guarantee_type),
+        "borrower": Q(borrower_id=loan.borrower_id),
+    }
+    if loan.borrower.group:
+        groups["group"] = branch & Q(borrower__group=loan.borrower.group)
+    sums: dict[str, Any] = {}
+    for name, where in groups.items():
+        sums[f"{name}_paid"] = Sum("outstanding_balance", filter=where & disbursed)
+        sums[f"{name}_pipeline"] = Sum("amount", filter=where & pipeline)
+
+    def load() -> dict[str, Decimal]:
+        others = Loan.objects.filter(branch | groups["borrower"]).exclude(pk=loan.pk)
+        found = others.aggregate(**sums)
+        return {
+            name: (found[f"{name}_paid"] or Decimal(0)) + (found[f"{name}_pipeline"] or Decimal(0))
+            for name in groups
+        }
+
+    return reads.once(("loans.credit", loan.pk, loan.amount), load)
 
 
 def position(loan: Loan, policy: PolicyVersion) -> Position:
     """The branch's concentrations by industry, guarantee type and borrower group with ``loan``."""
-    branch_loans = Loan.objects.filter(branch_id=loan.branch_id).exclude(pk=loan.pk)
+    credit = _credit_sums(loan)
     amount = loan.amount or Decimal(0)
-    total = _credit(branch_loans) + amount
+    total = credit["branch"] + amount
     dimensions = [
-        (
-            "industry",
-            loan.industry,
-            {"industry": loan.industry},
-            policy.industry_concentration_limit,
-        ),
-        (
-            "guarantee_type",
-            loan.guarantee_type,
-            {"guarantee_type": loan.guarantee_type},
-            policy.guarantee_concentration_limit,
-        ),
+        ("industry", loan.industry, policy.industry_concentration_limit),
+        ("guarantee_type", loan.guarantee_type, policy.guarantee_concentration_limit),
     ]
     if loan.borrower.group:
-        dimensions.append(
-            (
-                "group",
-                loan.borrower.group,
-                {"borrower__group": loan.borrower.group},
-                policy.group_concentration_limit,
-            )
-        )
+        dimensions.append(("group", loan.borrower.group, policy.group_concentration_limit))
     concentrations = tuple(
         Concentration(
             dimension=name,
             key=key,
-            share=((_credit(branch_loans.filter(**same)) + amount) / total).quantize(
-                Decimal("0.001")
-            )
+            share=((credit[name] + amount) / total).quantize(Decimal("0.001"))
             if total
             else Decimal(0),
             limit=limit,
         )
-        for name, key, same, limit in dimensions
+        for name, key, limit in dimensions
     )
     return Position(total, total >= policy.concentration_min_portfolio, concentrations)
 
 
 def borrower_credit(loan: Loan) -> Decimal:
     """The borrower's credit with the bank if this loan is granted (single-borrower limit)."""
-    others = Loan.objects.filter(borrower_id=loan.borrower_id).exclude(pk=loan.pk)
-    return _credit(others) + (loan.amount or Decimal(0))
+    return _credit_sums(loan)["borrower"] + (loan.amount or Decimal(0))

@@ -7,7 +7,7 @@ from typing import Any
 
 from loans.choices import RiskClass
 from loans.models import Loan, PolicyVersion, User
-from loans.policy import policy_in_force
+from loans.policy import current_policy
 from loans.workflow import ESCALATION_BUSINESS_DAYS, INSPECTION_REMINDER_DAYS, STAGE_SLA, LoanState
 from workflow.calendar import add_business_days
 from workflow.models import Timer
@@ -16,7 +16,7 @@ from workflow.timers import TimerPlan
 
 def stage_plan(loan: Loan, stage: LoanState, now: datetime) -> TimerPlan:
     sla = STAGE_SLA[stage]
-    days = policy_in_force(now).sla_days[stage]
+    days = current_policy().sla_days[stage]
     if sla.business_days:
         due = add_business_days(now, days)
         remind = add_business_days(now, min(sla.remind_after, days))
@@ -36,7 +36,7 @@ def inspection_due(
     loan: Loan, *, last_inspected_at: datetime | None = None, policy: PolicyVersion | None = None
 ) -> datetime:
     """The first inspection follows disbursement; each next one follows the last by class."""
-    policy = policy or policy_in_force()
+    policy = policy or current_policy()
     if last_inspected_at is None:
         assert loan.disbursed_at is not None  # noqa: S101 - only disbursed loans are inspected
         return loan.disbursed_at + timedelta(days=policy.first_inspection_days)

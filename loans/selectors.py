@@ -20,7 +20,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -41,7 +40,7 @@ from workflow.registry import process_for
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 # The role a transition was performed in, read from the audit trail, is the capacity it gave.
-_CAPACITY_OF_ROLE = {capacity.value: capacity for capacity in Capacity}
+CAPACITY_OF_ROLE = {capacity.value: capacity for capacity in Capacity}
 
 
 def loan_participants(loan: Loan) -> dict[int, set[Capacity]]:
@@ -56,40 +55,45 @@ def loan_participants(loan: Loan) -> dict[int, set[Capacity]]:
         content_type=ContentType.objects.get_for_model(Loan), object_id=loan.pk
     ).values_list("actor_id", "actor_role")
     for actor_id, role in events:
-        if role in _CAPACITY_OF_ROLE:
-            involved[actor_id].add(_CAPACITY_OF_ROLE[role])
+        if role in CAPACITY_OF_ROLE:
+            involved[actor_id].add(CAPACITY_OF_ROLE[role])
     return dict(involved)
 
 
 def loan_snapshot(loan: Loan) -> dict[str, Any]:
-    """The facts of a loan's file compared between audit events (what a revision changed)."""
-    visit = loan.site_visits.first()
+    """The facts of a loan's file compared between audit events (what a revision changed).
+
+    The loan's own fields are taken as they are in memory (saved by the step); the facts of its
+    records come with its locked read, or in one statement (loans/checks/facts.py).
+    """
+    from loans.checks.facts import facts_of
+
+    row = facts_of(loan)
+    product = loan.product if loan.product_id is not None else None
     facts: dict[str, Any] = {
-        "product": loan.product.code if loan.product else None,
+        "product": product.code if product else None,
         "amount": f"{Decimal(loan.amount):.2f}" if loan.amount is not None else None,
         "term_months": loan.term_months,
         "purpose": loan.purpose,
         "repayment_method": loan.repayment_method,
         "guarantee_type": loan.guarantee_type,
         "industry": loan.industry,
-        "interviews": loan.interviews.count(),
-        "credit_authorisations": loan.credit_authorisations.count(),
-        "documents": loan.documents.count(),
-        "collateral_value": str(
-            loan.collateral_valuations.aggregate(total=Sum("value"))["total"] or 0
-        ),
-        "credit_reports": loan.credit_reports.count(),
-        "reviews": loan.reviews.count(),
+        "interviews": row["file_interviews"],
+        "credit_authorisations": row["file_credit_authorisations"],
+        "documents": row["file_documents"],
+        "collateral_value": str(row["file_collateral_value"] or 0),
+        "credit_reports": row["file_credit_reports"],
+        "reviews": row["file_reviews"],
         "outstanding_balance": f"{Decimal(loan.outstanding_balance):.2f}",
         "risk_class": loan.risk_class,
     }
-    if visit is not None:
+    if row["file_visit_id"] is not None:
         facts["site_visit"] = {
-            "co_investigator": visit.co_investigator_id,
-            "visited_at": visit.visited_at.isoformat(),
-            "location": visit.location,
-            **{name: getattr(visit, name) for name in REPORT_SECTIONS},
-            "evidence": visit.evidence.count(),
+            "co_investigator": row["file_visit_co_investigator_id"],
+            "visited_at": row["file_visit_visited_at"].isoformat(),
+            "location": row["file_visit_location"],
+            **{name: row[f"file_visit_{name}"] for name in REPORT_SECTIONS},
+            "evidence": row["file_visit_evidence"],
         }
     return facts
 

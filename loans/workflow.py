@@ -43,7 +43,7 @@ from loans import checks, effects
 from loans.choices import ApprovalOutcome
 from loans.roles import Capacity, Role
 from loans.states import OPEN_STATES, TERMINAL_STATES, LoanState
-from workflow import exceptions
+from workflow import exceptions, reads
 from workflow.checks import Check
 from workflow.definition import Action, action, transition
 from workflow.registry import Process
@@ -656,6 +656,31 @@ class LoanProcess(Process):
     def roles_of(self, actor: Any) -> frozenset[str]:
         return actor.roles  # type: ignore[no-any-return]
 
+    def locked_read(self, queryset: models.QuerySet[Any], now: datetime) -> models.QuerySet[Any]:
+        # The borrower (identity, blocked list), product (limits), branch (scope) and account
+        # manager (ownership) come with the locked loan; their rows are read, not locked.
+        from loans.checks.facts import file_fact_expressions
+        from loans.policy import in_force_with_calendar
+
+        # The policy in force and the calendar ahead come with the lock too (one statement).
+        related = queryset.select_related("borrower", "product", "branch", "account_manager")
+        facts = {**file_fact_expressions(), **in_force_with_calendar(now)}
+        annotated: models.QuerySet[Any] = related.annotate(**facts)
+        return annotated
+
+    def sweep_read(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        return queryset.select_related("branch", "account_manager")
+
+    def unlocked(self, obj: Any) -> None:
+        for name in ("policy_in_force", "holidays_from", "holidays_ahead"):
+            obj.__dict__.pop(name, None)
+        self.file_changed(obj)
+
+    def file_changed(self, obj: Any) -> None:
+        from loans.checks.facts import forget
+
+        forget(obj)
+
     def acting_role(self, obj: Any, held: list[str]) -> str:
         own = STAGE_ROLE.get(obj.state)
         return own if own in held else held[0]
@@ -683,12 +708,18 @@ class LoanProcess(Process):
     def reminder_recipients(self, obj: Any, timer: Any) -> list[Any]:
         from loans.schedule import owners
 
-        return owners(obj, timer.stage)
+        sla = STAGE_SLA.get(LoanState(timer.stage)) if timer.stage in STAGE_SLA else None
+        if sla is None or not sla.owners:
+            return [obj.account_manager]
+        # The staff owing a stage are the same for every loan of the branch: read once a sweep.
+        return reads.once(
+            ("loans.owners", obj.branch_id, timer.stage), lambda: owners(obj, timer.stage)
+        )
 
     def escalation_recipients(self, obj: Any, timer: Any) -> list[Any]:
         from loans.selectors import branch_heads_of
 
-        return branch_heads_of(obj)
+        return reads.once(("loans.heads", obj.branch_id), lambda: branch_heads_of(obj))
 
     def integrity_recipients(self, obj: Any) -> list[Any]:
         from loans.selectors import overseers_of
@@ -701,6 +732,7 @@ class LoanProcess(Process):
         return loan_snapshot(obj)
 
     def policy_for(self, obj: Any) -> Any:
-        from loans.policy import policy_in_force
+        from loans.policy import current_policy, share_locked_policy
 
-        return policy_in_force()
+        share_locked_policy(obj)
+        return current_policy()

@@ -18,8 +18,8 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from workflow import idempotency
-from workflow.audit import json_ready
+from workflow import idempotency, reads
+from workflow.audit import forget_head, json_ready
 from workflow.checks import CheckContext, CheckResult
 from workflow.definition import Action
 from workflow.deviations import Decision, record_deviation
@@ -29,6 +29,7 @@ from workflow.engine import (
     _Refusal,
     consume_waivers,
     judge,
+    lock,
     not_open,
     record_event,
     settle,
@@ -97,11 +98,12 @@ def action_options(
     """The actions open in the object's state (those in ``names``), decided for ``actor``."""
     process = process_for(obj)
     now = timezone.now()
-    return [
-        ActionOption(declared, decide_action(obj, declared.name, actor=actor, now=now))
-        for declared in process.definition.actions_in(process.state_of(obj))
-        if names is None or declared.name in names
-    ]
+    with reads.shared():
+        return [
+            ActionOption(declared, decide_action(obj, declared.name, actor=actor, now=now))
+            for declared in process.definition.actions_in(process.state_of(obj))
+            if names is None or declared.name in names
+        ]
 
 
 def perform_action(
@@ -122,38 +124,58 @@ def perform_action(
     process = process_for(obj)
     values = dict(data or {})
     now = timezone.now()
-    try:
-        with transaction.atomic(durable=True):
-            locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
-            earlier = idempotency.replayed(locked, name, actor, idempotency_key)
-            if earlier is not None:
-                return idempotency.result_of(earlier)
-            decision = decide_action(locked, name, actor=actor, payload=values, now=now)
-            settle(locked, decision)
-            declared = process.definition.action(name)
-            assert declared is not None  # noqa: S101 - decided above
-            policy = process.policy_for(locked)
-            context = CheckContext(
-                obj=locked, actor=actor, payload=values, policy=policy, now=now, channel=channel
+    with reads.shared():
+        try:
+            with transaction.atomic(durable=True):
+                locked = lock(obj, now)
+                try:
+                    return _perform(locked, name, actor, values, channel, idempotency_key, now)
+                finally:
+                    forget_head(locked)
+                    process.unlocked(locked)
+        except _Refusal as refusal:
+            deviation = record_deviation(
+                process, refusal.obj, refusal.decision, actor, json_ready(values), channel
             )
-            result = declared.run(context)
-            consume_waivers(decision, now)
-            record_event(
-                locked,
-                name,
-                actor=actor,
-                payload=_audit_payload(values, result, context.audit),
-                channel=channel,
-                role=decision.role or "",
-                now=now,
-            )
-            idempotency.remember(locked, name, actor, idempotency_key, result, now)
-            return result
-    except _Refusal as refusal:
-        deviation = record_deviation(
-            process, refusal.obj, refusal.decision, actor, json_ready(values), channel
-        )
-        raise TransitionRefused(refusal.decision, deviation) from None
+            raise TransitionRefused(refusal.decision, deviation) from None
+
+
+def _perform(
+    locked: models.Model,
+    name: str,
+    actor: Any,
+    values: dict[str, Any],
+    channel: Channel,
+    idempotency_key: str,
+    now: datetime,
+) -> Any:
+    """Decide and perform the action on the locked object (inside the step's transaction)."""
+    process = process_for(locked)
+    earlier = idempotency.replayed(locked, name, actor, idempotency_key)
+    if earlier is not None:
+        return idempotency.result_of(earlier)
+    decision = decide_action(locked, name, actor=actor, payload=values, now=now)
+    settle(locked, decision)
+    declared = process.definition.action(name)
+    assert declared is not None  # noqa: S101 - decided above
+    policy = process.policy_for(locked)
+    context = CheckContext(
+        obj=locked, actor=actor, payload=values, policy=policy, now=now, channel=channel
+    )
+    result = declared.run(context)
+    process.file_changed(locked)
+    consume_waivers(decision, now)
+    record_event(
+        locked,
+        name,
+        actor=actor,
+        payload=_audit_payload(values, result, context.audit),
+        channel=channel,
+        role=decision.role or "",
+        now=now,
+    )
+    idempotency.remember(locked, name, actor, idempotency_key, result, now)
+    return result
 
 
 def _audit_payload(values: dict[str, Any], result: Any, facts: dict[str, Any]) -> dict[str, Any]:

@@ -21,12 +21,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import JSONField, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 
 from workflow import seals
 from workflow.models import AuditEvent, Chain, Deviation, DeviationReview
 from workflow.seals import GENESIS_HASH
 
 __all__ = ["GENESIS_HASH", "append_event", "event_hash", "verify_chain"]
+# The attribute the engine's locked read puts the chain's last event on (see chain_head).
+CHAIN_HEAD = "audit_chain_head"
 
 
 def canonical_json(value: Any) -> str:
@@ -128,6 +132,30 @@ def events_of(obj: models.Model) -> models.QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(content_type=content_type, object_id=obj.pk).order_by("seq")
 
 
+def chain_head(model: type[models.Model]) -> Subquery:
+    """The last event of the outer object's chain (its seq, hash and snapshot) as one JSON value,
+    for the engine to read with the object's row lock: ``annotate(**{CHAIN_HEAD: ...})``."""
+    last = (
+        AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), object_id=OuterRef("pk")
+        )
+        .order_by("-seq")
+        .values(head=JSONObject(seq="seq", hash="hash", snapshot="snapshot"))[:1]
+    )
+    return Subquery(last, output_field=JSONField())
+
+
+def _last_event(obj: models.Model) -> dict[str, Any] | None:
+    """The chain's last event: read with the row lock when the engine locked ``obj``, else now."""
+    if CHAIN_HEAD in obj.__dict__:
+        head: dict[str, Any] | None = obj.__dict__[CHAIN_HEAD]
+        if head is not None and isinstance(head["snapshot"], str):  # SQLite nests JSON as text
+            head = {**head, "snapshot": json.loads(head["snapshot"])}
+        return head
+    last = events_of(obj).values("seq", "hash", "snapshot").last()
+    return dict(last) if last else None
+
+
 def append_event(
     obj: models.Model,
     *,
@@ -137,16 +165,17 @@ def append_event(
 ) -> AuditEvent:
     """Append an event to ``obj``'s chain, with what changed since the previous event.
 
-    The caller holds the row lock on ``obj``.
+    The caller holds the row lock on ``obj``. When ``obj`` carries the head read with its lock,
+    the new event becomes that head, so a second event in the same step chains to it.
     """
-    last = events_of(obj).only("seq", "hash", "snapshot").last()
+    last = _last_event(obj)
     event = AuditEvent(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
-        seq=(last.seq + 1) if last else 1,
-        prev_hash=last.hash if last else GENESIS_HASH,
+        seq=(last["seq"] + 1) if last else 1,
+        prev_hash=last["hash"] if last else GENESIS_HASH,
         snapshot=snapshot,
-        changes=diff(last.snapshot, snapshot) if last else {},
+        changes=diff(last["snapshot"], snapshot) if last else {},
         created_at=created_at,
         **fields,
     )
@@ -155,7 +184,14 @@ def append_event(
     seals.seal(
         Chain.EVENTS, event.content_type_id, event.object_id, event.seq, event.hash, created_at
     )
+    if CHAIN_HEAD in obj.__dict__:
+        obj.__dict__[CHAIN_HEAD] = {"seq": event.seq, "hash": event.hash, "snapshot": snapshot}
     return event
+
+
+def forget_head(obj: models.Model) -> None:
+    """Drop the chain head the engine read with the lock: it is only good while the lock is held."""
+    obj.__dict__.pop(CHAIN_HEAD, None)
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -21,7 +21,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from workflow import reads
+
 Message = str | Promise
+T = TypeVar("T")
 
 
 class Severity(models.TextChoices):
@@ -59,6 +62,11 @@ class CheckContext:
     channel: str = ""  # where the step came from (web, api, admin, system), for what it records
     # Facts an action's service adds to its audit event (e.g. a correction's before and after).
     audit: dict[str, Any] = field(default_factory=dict)
+
+    def once(self, key: str, load: Callable[[], T]) -> T:
+        """A read of the object's file that several checks share: within the engine's step
+        (:func:`workflow.reads.shared`) ``load`` runs only the first time ``key`` is asked."""
+        return reads.once((type(self.obj), getattr(self.obj, "pk", None), key), load)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -83,12 +84,30 @@ def create_deviation(
 ) -> Deviation:
     """Write a deviation for ``decision`` in the current transaction, chained to the object's
     previous deviation: the chain's seal row orders concurrent writers of the same object only."""
+    deviation = deviation_for(process, obj, decision, actor, payload, channel, severity=severity)
+    (deviation,) = chain_and_save([deviation])
+    signals.send_on_commit(
+        signals.deviation_recorded, Deviation, deviation=deviation, decision=decision
+    )
+    return deviation
+
+
+def deviation_for(
+    process: Process,
+    obj: models.Model,
+    decision: Decision,
+    actor: Any,
+    payload: dict[str, Any],
+    channel: Channel,
+    *,
+    severity: Deviation.Severity | None = None,
+    now: datetime | None = None,
+) -> Deviation:
+    """The deviation for ``decision``, unsaved and not yet chained (``chain_and_save`` does both,
+    for one deviation or for the set the timer sweep writes at once)."""
     assert decision.refusal is not None  # noqa: S101 - only refusals are recorded
-    content_type = ContentType.objects.get_for_model(obj)
-    now = timezone.now()
-    head = seals.claim(Chain.DEVIATIONS, content_type.pk, obj.pk, now)
-    deviation = Deviation(
-        content_type=content_type,
+    return Deviation(
+        content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
         scope=process.scope_of(obj),
         actor=actor,
@@ -101,17 +120,30 @@ def create_deviation(
         payload=payload,
         channel=channel,
         policy_version=process.policy_for(obj).version,
-        created_at=now,
-        seq=head.seq + 1,
-        prev_hash=head.hash,
+        created_at=now or timezone.now(),
     )
-    deviation.hash = deviation_hash(deviation)
-    deviation.save()
-    seals.seal(Chain.DEVIATIONS, content_type.pk, obj.pk, deviation.seq, deviation.hash, now)
-    signals.send_on_commit(
-        signals.deviation_recorded, Deviation, deviation=deviation, decision=decision
-    )
-    return deviation
+
+
+def chain_and_save(deviations: list[Deviation]) -> list[Deviation]:
+    """Link each deviation to its object's deviation chain and write them, in three statements
+    whatever their number: claim the chains' seals (locking them, so concurrent writers of the
+    same object wait and writers of other objects do not), insert the deviations, move the seals.
+    Deviations of the same object are chained in the order given."""
+    if not deviations:
+        return deviations
+    keys = [(d.content_type_id, d.object_id) for d in deviations]
+    heads = seals.claim_many(Chain.DEVIATIONS, keys, deviations[0].created_at)
+    for deviation in deviations:
+        head = heads[(deviation.content_type_id, deviation.object_id)]
+        deviation.seq = head.seq + 1
+        deviation.prev_hash = head.hash
+        deviation.hash = deviation_hash(deviation)
+        heads[(deviation.content_type_id, deviation.object_id)] = seals.Head(
+            deviation.seq, deviation.hash
+        )
+    saved = Deviation.objects.bulk_create(deviations)
+    seals.seal_many(Chain.DEVIATIONS, heads, deviations[-1].created_at)
+    return saved
 
 
 def _severity(decision: Decision) -> Deviation.Severity:

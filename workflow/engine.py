@@ -27,12 +27,13 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
-from workflow import idempotency, signals, timers
-from workflow.audit import append_event, json_ready
+from workflow import idempotency, reads, signals, timers
+from workflow.audit import CHAIN_HEAD, append_event, chain_head, forget_head, json_ready
 from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severity
 from workflow.definition import _running
 from workflow.deviations import Decision, record_deviation
 from workflow.models import AuditEvent, Channel, Deviation, PolicyException
+from workflow.prepared import prepared_get
 from workflow.registry import Process, process_for
 
 M = TypeVar("M", bound=models.Model)
@@ -196,15 +197,57 @@ def _apply_waivers(
 
 
 def preflight(obj: models.Model, *, actor: Any) -> list[TransitionOption]:
-    """Every transition from the object's current state, with its decision for ``actor``."""
+    """Every transition from the object's current state, with its decision for ``actor``.
+
+    The decisions share their reads: a check several transitions run reads the file once."""
     process = process_for(obj)
     now = timezone.now()
     options = []
-    for spec in process.definition.from_state(process.state_of(obj)):
-        decision = decide(obj, spec.name, actor=actor, now=now)
-        target_label = process.definition.label_of(spec.target)
-        options.append(TransitionOption(spec.name, spec.label, spec.target, target_label, decision))
+    with reads.shared():
+        for spec in process.definition.from_state(process.state_of(obj)):
+            decision = decide(obj, spec.name, actor=actor, now=now)
+            target_label = process.definition.label_of(spec.target)
+            options.append(
+                TransitionOption(spec.name, spec.label, spec.target, target_label, decision)
+            )
     return options
+
+
+def lock(obj: M, now: datetime) -> M:
+    """Lock ``obj``'s row and read it again, in one statement, with what the step needs: the
+    related rows the process names (read, not locked) and the last event of its audit chain."""
+    model = type(obj)
+    manager = model._default_manager
+    process = process_for(model)
+
+    def read(key: Any, at: datetime) -> models.QuerySet[M]:
+        queryset = manager.select_for_update(of=("self",)).filter(pk=key)
+        locked: models.QuerySet[M] = process.locked_read(queryset, at).annotate(
+            **{CHAIN_HEAD: chain_head(model)}
+        )
+        return locked
+
+    # The same statement for every step: compiled once per database, content type id and day
+    # (a process may read ahead of today, e.g. the holiday calendar).
+    cache_key = (
+        model,
+        manager.db,
+        ContentType.objects.get_for_model(model).pk,
+        timezone.localdate(),
+    )
+    return prepared_get(obj.pk, now, cache_key, read)
+
+
+def saved_values(obj: models.Model) -> dict[str, Any]:
+    """The values of ``obj``'s concrete fields, to save only those a step changes."""
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def save_changes(obj: models.Model, before: Mapping[str, Any]) -> None:
+    """Save the fields that differ from ``before`` (nothing when none does)."""
+    changed = [name for name, value in before.items() if getattr(obj, name) != value]
+    if changed:
+        obj.save(update_fields=changed)
 
 
 def perform_transition(
@@ -227,35 +270,40 @@ def perform_transition(
     process = process_for(obj)
     clean_payload = json_ready(payload or {})
     now = timezone.now()
-    try:
-        with transaction.atomic(durable=True):
-            locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
-            if idempotency.replayed(locked, name, actor, idempotency_key) is not None:
-                return locked
-            decision = decide(locked, name, actor=actor, payload=clean_payload, now=now)
-            if decision.refusal == Deviation.Kind.WRONG_STATE and just_performed(
-                locked, name, actor
-            ):
-                return locked
-            settle(locked, decision)
-            event = _apply(process, locked, decision, actor, clean_payload, channel, now)
-            idempotency.remember(locked, name, actor, idempotency_key, event, now)
-            signals.send_on_commit(
-                signals.transition_performed,
-                type(obj),
-                obj=locked,
-                name=name,
-                actor=actor,
-                source=decision.source,
-                target=process.state_of(locked),
-                channel=channel,
+    with reads.shared():
+        try:
+            with transaction.atomic(durable=True):
+                locked = lock(obj, now)
+                try:
+                    if idempotency.replayed(locked, name, actor, idempotency_key) is not None:
+                        return locked
+                    decision = decide(locked, name, actor=actor, payload=clean_payload, now=now)
+                    if decision.refusal == Deviation.Kind.WRONG_STATE and just_performed(
+                        locked, name, actor
+                    ):
+                        return locked
+                    settle(locked, decision)
+                    event = _apply(process, locked, decision, actor, clean_payload, channel, now)
+                    idempotency.remember(locked, name, actor, idempotency_key, event, now)
+                    signals.send_on_commit(
+                        signals.transition_performed,
+                        type(obj),
+                        obj=locked,
+                        name=name,
+                        actor=actor,
+                        source=decision.source,
+                        target=process.state_of(locked),
+                        channel=channel,
+                    )
+                    return locked
+                finally:
+                    forget_head(locked)
+                    process.unlocked(locked)
+        except _Refusal as refusal:
+            deviation = record_deviation(
+                process, refusal.obj, refusal.decision, actor, clean_payload, channel
             )
-            return locked
-    except _Refusal as refusal:
-        deviation = record_deviation(
-            process, refusal.obj, refusal.decision, actor, clean_payload, channel
-        )
-        raise TransitionRefused(refusal.decision, deviation) from None
+            raise TransitionRefused(refusal.decision, deviation) from None
 
 
 def settle(obj: models.Model, decision: Decision) -> None:
@@ -308,11 +356,18 @@ def _apply(
     assert step is not None  # noqa: S101 - decided above
     assert decision.role is not None  # noqa: S101
     token = _running.set((type(obj), obj.pk, decision.name))
+    before = saved_values(obj)
+    policy = process.policy_for(obj)
+    context = CheckContext(obj=obj, actor=actor, payload=payload, policy=policy, now=now)
     try:
         getattr(obj, decision.name)()
         if process.state_of(obj) != decision.source:
             process.on_entered(obj, process.state_of(obj), now)
-        obj.save()
+        for effect in step.effects:  # what they change on the object is saved with the step
+            effect(context)
+        if step.effects:
+            process.file_changed(obj)
+        save_changes(obj, before)
     except ConcurrentTransition:
         wrong_state = Decision(
             decision.name, decision.source, None, None, (), Deviation.Kind.WRONG_STATE
@@ -320,10 +375,6 @@ def _apply(
         raise _Refusal(obj, wrong_state) from None
     finally:
         _running.reset(token)
-    policy = process.policy_for(obj)
-    context = CheckContext(obj=obj, actor=actor, payload=payload, policy=policy, now=now)
-    for effect in step.effects:
-        effect(context)
     timers.on_transition(process, obj, decision.source, now)
     consume_waivers(decision, now)
     return append_event(

@@ -41,24 +41,43 @@ def notify(
 ) -> list[Notification]:
     """Create one notification per recipient, once per (timer, kind, recipient), each with an
     e-mail task in the outbox, in the caller's transaction."""
-    subject, body = _texts(kind, obj, timer)
-    created = []
-    for recipient in {r.pk: r for r in recipients}.values():
-        notification, new = Notification.objects.get_or_create(
-            timer=timer,
-            kind=kind,
-            recipient=recipient,
-            defaults={
-                "content_type": ContentType.objects.get_for_model(obj),
-                "object_id": obj.pk,
-                "subject": subject,
-                "body": body,
-                "created_at": now,
-            },
+    return notify_all([(timer, obj, kind, list(recipients))], now)
+
+
+def notify_all(
+    wanted: Iterable[tuple[Timer, models.Model, str, Iterable[Any]]], now: datetime
+) -> list[Notification]:
+    """:func:`notify` for a set of (timer, object, kind, recipients), in three statements: the
+    notifications already sent, the new ones, and their e-mail tasks. The caller holds the
+    timers' row locks, so no one else sends them meanwhile."""
+    candidates: dict[tuple[int, str, int], Notification] = {}
+    for timer, obj, kind, recipients in wanted:
+        subject, body = _texts(kind, obj, timer)
+        for recipient in recipients:
+            candidates.setdefault(
+                (timer.pk, str(kind), recipient.pk),
+                Notification(
+                    timer=timer,
+                    kind=kind,
+                    recipient=recipient,
+                    content_type=ContentType.objects.get_for_model(obj),
+                    object_id=obj.pk,
+                    subject=subject,
+                    body=body,
+                    created_at=now,
+                ),
+            )
+    if not candidates:
+        return []
+    sent = set(
+        Notification.objects.filter(timer_id__in={key[0] for key in candidates}).values_list(
+            "timer_id", "kind", "recipient_id"
         )
-        if new:
-            outbox.enqueue(EMAIL_TASK, notification.pk)
-            created.append(notification)
+    )
+    created = Notification.objects.bulk_create(
+        [notification for key, notification in candidates.items() if key not in sent]
+    )
+    outbox.enqueue_all(EMAIL_TASK, [[notification.pk] for notification in created])
     return created
 
 

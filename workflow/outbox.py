@@ -26,6 +26,15 @@ def enqueue(task: str, *args: Any) -> OutboxMessage:
     return OutboxMessage.objects.create(task=task, args=list(args), request_id=current_request_id())
 
 
+def enqueue_all(task: str, arg_lists: list[list[Any]]) -> list[OutboxMessage]:
+    """Write one message of ``task`` per argument list, in one statement."""
+    if not arg_lists:
+        return []
+    return OutboxMessage.objects.bulk_create(
+        OutboxMessage(task=task, args=list(args)) for args in arg_lists
+    )
+
+
 def relay(*, limit: int = 200) -> int:
     """Publish up to ``limit`` unsent messages; return how many were sent."""
     from config.celery_app import app

@@ -47,6 +47,27 @@ class Process:
     def state_of(self, obj: models.Model) -> str:
         return str(getattr(obj, self.state_field))
 
+    def locked_read(self, queryset: models.QuerySet[Any], now: datetime) -> models.QuerySet[Any]:
+        """The read the engine locks the object with at ``now``, to which a process adds what
+        its checks and audit need in the same statement (``select_related`` of its foreign keys,
+        annotations). The engine locks only the object's own row (``FOR UPDATE OF``), never the
+        rows joined; it compiles the read once, so ``now`` must be used as a parameter only."""
+        return queryset
+
+    def sweep_read(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """The read of the objects whose timers fell due (add the related rows that the
+        recipients, the scope and the messages need)."""
+        return queryset
+
+    def unlocked(self, obj: models.Model) -> None:
+        """The step is over: drop from ``obj`` what was read with its lock (only good while the
+        lock is held), so the object the engine returns answers from the database again."""
+        self.file_changed(obj)
+
+    def file_changed(self, obj: models.Model) -> None:
+        """The step wrote records of ``obj``'s file (its effects, an action's service): facts
+        read with the lock are stale from now on."""
+
     # Hooks ---------------------------------------------------------------------------------
     def roles_of(self, actor: Any) -> frozenset[str]:
         """The workflow roles ``actor`` holds."""

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -51,22 +52,27 @@ def seal(
     chain: Chain, content_type_id: int, object_id: int, seq: int, head: str, now: datetime
 ) -> None:
     """Move the chain's seal to ``(seq, head)``: one INSERT … ON CONFLICT DO UPDATE."""
+    seal_many(chain, {(content_type_id, object_id): Head(seq, head)}, now)
+
+
+def seal_many(chain: Chain, heads: dict[tuple[int, int], Head], now: datetime) -> None:
+    """Move the seals of several chains of one kind, keyed by (content type id, object id), to
+    their new heads: one INSERT … ON CONFLICT DO UPDATE for all of them."""
     key_id = settings.AUDIT_HMAC_KEY_ID
-    signature = mac(
-        settings.AUDIT_HMAC_KEY.encode(), chain, object_label(content_type_id), object_id, seq, head
-    )
+    key = settings.AUDIT_HMAC_KEY.encode()
     ChainSeal.objects.bulk_create(
         [
             ChainSeal(
                 chain=chain,
                 content_type_id=content_type_id,
                 object_id=object_id,
-                last_seq=seq,
-                last_hash=head,
+                last_seq=head.seq,
+                last_hash=head.hash,
                 key_id=key_id,
-                mac=signature,
+                mac=mac(key, chain, object_label(content_type_id), object_id, head.seq, head.hash),
                 sealed_at=now,
             )
+            for (content_type_id, object_id), head in sorted(heads.items())
         ],
         update_conflicts=True,
         unique_fields=["chain", "content_type", "object_id"],
@@ -87,16 +93,30 @@ def claim(chain: Chain, content_type_id: int, object_id: int, now: datetime) -> 
     no row lock on the object already orders them (a deviation is recorded after the attempt's
     transaction rolled back, or by the timer sweep, which must not lock the object).
     """
+    return claim_many(chain, [(content_type_id, object_id)], now)[(content_type_id, object_id)]
+
+
+def claim_many(
+    chain: Chain, objects: list[tuple[int, int]], now: datetime
+) -> dict[tuple[int, int], Head]:
+    """``claim`` for several chains of one kind at once, keyed by (content type id, object id):
+    one statement, the rows locked in key order (so two claimers of overlapping sets cannot wait
+    for each other in a circle)."""
+    wanted = sorted(set(objects))
     table = connection.ops.quote_name(ChainSeal._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s, 0, %s, '', '', %s)"] * len(wanted))
+    params: list[Any] = []
+    for content_type_id, object_id in wanted:
+        params += [chain.value, content_type_id, object_id, GENESIS_HASH, now]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} "  # noqa: S608 - the table name is the model's
             "(chain, content_type_id, object_id, last_seq, last_hash, key_id, mac, sealed_at) "
-            "VALUES (%s, %s, %s, 0, %s, '', '', %s) "
+            f"VALUES {rows} "
             "ON CONFLICT (chain, content_type_id, object_id) "
             f"DO UPDATE SET last_seq = {table}.last_seq "
-            "RETURNING last_seq, last_hash",
-            [chain.value, content_type_id, object_id, GENESIS_HASH, now],
+            "RETURNING content_type_id, object_id, last_seq, last_hash",
+            params,
         )
-        seq, head = cursor.fetchone()
-    return Head(seq, head)
+        found = cursor.fetchall()
+    return {(type_id, object_id): Head(seq, head) for type_id, object_id, seq, head in found}

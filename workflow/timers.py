@@ -8,6 +8,7 @@ timer in the transaction that performs it, so it happens once.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,8 +17,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from workflow import notifications
-from workflow.deviations import Decision, create_deviation
+from workflow import notifications, reads, signals
+from workflow.deviations import Decision, chain_and_save, deviation_for
 from workflow.models import Channel, Deviation, Notification, Timer
 from workflow.registry import Process, process_for
 
@@ -100,51 +101,81 @@ def restart(obj: models.Model, kind: Timer.Kind, plan: TimerPlan) -> Timer:
 
 
 def sweep(*, now: datetime | None = None, batch: int = 100) -> int:
-    """Take every timer action that has fallen due; return how many timers were handled."""
+    """Take every timer action that has fallen due; return how many timers were handled.
+
+    Due timers are claimed ``batch`` at a time and handled as a set: their objects are read in
+    one statement per model, and the notifications, e-mail tasks, deviations and timer stamps of
+    the whole set are written with one statement each.
+    """
     moment = now or timezone.now()
     handled = 0
     while True:
-        with transaction.atomic():
+        with reads.shared(), transaction.atomic():
             due = list(
                 Timer.objects.select_for_update(skip_locked=True)
                 .filter(stopped_at__isnull=True, next_action_at__lte=moment)
                 .order_by("next_action_at")[:batch]
             )
-            for timer in due:
-                _act(timer, moment)
+            if due:
+                _act_on(due, moment)
         handled += len(due)
         if len(due) < batch:
             return handled
 
 
-def _act(timer: Timer, now: datetime) -> None:
-    model = timer.content_type.model_class()
-    obj = model._default_manager.filter(pk=timer.object_id).first() if model else None
-    if obj is None:
-        timer.stopped_at = now
-        timer.next_action_at = None
-        timer.save(update_fields=["stopped_at", "next_action_at"])
-        return
-    process = process_for(obj)
-    pending = timer.pending_actions()
-    if "remind" in pending and pending["remind"] <= now:
-        notifications.notify(
-            process.reminder_recipients(obj, timer), timer, obj, Notification.Kind.REMINDER, now
-        )
-        timer.reminded_at = now
-    if "overdue" in pending and pending["overdue"] <= now:
-        _record_lateness(process, obj, timer, now)
-        timer.overdue_at = now
-    if "escalate" in pending and pending["escalate"] <= now:
-        notifications.notify(
-            process.escalation_recipients(obj, timer), timer, obj, Notification.Kind.ESCALATION, now
-        )
-        timer.escalated_at = now
-    timer.refresh_next_action()
-    timer.save()
+def _objects_of(due: list[Timer]) -> dict[tuple[int, int], models.Model]:
+    """The objects the timers run on, one read per model."""
+    found: dict[tuple[int, int], models.Model] = {}
+    by_type: dict[int, set[int]] = {}
+    for timer in due:
+        by_type.setdefault(timer.content_type_id, set()).add(timer.object_id)
+    for type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None:
+            continue
+        queryset = model._default_manager.filter(pk__in=ids)
+        with contextlib.suppress(LookupError):
+            queryset = process_for(model).sweep_read(queryset)
+        found.update({(type_id, obj.pk): obj for obj in queryset})
+    return found
 
 
-def _record_lateness(process: Process, obj: Any, timer: Timer, now: datetime) -> Deviation:
+def _act_on(due: list[Timer], now: datetime) -> None:
+    objects = _objects_of(due)
+    wanted: list[tuple[Timer, models.Model, str, list[Any]]] = []
+    lateness: list[tuple[Deviation, Decision]] = []
+    for timer in due:
+        obj = objects.get((timer.content_type_id, timer.object_id))
+        if obj is None:  # the object is gone: nothing is owed any more
+            timer.stopped_at = now
+            timer.next_action_at = None
+            continue
+        process = process_for(obj)
+        pending = timer.pending_actions()
+        if "remind" in pending and pending["remind"] <= now:
+            recipients = process.reminder_recipients(obj, timer)
+            wanted.append((timer, obj, Notification.Kind.REMINDER, recipients))
+            timer.reminded_at = now
+        if "overdue" in pending and pending["overdue"] <= now:
+            lateness.append(_lateness(process, obj, timer))
+            timer.overdue_at = now
+        if "escalate" in pending and pending["escalate"] <= now:
+            recipients = process.escalation_recipients(obj, timer)
+            wanted.append((timer, obj, Notification.Kind.ESCALATION, recipients))
+            timer.escalated_at = now
+        timer.refresh_next_action()
+    notifications.notify_all(wanted, now)
+    chain_and_save([deviation for deviation, _ in lateness])
+    for deviation, decision in lateness:
+        signals.send_on_commit(
+            signals.deviation_recorded, Deviation, deviation=deviation, decision=decision
+        )
+    Timer.objects.bulk_update(
+        due, ["reminded_at", "overdue_at", "escalated_at", "stopped_at", "next_action_at"]
+    )
+
+
+def _lateness(process: Process, obj: Any, timer: Timer) -> tuple[Deviation, Decision]:
     late = Decision(
         name="",
         source=timer.stage,
@@ -154,6 +185,7 @@ def _record_lateness(process: Process, obj: Any, timer: Timer, now: datetime) ->
         refusal=OVERDUE_KIND[Timer.Kind(timer.kind)],
     )
     payload = {"timer": timer.pk, "due_at": timer.due_at.isoformat(), "kind": timer.kind}
-    return create_deviation(
+    deviation = deviation_for(
         process, obj, late, None, payload, Channel.SYSTEM, severity=Deviation.Severity.MEDIUM
     )
+    return deviation, late

@@ -9,11 +9,17 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loans.checks.facts import file_facts, latest_contract
 from loans.choices import PaymentMethod
 from workflow.checks import CheckContext, Outcome, check, failed, passed
 
 if TYPE_CHECKING:
-    pass
+    from loans.models import Drawdown
+
+
+def drawdowns(ctx: CheckContext) -> list[Drawdown]:
+    """The loan's drawdowns in force, read once for the checks of a step (and its payment)."""
+    return ctx.once("drawdowns", lambda: list(ctx.obj.drawdowns.all()))
 
 
 @check(
@@ -22,7 +28,7 @@ if TYPE_CHECKING:
     clause="§3 disbursement: contract signed face to face (面签) with witness",
 )
 def contract_signed(ctx: CheckContext) -> Outcome:
-    contract = getattr(ctx.obj, "contract", None)
+    contract = latest_contract(ctx)
     if contract is None:
         return failed(_("No contract has been recorded."))
     if not contract.is_signed:
@@ -39,6 +45,8 @@ def contract_signed(ctx: CheckContext) -> Outcome:
     clause="§3 disbursement: every approval condition marked fulfilled",
 )
 def conditions_fulfilled(ctx: CheckContext) -> Outcome:
+    if not file_facts(ctx)["file_open_conditions"]:
+        return passed()
     open_conditions = list(
         ctx.obj.approval_conditions.filter(fulfilled_at__isnull=True).values_list("text", flat=True)
     )
@@ -75,10 +83,10 @@ def approval_not_expired(ctx: CheckContext) -> Outcome:
 )
 def drawdowns_ready(ctx: CheckContext) -> Outcome:
     loan = ctx.obj
-    pending = list(loan.drawdowns.filter(paid_at__isnull=True))
+    pending = [d for d in drawdowns(ctx) if d.paid_at is None]
     if not pending:
         return failed(_("No drawdown is waiting to be paid."))
-    total = sum((d.amount for d in loan.drawdowns.all()), Decimal(0))
+    total = sum((d.amount for d in drawdowns(ctx)), Decimal(0))
     if total > (loan.amount or 0):
         return failed(
             _("The drawdowns add up to CNY %(total)s, above the loan of CNY %(amount)s."),
@@ -95,7 +103,7 @@ def drawdowns_ready(ctx: CheckContext) -> Outcome:
 )
 def entrusted_payment(ctx: CheckContext) -> Outcome:
     threshold = ctx.policy.entrusted_payment_threshold
-    for drawdown in ctx.obj.drawdowns.filter(paid_at__isnull=True):
+    for drawdown in (d for d in drawdowns(ctx) if d.paid_at is None):
         large = drawdown.amount > threshold
         entrusted = drawdown.method == PaymentMethod.ENTRUSTED
         if (large and not entrusted) or (entrusted and not drawdown.names_counterparty):
@@ -121,15 +129,16 @@ def no_split_drawdowns(ctx: CheckContext) -> Outcome:
     loan = ctx.obj
     policy = ctx.policy
     since = ctx.now - timedelta(days=policy.split_window_days)
-    own_account = Drawdown.objects.filter(
-        loan__borrower_id=loan.borrower_id, method=PaymentMethod.OWN_ACCOUNT
+    paid = Drawdown.objects.filter(
+        loan__borrower_id=loan.borrower_id, method=PaymentMethod.OWN_ACCOUNT, paid_at__gte=since
     )
-    paid = own_account.filter(paid_at__gte=since)
-    pending = own_account.filter(loan=loan, paid_at__isnull=True)
+    pending = [
+        d for d in drawdowns(ctx) if d.paid_at is None and d.method == PaymentMethod.OWN_ACCOUNT
+    ]
     together = [*paid, *pending]
     total = sum((d.amount for d in together), Decimal(0))
     # One large drawdown is the entrusted-payment check's concern; this one catches pieces.
-    if pending.exists() and len(together) > 1 and total > policy.entrusted_payment_threshold:
+    if pending and len(together) > 1 and total > policy.entrusted_payment_threshold:
         return failed(
             _(
                 "Paid to the borrower's own account within %(days)s days, the drawdowns would add "

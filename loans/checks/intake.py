@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from loans.checks.facts import file_facts
 from loans.states import APPLICATION_FIELDS
 from workflow.checks import (
     CheckContext,
@@ -107,7 +108,7 @@ def within_product_limits(ctx: CheckContext) -> Outcome:
     clause="§3 intake: face-to-face interview recorded (personal-loan measures)",
 )
 def interview_recorded(ctx: CheckContext) -> Outcome:
-    if ctx.obj.interviews.exists():
+    if file_facts(ctx)["file_interviews"]:
         return passed()
     return failed(_("No face-to-face interview with the borrower has been recorded."))
 
@@ -118,14 +119,10 @@ def interview_recorded(ctx: CheckContext) -> Outcome:
     clause="§3 intake: borrower not on the blocked-borrower list",
 )
 def borrower_not_blocked(ctx: CheckContext) -> Outcome:
-    from loans.models import BlockedBorrower
-
-    entry = BlockedBorrower.objects.filter(
-        id_number=ctx.obj.borrower.id_number, active=True
-    ).first()
-    if entry is None:
+    facts = file_facts(ctx)
+    if not facts["file_blocked"]:
         return passed()
-    return failed(_("The borrower is blocked: %(reason)s"), reason=entry.reason)
+    return failed(_("The borrower is blocked: %(reason)s"), reason=facts["file_blocked_reason"])
 
 
 @check(
@@ -134,6 +131,6 @@ def borrower_not_blocked(ctx: CheckContext) -> Outcome:
     clause="§3 intake: credit-report query authorisation on file",
 )
 def credit_authorisation_on_file(ctx: CheckContext) -> Outcome:
-    if ctx.obj.credit_authorisations.exists():
+    if file_facts(ctx)["file_credit_authorisations"]:
         return passed()
     return failed(_("No signed authorisation to query the borrower's credit report is on file."))

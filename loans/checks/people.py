@@ -23,9 +23,10 @@ def not_involved_as(*capacities: Capacity, code: str, title: Message, clause: st
     """A check that the actor played none of ``capacities`` earlier in this loan."""
 
     def function(ctx: CheckContext) -> Outcome:
-        from loans.selectors import loan_participants
+        from loans.checks.facts import participants
+        from loans.selectors import CAPACITY_OF_ROLE
 
-        earlier = loan_participants(ctx.obj).get(ctx.actor.pk, set()) & set(capacities)
+        earlier = participants(ctx, CAPACITY_OF_ROLE).get(ctx.actor.pk, set()) & set(capacities)
         if earlier:
             return failed(
                 _("You were involved in this loan as %(capacities)s and may not act now."),

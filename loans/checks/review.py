@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from loans.checks.facts import file_facts
 from workflow.checks import CheckContext, Message, Outcome, Severity, check, failed, passed
 
 
@@ -13,7 +14,7 @@ from workflow.checks import CheckContext, Message, Outcome, Severity, check, fai
     clause="§3 review: credit report checked with result recorded",
 )
 def credit_report_checked(ctx: CheckContext) -> Outcome:
-    if ctx.obj.credit_reports.exists():
+    if file_facts(ctx)["file_credit_reports"]:
         return passed()
     return failed(_("No credit report result has been recorded."))
 
@@ -24,11 +25,10 @@ def credit_report_checked(ctx: CheckContext) -> Outcome:
     clause="§3 review: debt-to-income and risk score computed; reviewer opinion written",
 )
 def review_written(ctx: CheckContext) -> Outcome:
-    loan = ctx.obj
-    review = loan.reviews.filter(created_at__gte=loan.state_entered_at).first()
-    if review is None:
+    reviewer = file_facts(ctx)["file_round_reviewer"]
+    if reviewer is None:
         return failed(_("No review has been written in this round of review."))
-    if review.reviewer_id != ctx.actor.pk:
+    if reviewer != ctx.actor.pk:
         return failed(_("The review on file was written by someone else; write your own."))
     return passed()
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
+from loans.checks.facts import file_facts, latest_visit
 from workflow.checks import CheckContext, Outcome, Severity, check, failed, lazy_join, passed
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 )
 def two_investigators(ctx: CheckContext) -> Outcome:
     loan: Loan = ctx.obj
-    visit = loan.site_visits.order_by("-visited_at", "-id").first()
+    visit = latest_visit(ctx)
     if visit is None:
         return failed(_("No site visit has been recorded."))
     amount = loan.amount or 0
@@ -40,7 +41,7 @@ def two_investigators(ctx: CheckContext) -> Outcome:
 def visit_date_valid(ctx: CheckContext) -> Outcome:
     from loans.checks.entry import local_day
 
-    visit = ctx.obj.site_visits.first()
+    visit = latest_visit(ctx)
     if visit is None:
         return failed(_("No site visit has been recorded."))
     visited, applied = local_day(visit.visited_at), local_day(ctx.obj.created_at)
@@ -62,11 +63,11 @@ def visit_date_valid(ctx: CheckContext) -> Outcome:
     severity=Severity.SOFT,
 )
 def evidence_collected(ctx: CheckContext) -> Outcome:
-    visit = ctx.obj.site_visits.first()
+    visit = latest_visit(ctx)
     if visit is None:
         return failed(_("No site visit has been recorded."))
     required = ctx.policy.evidence_photo_count
-    have = visit.evidence.count()
+    have = file_facts(ctx)["file_visit_evidence"]
     if not visit.location.strip() or have < required:
         return failed(
             _("The visit has %(have)s of %(required)s evidence items and needs its location."),
@@ -82,7 +83,7 @@ def evidence_collected(ctx: CheckContext) -> Outcome:
     clause="§3 site visit: report sections business, cash flow, repayment source, guarantee",
 )
 def report_sections_complete(ctx: CheckContext) -> Outcome:
-    visit = ctx.obj.site_visits.first()
+    visit = latest_visit(ctx)
     if visit is None:
         return failed(_("No site visit has been recorded."))
     empty = visit.empty_sections()
@@ -104,6 +105,6 @@ def collateral_valued(ctx: CheckContext) -> Outcome:
     needs = loan.guarantee_type in COLLATERAL_GUARANTEES or (
         loan.product is not None and loan.product.collateral_required
     )
-    if not needs or loan.collateral_valuations.exists():
+    if not needs or file_facts(ctx)["file_collateral_valuations"]:
         return passed()
     return failed(_("The collateral has not been valued."))

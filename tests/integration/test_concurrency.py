@@ -74,3 +74,43 @@ def test_the_same_user_double_submitting_performs_the_transition_once(cast, prod
     assert sorted(map(str, outcomes)) == ["performed", "performed"]
     assert [e.action for e in audit_trail_of(loan)].count("submit_for_approval") == 1
     assert not deviations_of(loan).exists()
+
+
+def test_a_locked_loan_leaves_its_borrower_product_and_branch_free_for_other_loans(cast, product):
+    """The engine's locked read joins the borrower, product, branch and account manager, but
+    locks only the loan's row: two loans sharing them never wait on each other."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from loans.models import Borrower, Branch, LoanProduct
+    from workflow.engine import lock
+
+    first = factories.LoanFactory(account_manager=cast.manager, product=product)
+    second = factories.LoanFactory(
+        account_manager=cast.manager, product=product, borrower=first.borrower
+    )
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_first() -> None:
+        try:
+            with transaction.atomic():
+                lock(Loan(pk=first.pk), timezone.now())
+                holding.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_first)
+    holder.start()
+    try:
+        assert holding.wait(timeout=20)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            assert lock(Loan(pk=second.pk), timezone.now()).pk == second.pk
+            Borrower.objects.select_for_update(nowait=True).get(pk=first.borrower_id)
+            LoanProduct.objects.select_for_update(nowait=True).get(pk=product.pk)
+            Branch.objects.select_for_update(nowait=True).get(pk=first.branch_id)
+    finally:
+        release.set()
+        holder.join(timeout=30)

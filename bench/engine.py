@@ -1,0 +1,318 @@
+"""The engine: transitions per second against two peers, statements per step, and clients.
+
+Measured in one run, as ratios (docs/performance.md, "The engine (transitions)"):
+
+- the engine performing ``start_site_visit`` (lock, every check, save, timers, audit chain) ÷ raw
+  psycopg doing the same writes (lock the row, update its state, stop and start the stage timer,
+  insert a hash-chained audit row), one client;
+- the engine ÷ a plain django-fsm-2 model with a log row (lock → transition → save → log row), its
+  tables made for the run by the schema editor and dropped after;
+- statements per transition by name along a whole lifecycle, and per refusal;
+- a loan's whole lifecycle (application to closed): time and statements;
+- four client processes on disjoint loans ÷ one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import time
+from typing import Any, ClassVar
+
+from django.db import connection, models, transaction
+from django.test.utils import CaptureQueriesContext
+from django_fsm import FSMField, transition
+
+from bench.common import (
+    Row,
+    World,
+    bench_database,
+    close_pool,
+    conninfo,
+    execute,
+    make_intake_loans,
+    report,
+    timed,
+    world,
+)
+
+SCALES = {"ci": {"loans": 60, "clients": 4}, "full": {"loans": 1000, "clients": 4}}
+CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+
+
+# --- the peer: a plain django-fsm-2 model and its log row, tables made at run time -------------
+
+
+class PeerLoan(models.Model):
+    reference = models.CharField(max_length=32)
+    state = FSMField(default="intake")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=80000)
+    term_months = models.PositiveSmallIntegerField(default=12)
+    purpose = models.TextField(default="Restock for the season")
+    account_manager_id = models.BigIntegerField()
+    state_entered_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[models.Manager[Any]] = models.Manager()
+
+    class Meta:
+        app_label = "bench_peer"
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @transition(field=state, source="intake", target="site_visit")
+    def start_site_visit(self) -> None:
+        pass
+
+
+class PeerLog(models.Model):
+    loan = models.ForeignKey(PeerLoan, on_delete=models.CASCADE)
+    transition = models.CharField(max_length=64)
+    source_state = models.CharField(max_length=32)
+    target_state = models.CharField(max_length=32)
+    by_id = models.BigIntegerField()
+    timestamp = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[models.Manager[Any]] = models.Manager()
+    loan_id: int
+
+    class Meta:
+        app_label = "bench_peer"
+
+    def __str__(self) -> str:
+        return f"{self.transition} of {self.loan_id}"
+
+
+def _peer(w: World, count: int) -> tuple[int, float]:
+    with connection.schema_editor() as editor:
+        editor.create_model(PeerLoan)
+        editor.create_model(PeerLog)
+    try:
+        execute(
+            "INSERT INTO bench_peer_peerloan (reference, state, amount, term_months, purpose,"
+            " account_manager_id, state_entered_at)"
+            " SELECT 'P-' || n, 'intake', 80000, 12, 'Restock', %s, now()"
+            " FROM generate_series(1, %s) AS n",
+            [w.manager.pk, count],
+        )
+        ids = list(PeerLoan.objects.order_by("pk").values_list("pk", flat=True))
+
+        def run() -> int:
+            for pk in ids:
+                with transaction.atomic():
+                    loan = PeerLoan.objects.select_for_update().get(pk=pk)
+                    source = loan.state
+                    loan.start_site_visit()
+                    loan.save()
+                    PeerLog.objects.create(
+                        loan=loan,
+                        transition="start_site_visit",
+                        source_state=source,
+                        target_state=loan.state,
+                        by_id=w.manager.pk,
+                    )
+            return len(ids)
+
+        return timed(run)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.delete_model(PeerLog)
+            editor.delete_model(PeerLoan)
+
+
+# --- raw psycopg doing the engine's writes -------------------------------------------------------
+
+
+def _raw(w: World, ids: list[int]) -> tuple[int, float]:
+    import psycopg
+
+    with psycopg.connect(conninfo()) as raw:
+
+        def run() -> int:
+            for pk in ids:
+                with raw.transaction(), raw.cursor() as cur:
+                    cur.execute("SELECT id, state FROM loans_loan WHERE id = %s FOR UPDATE", [pk])
+                    cur.execute(
+                        "UPDATE loans_loan SET state = 'site_visit', state_entered_at = now()"
+                        " WHERE id = %s",
+                        [pk],
+                    )
+                    cur.execute(
+                        "UPDATE workflow_timer SET stopped_at = now(), next_action_at = NULL"
+                        " WHERE content_type_id = %s AND object_id = %s AND stopped_at IS NULL",
+                        [w.loan_type_id, pk],
+                    )
+                    cur.execute(
+                        "INSERT INTO workflow_timer (content_type_id, object_id, scope, kind,"
+                        " stage, started_at, remind_at, due_at, escalate_at, next_action_at)"
+                        " VALUES (%s, %s, 'BENCH', 'stage', 'site_visit', now(),"
+                        " now() + interval '3 days', now() + interval '5 days',"
+                        " now() + interval '6 days', now() + interval '3 days')",
+                        [w.loan_type_id, pk],
+                    )
+                    content = json.dumps({"loan": pk, "action": "start_site_visit"})
+                    digest = hashlib.sha256(content.encode()).hexdigest()
+                    cur.execute(
+                        "INSERT INTO workflow_auditevent (content_type_id, object_id, seq, kind,"
+                        " action, source_state, target_state, actor_id, actor_role, payload,"
+                        " snapshot, changes, channel, policy_version, scope, created_at,"
+                        " prev_hash, hash) VALUES (%s, %s, 1, 'transitioned',"
+                        " 'start_site_visit', 'intake', 'site_visit', %s, 'account_manager',"
+                        " '{}', %s, '{}', 'system', 'bench', 'BENCH', now(), %s, %s)",
+                        [w.loan_type_id, pk, w.manager.pk, content, "0" * 64, digest],
+                    )
+            return len(ids)
+
+        return timed(run)
+
+
+# --- the engine ------------------------------------------------------------------------------
+
+
+def _engine(w: World, ids: list[int]) -> tuple[int, float]:
+    from loans.models import Loan
+    from workflow.engine import perform_transition
+    from workflow.models import Channel
+
+    def run() -> int:
+        for pk in ids:
+            perform_transition(
+                Loan(pk=pk), "start_site_visit", actor=w.manager, channel=Channel.SYSTEM
+            )
+        return len(ids)
+
+    return timed(run)
+
+
+def _client(ids: list[int], start: Any, results: Any) -> None:
+    """One client process: wait for the start signal, then transition its own loans."""
+    import django
+
+    django.setup()
+    w = world()
+    start.wait()
+    done, seconds = _engine(w, ids)
+    results.put((done, seconds))
+
+
+def _clients(ids: list[int], clients: int) -> float:
+    """Transitions per second of ``clients`` processes on disjoint loans."""
+    close_pool()
+    context = multiprocessing.get_context("fork")
+    start, results = context.Event(), context.Queue()
+    shares = [ids[index::clients] for index in range(clients)]
+    workers = [context.Process(target=_client, args=(share, start, results)) for share in shares]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)  # every client set up and waiting
+    began = time.perf_counter()
+    start.set()
+    done = sum(results.get(timeout=600)[0] for _ in workers)
+    elapsed = time.perf_counter() - began
+    for worker in workers:
+        worker.join()
+    return float(done / elapsed)
+
+
+# --- statements along a lifecycle --------------------------------------------------------------
+
+
+def _statements(captured: CaptureQueriesContext) -> int:
+    return sum(1 for query in captured.captured_queries if query["sql"] not in CONTROL)
+
+
+def _lifecycle(w: World) -> tuple[dict[str, int], int, float, int]:
+    """Statements of each forward transition, of the whole life of one loan, its time, and the
+    statements of a refusal."""
+    from loans.journeys import Cast, forward_step, prepare_to_leave
+    from loans.models import Loan, User
+    from loans.roles import Role
+    from loans.states import LoanState
+    from workflow.engine import TransitionRefused, perform_transition
+    from workflow.models import Channel
+
+    def person(name: str, role: Role, **extra: Any) -> User:
+        from django.contrib.auth.models import Group
+
+        user, created = User.objects.get_or_create(
+            username=f"bench-{name}", defaults={"branch_id": w.branch_id, **extra}
+        )
+        if created:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+        return User.objects.get(pk=user.pk)
+
+    cast = Cast(
+        manager=w.manager,
+        co_investigator=person("co", Role.ACCOUNT_MANAGER),
+        reviewer=person("reviewer", Role.REVIEWER),
+        approver=person("approver", Role.APPROVER, authority_level=3),
+        officer=person("officer", Role.DISBURSEMENT_OFFICER),
+    )
+    [pk] = make_intake_loans(w, 1, tag=f"LIFE-{time.time_ns()}")
+    loan = Loan.objects.get(pk=pk)
+    per_step: dict[str, int] = {}
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as whole:
+        while loan.state != LoanState.CLOSED:
+            name, part, payload = forward_step(loan)
+            loan = prepare_to_leave(loan, cast)
+            with CaptureQueriesContext(connection) as step:
+                loan = perform_transition(
+                    loan, name, actor=getattr(cast, part), payload=payload, channel=Channel.SYSTEM
+                )
+            per_step[name] = _statements(step)
+    seconds = time.perf_counter() - started
+    [other] = make_intake_loans(w, 1, tag=f"REFUSED-{time.time_ns()}")
+    execute("DELETE FROM loans_interview WHERE loan_id = %s", [other])  # a check fails
+    with CaptureQueriesContext(connection) as refused, contextlib.suppress(TransitionRefused):
+        perform_transition(Loan(pk=other), "start_site_visit", actor=w.manager)
+    return per_step, _statements(whole), seconds, _statements(refused)
+
+
+def run(scale: str) -> bool:
+    size = SCALES[scale]
+    count = size["loans"]
+    with bench_database():
+        w = world()
+        tag = f"E{time.time_ns()}"
+        engine_ids = make_intake_loans(w, count, tag=f"{tag}-engine")
+        raw_ids = make_intake_loans(w, count, tag=f"{tag}-raw")
+        warm = make_intake_loans(w, 20, tag=f"{tag}-warm")
+        _engine(w, warm)  # imports, caches and the pool warmed before timing
+        done, engine_s = _engine(w, engine_ids)
+        engine_tps = done / engine_s
+        done, raw_s = _raw(w, raw_ids)
+        raw_tps = done / raw_s
+        done, peer_s = _peer(w, count)
+        peer_tps = done / peer_s
+        per_step, life_statements, life_s, refusal = _lifecycle(w)
+        one_ids = make_intake_loans(w, count, tag=f"{tag}-one")
+        many_ids = make_intake_loans(w, count * 2, tag=f"{tag}-many")
+        one = _clients(one_ids, 1)
+        many = _clients(many_ids, size["clients"])
+        worst = max(per_step.values())
+        rows = [
+            Row("engine transitions/s", engine_tps, detail=f"{count} x start_site_visit"),
+            Row("raw psycopg, same writes/s", raw_tps),
+            Row("plain django-fsm-2 + log row/s", peer_tps),
+            Row(
+                "engine / raw psycopg", engine_tps / raw_tps, ">= 0.40", engine_tps / raw_tps >= 0.4
+            ),
+            Row(
+                "engine / django-fsm-2 peer",
+                engine_tps / peer_tps,
+                ">= 1.00",
+                engine_tps / peer_tps >= 1.0,
+            ),
+            *(Row(f"statements: {name}", value) for name, value in per_step.items()),
+            Row("statements: worst transition", worst, "<= 10", worst <= 10),
+            Row("statements: refusal", refusal, "<= 6", refusal <= 6),
+            Row("lifecycle statements per loan", life_statements, detail="application to closed"),
+            Row("lifecycle seconds per loan", life_s),
+            Row("1 client transitions/s", one),
+            Row(f"{size['clients']} clients transitions/s", many),
+            Row(f"{size['clients']} clients / 1 client", many / one, ">= 1.60", many / one >= 1.6),
+        ]
+        return report(rows)

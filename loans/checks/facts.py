@@ -1,0 +1,226 @@
+"""What the loan's checks and its audit snapshot read from the loan's file, read once per step.
+
+The engine locks a loan with :meth:`loans.workflow.LoanProcess.locked_read`, which brings
+:data:`FILE_FACTS` in the same statement as the lock. Outside a step (the preflight of a page)
+:func:`file_facts` reads them once and shares them between the checks. A step whose effects write
+records drops the facts read with the lock (``LoanProcess.file_changed``), so its audit snapshot
+is read again after the writes.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import (
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Concat
+
+from loans.models.site_visit import REPORT_SECTIONS
+from loans.roles import Capacity
+from workflow.checks import CheckContext
+from workflow.models import AuditEvent
+
+
+def _count(records: QuerySet[Any]) -> Subquery:
+    counted = records.order_by().annotate(
+        n=Func(F("pk"), function="COUNT", output_field=IntegerField())
+    )
+    return Subquery(counted.values("n"), output_field=IntegerField())
+
+
+class _Joined(Func):
+    """The rows' values as one comma-separated text, on PostgreSQL and SQLite alike."""
+
+    template = "STRING_AGG(CAST(%(expressions)s AS text), ',')"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="GROUP_CONCAT(%(expressions)s, ',')")
+
+
+def _joined(records: QuerySet[Any], value: Any) -> Subquery:
+    rows = records.order_by().annotate(joined=_Joined(value)).values("joined")
+    return Subquery(rows, output_field=TextField())
+
+
+VISIT_FIELDS = (
+    "id",
+    "lead_investigator_id",
+    "co_investigator_id",
+    "co_investigator_confirmed_at",
+    "visited_at",
+    "location",
+    *REPORT_SECTIONS,
+)
+
+
+CONTRACT_FIELDS = ("id", "number", "signed_at", "signed_face_to_face", "witness_id")
+
+
+@functools.lru_cache(maxsize=4)
+def _facts(loan_type_id: int) -> dict[str, Any]:
+    from loans.models import (
+        ApprovalCondition,
+        BlockedBorrower,
+        CollateralValuation,
+        Contract,
+        CreditAuthorisation,
+        CreditReport,
+        Document,
+        Interview,
+        Review,
+        SiteVisit,
+    )
+
+    loan = OuterRef("pk")
+    contracts = Contract.objects.filter(loan=loan).order_by("-version")
+    visits = SiteVisit.objects.filter(loan=loan).order_by("-visited_at", "-id")
+    photos = Document.objects.filter(site_visit=OuterRef("pk"))
+    events = AuditEvent.objects.filter(content_type_id=loan_type_id, object_id=loan)
+    return {
+        "file_interviews": _count(Interview.objects.filter(loan=loan)),
+        "file_credit_authorisations": _count(CreditAuthorisation.objects.filter(loan=loan)),
+        "file_documents": _count(Document.objects.filter(loan=loan)),
+        "file_collateral_valuations": _count(CollateralValuation.objects.filter(loan=loan)),
+        "file_collateral_value": Subquery(
+            CollateralValuation.objects.filter(loan=loan)
+            .order_by()
+            .annotate(total=Func(F("value"), function="SUM"))
+            .values("total"),
+            output_field=DecimalField(max_digits=16, decimal_places=2),
+        ),
+        "file_credit_reports": _count(CreditReport.objects.filter(loan=loan)),
+        "file_reviews": _count(Review.objects.filter(loan=loan)),
+        "file_round_reviewer": Subquery(
+            Review.objects.filter(loan=loan, created_at__gte=OuterRef("state_entered_at"))
+            .order_by("-created_at", "-id")
+            .values("reviewer_id")[:1]
+        ),
+        "file_blocked_reason": Subquery(
+            BlockedBorrower.objects.filter(id_number=OuterRef("borrower__id_number"), active=True)
+            .order_by("pk")
+            .values("reason")[:1]
+        ),
+        "file_blocked": Exists(
+            BlockedBorrower.objects.filter(id_number=OuterRef("borrower__id_number"), active=True)
+        ),
+        **{f"file_visit_{name}": Subquery(visits.values(name)[:1]) for name in VISIT_FIELDS},
+        **{
+            f"file_contract_{name}": Subquery(contracts.values(name)[:1])
+            for name in CONTRACT_FIELDS
+        },
+        "file_open_conditions": _count(
+            ApprovalCondition.objects.filter(loan=loan, fulfilled_at__isnull=True)
+        ),
+        "file_visit_evidence": Subquery(visits.annotate(n=_count(photos)).values("n")[:1]),
+        "file_investigators": _joined(
+            SiteVisit.objects.filter(loan=loan),
+            Concat(
+                Cast("lead_investigator_id", TextField()),
+                Value(":"),
+                Func(
+                    Cast("co_investigator_id", TextField()),
+                    Value("", output_field=TextField()),
+                    function="COALESCE",
+                    output_field=TextField(),
+                ),
+                output_field=TextField(),
+            ),
+        ),
+        "file_actors": _joined(
+            events.exclude(actor_id=None),
+            Concat(
+                Cast("actor_id", TextField()),
+                Value(":"),
+                Cast("actor_role", TextField()),
+                output_field=TextField(),
+            ),
+        ),
+    }
+
+
+def file_fact_expressions() -> dict[str, Any]:
+    """The annotations that bring the file's facts with a read of the loan."""
+    from loans.models import Loan
+
+    return _facts(ContentType.objects.get_for_model(Loan).pk)
+
+
+def read_with(loan: Any) -> bool:
+    """Whether ``loan`` carries the facts of its file read with its row lock (still fresh)."""
+    return "file_interviews" in loan.__dict__
+
+
+def forget(loan: Any) -> None:
+    """Drop the facts read with the lock: the step wrote records of the file."""
+    for name in [key for key in loan.__dict__ if key.startswith("file_")]:
+        del loan.__dict__[name]
+
+
+def facts_of(loan: Any) -> dict[str, Any]:
+    """The facts of ``loan``'s file: those read with its lock, or one read now."""
+    if read_with(loan):
+        return {name: loan.__dict__[name] for name in file_fact_expressions()}
+    from loans.models import Loan
+
+    row: dict[str, Any] = Loan.objects.filter(pk=loan.pk).values(**file_fact_expressions()).get()
+    return row
+
+
+def file_facts(ctx: CheckContext) -> dict[str, Any]:
+    """The facts of the loan's file, shared by every check of the step."""
+    if read_with(ctx.obj):
+        return facts_of(ctx.obj)
+    return ctx.once("file_facts", lambda: facts_of(ctx.obj))
+
+
+def latest_visit(ctx: CheckContext) -> Any | None:
+    """The latest site visit in force (unsaved copy of its fields), or None."""
+    from loans.models import SiteVisit
+
+    facts = file_facts(ctx)
+    if facts["file_visit_id"] is None:
+        return None
+    return SiteVisit(
+        loan_id=ctx.obj.pk, **{name: facts[f"file_visit_{name}"] for name in VISIT_FIELDS}
+    )
+
+
+def participants(ctx: CheckContext, capacity_of_role: dict[str, Capacity]) -> dict[int, set[Any]]:
+    """Everyone involved in the loan so far, with the capacities they were involved in."""
+    facts = file_facts(ctx)
+    involved: dict[int, set[Any]] = {ctx.obj.account_manager_id: {Capacity.ACCOUNT_MANAGER}}
+    for pair in (facts["file_investigators"] or "").split(","):
+        for person in filter(None, pair.split(":")):
+            involved.setdefault(int(person), set()).add(Capacity.INVESTIGATOR)
+    for pair in (facts["file_actors"] or "").split(","):
+        if not pair:
+            continue
+        actor, _sep, role = pair.partition(":")
+        if role in capacity_of_role:
+            involved.setdefault(int(actor), set()).add(capacity_of_role[role])
+    return involved
+
+
+def latest_contract(ctx: CheckContext) -> Any | None:
+    """The contract in force (unsaved copy of its latest version's fields), or None."""
+    from loans.models import Contract
+
+    facts = file_facts(ctx)
+    if facts["file_contract_id"] is None:
+        return None
+    return Contract(
+        loan_id=ctx.obj.pk, **{name: facts[f"file_contract_{name}"] for name in CONTRACT_FIELDS}
+    )
