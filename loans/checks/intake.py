@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from loans.personal_data import PersonalField, mask
 from loans.states import APPLICATION_FIELDS
 from workflow.checks import (
     CheckContext,
@@ -33,7 +34,7 @@ def identity_valid(ctx: CheckContext) -> Outcome:
         return passed()
     return failed(
         _("The identity number %(number)s of %(name)s is not valid."),
-        number=borrower.id_number,
+        number=mask(borrower.id_number, PersonalField.ID_NUMBER),
         name=borrower.name,
     )
 
