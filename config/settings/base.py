@@ -139,6 +139,11 @@ LOANFLOW_MAX_UPLOAD_BYTES = env_int("LOANFLOW_MAX_UPLOAD_BYTES", default=10 * 10
 LOANFLOW_MAX_REQUEST_BYTES = env_int(
     "LOANFLOW_MAX_REQUEST_BYTES", default=LOANFLOW_MAX_UPLOAD_BYTES + 1024 * 1024
 )
+# Form and JSON data beside files, read into memory: capped (a 413) before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, said here
+# An uploaded file above this size is streamed to a temporary file, not held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o640
 if LOANFLOW_MAX_REQUEST_BYTES <= LOANFLOW_MAX_UPLOAD_BYTES:
     raise ImproperlyConfigured(
         "LOANFLOW_MAX_REQUEST_BYTES must be above LOANFLOW_MAX_UPLOAD_BYTES, "

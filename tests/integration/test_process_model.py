@@ -512,7 +512,8 @@ MONEY = tuple(Decimal(v) for v in ("-1000", "0", "5000", "80000", "1000000000"))
 DAYS = (0, 0, -1, 3, -800)  # offsets from today: today, yesterday, future, before the application
 FILES = (
     ("site.jpg", EVIDENCE_PHOTO),
-    ("contract.pdf", b"%PDF-1.4\n" + bytes(32)),
+    ("contract.pdf", journeys.EVIDENCE_PDF),
+    ("fake.pdf", b"%PDF-1.4\n" + bytes(32)),
     ("photo.jpg", b"not really a photo"),
     ("setup.exe", b"MZ" + bytes(32)),
 )
