@@ -299,3 +299,28 @@ def test_compliance_works_a_duplicate_identity_deviation(personal_loan, outsider
     assert listed["payload"]["id_number"] == mask(
         personal_loan.borrower.id_number, PersonalField.ID_NUMBER
     )
+
+
+def test_a_correction_form_offers_the_account_masked_and_keeps_it_when_left_alone(paying, cast):
+    drawdown = paying.drawdowns.get()
+    account = drawdown.counterparty_account
+    url = reverse("loans:record-action", args=[paying.pk, "drawdown_correct", drawdown.pk])
+    client = signed_in(cast.officer)
+    form = client.get(url).content.decode()
+    assert account not in form
+    assert mask(account, PersonalField.ACCOUNT) in form
+
+    answer = client.post(
+        url,
+        {
+            "amount": str(drawdown.amount),
+            "method": drawdown.method,
+            "counterparty_name": "County Building Materials Ltd.",
+            "counterparty_account": mask(account, PersonalField.ACCOUNT),
+            "reason": "The counterparty's name is as on its licence.",
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()
+    drawdown.refresh_from_db()
+    assert drawdown.counterparty_name == "County Building Materials Ltd."
+    assert drawdown.counterparty_account == account
