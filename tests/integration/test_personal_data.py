@@ -324,3 +324,15 @@ def test_a_correction_form_offers_the_account_masked_and_keeps_it_when_left_alon
     drawdown.refresh_from_db()
     assert drawdown.counterparty_name == "County Building Materials Ltd."
     assert drawdown.counterparty_account == account
+
+
+def test_the_admin_shows_audit_payloads_with_the_account_masked(paying):
+    admin = factories.staff(
+        Role.ADMINISTRATOR, branch=None, username="admin", is_staff=True, is_superuser=True
+    )
+    account = paying.drawdowns.get().counterparty_account
+    event = next(e for e in events_of(paying) if e.action == "drawdown_request")
+    html = signed_in(admin).get(reverse("admin:workflow_auditevent_change", args=[event.pk]))
+    assert html.status_code == 200
+    assert account not in html.content.decode()
+    assert mask(account, PersonalField.ACCOUNT) in html.content.decode()
