@@ -119,6 +119,7 @@ from loans.models import (
     SiteVisit,
     User,
 )
+from loans.personal_data import PersonalField
 from loans.policy import policy_in_force
 from loans.roles import Role
 from loans.states import APPLICATION_FIELDS, TERMINAL_STATES, LoanState
@@ -541,6 +542,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "exception_request": ("transition", "check_code", "reason"),
     "exception_grant": ("request", "note"),
     "exception_decline": ("request", "note"),
+    "personal_data_reveal": ("field",),
 }
 RECORD_OF: dict[str, type[models.Model]] = {
     "site_visit_confirm": SiteVisit,
@@ -551,6 +553,7 @@ MOMENTS = ("held_at", "signed_at", "visited_at", "inspected_at", "paid_at")
 PEOPLE = ("co_investigator", "witness", "account_manager", "delegate")
 MONEY_FIELDS = ("value", "principal", "monthly_income", "monthly_debt_payments", "amount")
 CHOICES: dict[str, tuple[Any, ...]] = {
+    "field": (*PersonalField.values, "nonsense"),  # an account names no drawdown: an input error
     "result": tuple(CreditReportResult.values),
     "method": tuple(PaymentMethod.values),
     "mode": tuple(InspectionMode.values),
