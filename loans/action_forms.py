@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from loans.forms import ApplicationForm, ContractForm, record_form, styled
 from loans.models import Loan, User
+from loans.personal_data import mask_facts
 from loans.roles import Role
 from loans.states import APPLICATION_FIELDS
 from loans.workflow import RECORDS
@@ -138,7 +139,9 @@ def form_for(name: str, loan: Loan, user: User, record: Any, data: Any, files: A
             form_class = record_form(kind, loan, user, fields=kind.correctable)
             fields = {"reason": ReasonForm.base_fields["reason"], "idempotency_key": _token_field()}
             corrected = type("CorrectionForm", (form_class,), fields)
-            return _bind(corrected, data, files, initial=model_to_dict(record, kind.correctable))
+            # A personal fact is offered masked: left as it is, it is not part of the correction.
+            initial = mask_facts(model_to_dict(record, kind.correctable))
+            return _bind(corrected, data, files, initial=initial)
         if name == f"{kind.name}_cancel":
             return _bind(ReasonForm, data, files)
     simple: dict[str, type[forms.Form]] = {

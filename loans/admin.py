@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loans import models as m
+from loans.personal_data import PersonalField, mask
 from loans.reference import stored_facts
 from loans.services import reference_change_record
 from workflow.admin import ViewOnly, ViewOnlyAdmin
@@ -80,14 +81,31 @@ class BranchAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "parent"]
 
 
+def _masked(field: str) -> Any:
+    """An admin column showing the personal fact ``field`` masked (loans.personal_data)."""
+
+    @admin.display(description=PersonalField(field).label, ordering=field)
+    def column(self: Any, obj: Any) -> str:
+        return mask(getattr(obj, field), field)
+
+    column.__name__ = f"masked_{field}"
+    return column
+
+
 @admin.register(m.Borrower)
 class BorrowerAdmin(ViewOnlyAdmin):
     """Account managers create borrowers through the application, which validates the identity
-    number; it is not edited behind the process."""
+    number; it is not edited behind the process. Personal facts are shown masked: the full value
+    only through the loan page's audited reveal."""
 
-    list_display = ["name", "kind", "id_number", "industry", "group", "branch"]
+    list_display = ["name", "kind", "masked_id_number", "industry", "group", "branch"]
     list_filter = ["kind", "industry", "branch"]
-    search_fields = ["name", "id_number", "group"]
+    search_fields = ["name", "=id_number", "group"]
+    exclude = ["id_number", "phone", "address"]
+    readonly_fields = ["masked_id_number", "masked_phone", "masked_address"]
+    masked_id_number = _masked(PersonalField.ID_NUMBER)
+    masked_phone = _masked(PersonalField.PHONE)
+    masked_address = _masked(PersonalField.ADDRESS)
 
 
 @admin.register(m.LoanProduct)
@@ -104,9 +122,12 @@ class LoanProductAdmin(admin.ModelAdmin):
 
 @admin.register(m.BlockedBorrower)
 class BlockedBorrowerAdmin(AuditedReferenceAdmin):
-    list_display = ["id_number", "name", "active", "added_by", "added_at"]
+    """The administrator types the full number to add an entry; lists show it masked."""
+
+    list_display = ["masked_id_number", "name", "active", "added_by", "added_at"]
     list_filter = ["active"]
-    search_fields = ["id_number", "name"]
+    search_fields = ["=id_number", "name"]
+    masked_id_number = _masked(PersonalField.ID_NUMBER)
     readonly_fields = ["added_by", "added_at"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -138,8 +159,9 @@ class PolicyVersionAdmin(AuditedReferenceAdmin):
         super().save_model(request, obj, form, change)
 
 
-def _inline(model: Any, base: Any = admin.TabularInline) -> Any:
-    return type(f"{model.__name__}Inline", (ViewOnly, base), {"model": model, "extra": 0})
+def _inline(model: Any, base: Any = admin.TabularInline, **options: Any) -> Any:
+    attrs = {"model": model, "extra": 0, **options}
+    return type(f"{model.__name__}Inline", (ViewOnly, base), attrs)
 
 
 @admin.register(m.Loan)
@@ -161,7 +183,12 @@ class LoanAdmin(ViewOnlyAdmin):
         _inline(m.ApprovalDecision),
         _inline(m.ApprovalCondition),
         _inline(m.Contract, admin.StackedInline),
-        _inline(m.Drawdown),
+        _inline(
+            m.Drawdown,
+            exclude=["counterparty_account"],
+            readonly_fields=["masked_counterparty_account"],
+            masked_counterparty_account=_masked(PersonalField.ACCOUNT),
+        ),
         _inline(m.Inspection),
         _inline(m.Repayment),
     ]

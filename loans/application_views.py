@@ -29,7 +29,11 @@ def borrower_add(request: HttpRequest) -> HttpResponse:
     form = styled(BorrowerForm(request.POST or None))
     if request.method == "POST" and form.is_valid():
         try:
-            borrower = services.borrower_create(branch_id=user.branch_id, **form.cleaned_data)  # type: ignore[arg-type]
+            borrower = services.borrower_create(
+                branch_id=user.branch_id,  # type: ignore[arg-type]
+                actor=user,
+                **form.cleaned_data,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

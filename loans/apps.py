@@ -7,8 +7,11 @@ class LoansConfig(AppConfig):
     verbose_name = _("Loans")
 
     def ready(self) -> None:
-        from loans.models import Loan
+        from loans.models import Borrower, Loan
+        from loans.personal_data import mask_facts
         from loans.workflow import LoanProcess
+        from workflow.privacy import register_mask
         from workflow.registry import register
 
-        register(LoanProcess(Loan))
+        register(LoanProcess(Loan), also=(Borrower,))
+        register_mask(mask_facts)

@@ -106,6 +106,10 @@ class BorrowerForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Borrower
         fields = ["kind", "name", "id_number", "phone", "address", "industry", "group"]
 
+    def validate_unique(self) -> None:
+        """A number already registered is judged by services.borrower_create, which answers in
+        words that do not disclose another branch's customer and records the attempt."""
+
 
 class ApplicationForm(forms.ModelForm):  # type: ignore[type-arg]
     """A new application: the borrower and what they ask for (completed later if need be)."""

@@ -6,6 +6,7 @@ through the workflow engine, so the audit trail of a loan made here is a real on
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,8 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from PIL import Image
+from pypdf import PdfWriter
 
 from loans.choices import (
     COLLATERAL_GUARANTEES,
@@ -54,8 +57,23 @@ class Cast:
     officer: User
 
 
-# The smallest files that pass the upload checks: a JPEG header, for evidence photos in demos.
-EVIDENCE_PHOTO = b"\xff\xd8\xff\xe0" + bytes(64)
+def _photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 12), (120, 140, 90)).save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def _pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+# Small files that pass the upload checks (they decode): evidence photos and scans in demos.
+EVIDENCE_PHOTO = _photo()
+EVIDENCE_PDF = _pdf()
 
 
 def act(loan: Loan, name: str, actor: User, **data: Any) -> Any:

@@ -65,4 +65,6 @@ def loan_page_offers(loan: Loan, user: Any) -> dict[str, Any]:
         ),
         "upgrades": upgrades,
         "upgrade_offers": record_offers(loan, user, "classification_upgrade_confirm", upgrades),
+        # A Reveal button by each masked personal fact, for the people who need the full value.
+        "may_reveal": decide_action(loan, "personal_data_reveal", actor=user).refusal is None,
     }

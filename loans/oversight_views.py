@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
 from django.db.models import Count, QuerySet
@@ -67,8 +68,13 @@ def _deviations_for(user: User) -> QuerySet[Deviation]:
 
 
 def _loan_references(deviations: list[Deviation]) -> dict[int, str]:
-    ids = {d.object_id for d in deviations}
-    return dict(Loan.objects.filter(pk__in=ids).values_list("pk", "reference"))
+    """Each deviation's loan reference, by deviation (one on a borrower has none)."""
+    loan_type = ContentType.objects.get_for_model(Loan).pk
+    ids = {d.object_id for d in deviations if d.content_type_id == loan_type}
+    references = dict(Loan.objects.filter(pk__in=ids).values_list("pk", "reference"))
+    return {
+        d.pk: references.get(d.object_id, "") for d in deviations if d.content_type_id == loan_type
+    }
 
 
 @login_required
@@ -90,7 +96,7 @@ def deviation_log(request: HttpRequest) -> HttpResponse:
         {
             "filter": filtered,
             "page": page,
-            "rows": [(d, references.get(d.object_id, "")) for d in page.rows],
+            "rows": [(d, references.get(d.pk, "")) for d in page.rows],
             "query": export.urlencode(),
             "last_verification": latest_complete_run(),
         },
@@ -188,7 +194,9 @@ def deviation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "loans/deviation_detail.html",
         {
             "deviation": deviation,
-            "loan": Loan.objects.filter(pk=deviation.object_id).first(),
+            "loan": Loan.objects.filter(pk=deviation.object_id).first()
+            if deviation.content_type_id == ContentType.objects.get_for_model(Loan).pk
+            else None,
             "checks": [
                 {**item, "text": item["reason"].get(language, item["reason"].get("en", ""))}
                 for item in deviation.failed_checks

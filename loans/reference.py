@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from loans.models import BlockedBorrower, PolicyVersion, User
+from loans.personal_data import RULES as PERSONAL_RULES
+from loans.personal_data import mask
 from loans.roles import Role
 from workflow.models import AuditEvent
 from workflow.reference import ReferenceAction
@@ -149,6 +151,8 @@ def _words(model: type[models.Model], name: str, value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if name in PERSONAL_RULES:
+        return mask(value, name)
     if name == "roles":
         labels = dict(Role.choices)
         return ", ".join(str(labels.get(role, role)) for role in value)

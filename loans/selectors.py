@@ -153,7 +153,7 @@ def deviations_visible_to(user: User) -> QuerySet[Deviation]:
     codes = list(
         Branch.objects.filter(pk__in=user.visible_branch_ids).values_list("code", flat=True)
     )
-    deviations = Deviation.objects.filter(scope__in=codes).select_related("actor")
+    deviations = Deviation.objects.filter(scope__in=codes).select_related("actor", "content_type")
     return compliance.with_status(deviations)
 
 

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from loans import action_views, application_views, oversight_views, views
+from loans import (
+    action_views,
+    application_views,
+    export_views,
+    oversight_views,
+    reveal_views,
+    views,
+)
 
 app_name = "loans"
 urlpatterns = [
@@ -11,6 +18,8 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("<int:pk>/", views.loan_detail, name="detail"),
     path("<int:pk>/transitions/<slug:name>/", views.loan_transition, name="transition"),
+    path("<int:pk>/reveal/", reveal_views.loan_reveal, name="reveal"),
+    path("export.csv", export_views.loan_export, name="export"),
     path("<int:pk>/records/<slug:path>/", action_views.record_add, name="record-add"),
     path("<int:pk>/actions/<slug:name>/", action_views.loan_action, name="action"),
     path(

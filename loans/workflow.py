@@ -17,7 +17,8 @@ forward transition re-runs the intake checks, in case anything changed since.
 Below the transitions, ``ACTIONS`` declares every other write to a loan's file: the stage records
 of ``RECORDS`` (added in their own stage; corrected or cancelled with a reason by their author
 within it and by the branch head afterwards), the application, the contract's versions, approval
-conditions, confirmations by a second person, delegation, and policy exceptions. The engine
+conditions, confirmations by a second person, delegation, policy exceptions, and the reveal of a
+full personal value (its only write is the audit event; loans/personal_data.py). The engine
 (workflow/engine.py, workflow/actions.py) is the only caller of all of them: it locks the loan,
 evaluates every check, and either writes with an audit event in the loan's hash chain, or refuses
 and records a deviation (an input error is only answered, never recorded).
@@ -635,6 +636,14 @@ ACTIONS: tuple[Action, ...] = (
         roles=HEAD,
         checks=[exceptions.exception_request_pending, exceptions.decision_note_given],
         perform=exceptions.exception_decline,
+    ),
+    action(
+        "personal_data_reveal",
+        label=_("Show a full personal value"),
+        states=OPEN_STATES,
+        roles=MANAGER | OFFICER,
+        checks=[checks.reveal_named, checks.needs_personal_data],
+        perform="loans.services.personal_data.personal_data_reveal",
     ),
 )
 

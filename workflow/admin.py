@@ -6,8 +6,10 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.options import BaseModelAdmin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from workflow.models import AuditEvent, Deviation, Holiday, PolicyException, VerificationRun
+from workflow.privacy import masked
 
 
 class ViewOnly(BaseModelAdmin):
@@ -28,8 +30,27 @@ class ViewOnlyAdmin(ViewOnly, admin.ModelAdmin):
     pass
 
 
+class MaskedPayloads(admin.ModelAdmin):
+    """Payloads and snapshots shown with their personal facts masked (workflow.privacy)."""
+
+    exclude = ["payload", "snapshot", "changes"]
+    readonly_fields = ["payload_masked", "snapshot_masked", "changes_masked"]
+
+    @admin.display(description=_("payload"))
+    def payload_masked(self, obj: Any) -> Any:
+        return masked(obj.payload)
+
+    @admin.display(description=_("snapshot"))
+    def snapshot_masked(self, obj: Any) -> Any:
+        return masked(getattr(obj, "snapshot", {}))
+
+    @admin.display(description=_("changes"))
+    def changes_masked(self, obj: Any) -> Any:
+        return masked(getattr(obj, "changes", {}))
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(ViewOnlyAdmin):
+class AuditEventAdmin(ViewOnly, MaskedPayloads):
     list_display = ["created_at", "content_type", "object_id", "seq", "action", "actor", "channel"]
     list_filter = ["action", "channel", "scope"]
 
@@ -43,7 +64,9 @@ class VerificationRunAdmin(ViewOnlyAdmin):
 
 
 @admin.register(Deviation)
-class DeviationAdmin(ViewOnlyAdmin):
+class DeviationAdmin(ViewOnly, MaskedPayloads):
+    exclude = ["payload"]
+    readonly_fields = ["payload_masked"]
     list_display = ["created_at", "scope", "transition", "from_state", "kind", "severity", "actor"]
     list_filter = ["kind", "severity", "channel", "scope"]
 

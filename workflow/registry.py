@@ -118,17 +118,22 @@ class Process:
 
 
 _processes: dict[type[models.Model], Process] = {}
+# Models that are not worked by a process of their own but whose refusals a process records and
+# scopes (e.g. a borrower whose identity number another branch tried to register).
+_related: dict[type[models.Model], Process] = {}
 
 
-def register(process: Process) -> Process:
+def register(process: Process, *, also: tuple[type[models.Model], ...] = ()) -> Process:
     _processes[process.model] = process
+    for model in also:
+        _related[model] = process
     return process
 
 
 def process_for(model_or_obj: type[models.Model] | models.Model) -> Process:
     model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
     try:
-        return _processes[model]
+        return _processes.get(model) or _related[model]
     except KeyError:
         raise LookupError(f"No workflow process is registered for {model.__name__}.") from None
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from loans.api.fields import MaskedFactsField, MaskedField
 from loans.checks.entry import validate_record_day
 from loans.choices import ReturnReason
 from loans.models import (
@@ -20,6 +22,8 @@ from loans.models import (
     LoanProduct,
     PolicyVersion,
 )
+from loans.personal_data import RULES as PERSONAL_RULES
+from loans.personal_data import PersonalField
 from loans.states import APPLICATION_FIELDS
 from loans.workflow import RecordKind
 from workflow.models import AuditEvent, Deviation, DeviationReview, Notification
@@ -46,6 +50,14 @@ class BorrowerSerializer(serializers.ModelSerializer[Borrower]):
     branch: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="code", read_only=True
     )
+    # Written in full, read back masked: the full value only through the audited reveal.
+    id_number = MaskedField(personal=PersonalField.ID_NUMBER, max_length=18)
+    phone = MaskedField(
+        personal=PersonalField.PHONE, max_length=32, required=False, allow_blank=True
+    )
+    address = MaskedField(
+        personal=PersonalField.ADDRESS, max_length=255, required=False, allow_blank=True
+    )
 
     class Meta:
         model = Borrower
@@ -61,7 +73,6 @@ class BorrowerSerializer(serializers.ModelSerializer[Borrower]):
             "branch",
         ]
         # Identity and uniqueness are validated by services.borrower_create.
-        extra_kwargs: dict[str, dict[str, Any]] = {"id_number": {"validators": []}}
 
 
 class LoanSerializer(serializers.ModelSerializer[Loan]):
@@ -159,6 +170,18 @@ class ActionResultSerializer(serializers.Serializer[Any]):
     loan = LoanSerializer()
 
 
+class RevealRequestSerializer(serializers.Serializer[Any]):
+    """Which personal fact to show in full: the borrower's, or one drawdown's account."""
+
+    field = serializers.ChoiceField(choices=PersonalField.choices)
+    record = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+class RevealSerializer(serializers.Serializer[Any]):
+    field = serializers.CharField()
+    value = serializers.CharField()
+
+
 class TransitionRequestSerializer(serializers.Serializer[Any]):
     """The payload of a transition; which fields a transition needs, its checks say."""
 
@@ -183,6 +206,8 @@ class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
     actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
+    payload = MaskedFactsField(read_only=True)
+    changes = MaskedFactsField(read_only=True)
 
     class Meta:
         model = AuditEvent
@@ -210,7 +235,13 @@ class DeviationSerializer(serializers.ModelSerializer[Deviation]):
         slug_field="username", read_only=True
     )
     status = serializers.CharField(read_only=True)
-    loan = serializers.IntegerField(source="object_id", read_only=True)
+    loan = serializers.SerializerMethodField()
+    payload = MaskedFactsField(read_only=True)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_loan(self, deviation: Deviation) -> int | None:
+        """The loan refused on; none for a refusal about a borrower (a reused identity)."""
+        return deviation.object_id if deviation.content_type.model == "loan" else None
 
     class Meta:
         model = Deviation
@@ -299,6 +330,14 @@ class RecordSerializer(serializers.ModelSerializer[Any]):
         models.DateTimeField: RecordDateTimeField,
         models.DateField: RecordDateField,
     }
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[Any, Any]:
+        """A personal fact (a counterparty's account) is read back masked."""
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_name in PERSONAL_RULES:
+            kwargs["personal"] = field_name
+            return MaskedField, kwargs
+        return field_class, kwargs
 
 
 def record_serializer(model: type, fields: Sequence[str], read_only: Sequence[str] = ()) -> Any:

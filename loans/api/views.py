@@ -31,6 +31,7 @@ from loans.filters import DeviationFilter
 from loans.keyset import Order
 from loans.models import Borrower, Loan, User
 from loans.policy import policy_in_force
+from loans.reveal import REVEAL, reveal
 from loans.roles import Role
 from loans.selectors import (
     DEVIATION_ORDERS,
@@ -96,6 +97,8 @@ class BorrowerViewSet(
             raise exceptions.PermissionDenied("Staff without a branch cannot add borrowers.")
         serializer.instance = services.borrower_create(
             branch_id=user.branch_id,
+            actor=user,
+            channel=Channel.API,
             **serializer.validated_data,
         )
 
@@ -213,6 +216,8 @@ class LoanViewSet(
         loan = get_loan_for_user(user, pk)
         if process_for(loan).definition.action(name) is None:
             raise exceptions.NotFound(f"No action named {name}.")
+        if name == REVEAL:
+            raise exceptions.NotFound(f"A value is revealed at /api/v1/loans/{loan.pk}/reveal/.")
         if not isinstance(request.data, Mapping):
             raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
         named = s.ActionRequestSerializer(
@@ -250,6 +255,30 @@ class LoanViewSet(
                 )
             )
         )
+
+    @extend_schema(
+        request=s.RevealRequestSerializer,
+        responses={200: s.RevealSerializer, **REFUSED, 404: s.ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def reveal(self, request: Request, pk: int) -> Response:
+        """The full value of one personal fact, for the people who need it: the engine decides
+        and records the reveal in the loan's audit trail (a refusal is a deviation)."""
+        loan = get_loan_for_user(staff(request), pk)
+        asked = s.RevealRequestSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        field = asked.validated_data["field"]
+        try:
+            value = reveal(
+                loan,
+                actor=staff(request),
+                field=field,
+                record_id=asked.validated_data.get("record"),
+                channel=Channel.API,
+            )
+        except TransitionRefused as refused:
+            return refusal_response(refused)
+        return Response(s.RevealSerializer({"field": field, "value": value}).data)
 
     @extend_schema(
         request=s.TransitionRequestSerializer,

@@ -61,6 +61,7 @@ from loans.checks.people import (
     upgrade_confirmer_independent,
     works_on_the_loan,
 )
+from loans.checks.personal_data import needs_personal_data, reveal_named
 from loans.checks.post_loan import balance_repaid, no_inspection_overdue
 from loans.checks.records import (
     drawdown_not_paid,
@@ -138,6 +139,7 @@ __all__ = [
     "loan_owner",
     "manager_eligible",
     "named_co_investigator",
+    "needs_personal_data",
     "no_inspection_overdue",
     "no_split_drawdowns",
     "portfolio_limits",
@@ -146,6 +148,7 @@ __all__ = [
     "repayment_dated",
     "repayment_within_balance",
     "report_sections_complete",
+    "reveal_named",
     "review_written",
     "reviewer_independent",
     "single_borrower_limit",

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from loans.checks.facts import file_facts
+from loans.personal_data import PersonalField, mask
 from loans.states import APPLICATION_FIELDS
 from workflow.checks import (
     CheckContext,
@@ -34,7 +35,7 @@ def identity_valid(ctx: CheckContext) -> Outcome:
         return passed()
     return failed(
         _("The identity number %(number)s of %(name)s is not valid."),
-        number=borrower.id_number,
+        number=mask(borrower.id_number, PersonalField.ID_NUMBER),
         name=borrower.name,
     )
 

@@ -1,59 +1,31 @@
-"""Uploaded documents and photos, stored through Django's storage, checked by type and size."""
+"""Uploaded documents and photos, stored through Django's storage under random names, checked by
+decoding their content (loans/uploads.py)."""
 
 from __future__ import annotations
 
 from pathlib import PurePath
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from loans import uploads
 from loans.choices import DocumentKind
 from loans.models.base import StageRecord, loan_fk, staff_fk
-
-# What a file's first bytes must be for each accepted extension: the name alone can lie.
-SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-    ".pdf": (b"%PDF-",),
-}
-PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
+from loans.uploads import ACCEPTED, PHOTO_EXTENSIONS
 
 
-def validate_upload(file: Any, kind: str) -> None:
-    """Refuse files that are too large, of an extension not accepted, or not what they claim."""
-    limit = settings.LOANFLOW_MAX_UPLOAD_BYTES
-    if file.size > limit:
-        raise ValidationError(
-            _("The file is %(size)s; the limit is %(limit)s."),
-            code="file_too_large",
-            params={"size": filesizeformat(file.size), "limit": filesizeformat(limit)},
-        )
-    extension = PurePath(file.name).suffix.lower()
-    accepted = PHOTO_EXTENSIONS if kind == DocumentKind.PHOTO else frozenset(SIGNATURES)
-    if extension not in accepted:
-        raise ValidationError(
-            _("Accepted files: %(types)s."),
-            code="file_type",
-            params={"types": ", ".join(sorted(accepted))},
-        )
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    if not head.startswith(SIGNATURES[extension]):
-        raise ValidationError(
-            _("The file's content is not a %(type)s file."),
-            code="file_content",
-            params={"type": extension.lstrip(".").upper()},
-        )
+def validate_upload(file: Any, kind: str) -> str:
+    """Refuse a file too large, of an extension the kind does not accept, or whose content is
+    not what it claims (loans/uploads.py); return its accepted extension."""
+    accepted = PHOTO_EXTENSIONS if kind == DocumentKind.PHOTO else ACCEPTED
+    return uploads.validate_upload(file, accepted)
 
 
 def upload_path(document: Document, filename: str) -> str:
-    return f"loans/{document.loan_id}/{document.kind}/{PurePath(filename).name}"
+    """A random name under the loan's folder: the person's file name is kept as data only."""
+    extension = PurePath(filename).suffix
+    return f"loans/{document.loan_id}/{document.kind}/{uploads.storage_name(extension)}"
 
 
 class Document(StageRecord):

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from loans.models.base import StageRecord, loan_fk, staff_fk
+from loans.personal_data import PersonalField, mask
 
 
 class Interview(StageRecord):
@@ -70,4 +71,4 @@ class BlockedBorrower(models.Model):
         ordering = ["-added_at"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.id_number})"
+        return f"{self.name} ({mask(self.id_number, PersonalField.ID_NUMBER)})"

@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from loans import checks
 from loans.models import BlockedBorrower, Borrower, Delegation, Loan, User
 from loans.reference import reference_facts
 from loans.roles import Role
+from loans.services.personal_data import identity_reuse_record
 from loans.services.reference import reference_change_record
 from loans.states import APPLICATION_FIELDS
 from workflow import timers
@@ -22,15 +24,50 @@ from workflow.engine import record_event
 from workflow.models import Channel
 from workflow.reference import ReferenceAction
 
+IDENTITY_IN_USE = _lazy(
+    "This identity number cannot be used for a new borrower. If the person is already a "
+    "customer of your branch, choose them in the application form; otherwise ask your branch "
+    "head or the compliance officer."
+)
+
 
 def borrower_create(
-    *, branch_id: int, kind: str, name: str, id_number: str, **fields: str
+    *,
+    branch_id: int,
+    kind: str,
+    name: str,
+    id_number: str,
+    actor: User | None = None,
+    channel: Channel = Channel.WEB,
+    **fields: str,
 ) -> Borrower:
-    """Create a borrower after validating the identity number (raises ValidationError)."""
+    """Create a borrower after validating the identity number (raises ValidationError).
+
+    A number already registered is refused with the same words wherever its borrower is: a
+    manager of another branch must not learn that the person borrows there. The attempt is a
+    deviation on the registered borrower, which tells compliance who tried and from where.
+    """
     borrower = Borrower(branch_id=branch_id, kind=kind, name=name, id_number=id_number, **fields)
-    borrower.full_clean()
+    try:
+        borrower.full_clean()
+    except ValidationError as error:
+        registered = _registered_with(borrower, error)
+        if registered is None:
+            raise
+        identity_reuse_record(registered=registered, attempt=borrower, actor=actor, channel=channel)
+        raise ValidationError(
+            {"id_number": ValidationError(IDENTITY_IN_USE, code="identity_number_in_use")}
+        ) from None
     borrower.save()
     return borrower
+
+
+def _registered_with(borrower: Borrower, error: ValidationError) -> Borrower | None:
+    """The borrower already registered with ``borrower``'s number, when that is the error."""
+    codes = [e.code for e in getattr(error, "error_dict", {}).get("id_number", [])]
+    if "unique" not in codes:
+        return None
+    return Borrower.objects.filter(id_number=borrower.id_number).select_related("branch").first()
 
 
 def _next_reference(now: datetime) -> str:

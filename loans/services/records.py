@@ -30,6 +30,7 @@ from loans.models import (
 from loans.models.documents import validate_upload
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.portfolio import position
+from loans.uploads import display_name
 from workflow.checks import CheckContext
 
 M = TypeVar("M", bound=models.Model)
@@ -67,7 +68,8 @@ def credit_authorisation_record(ctx: CheckContext) -> CreditAuthorisation:
 
 
 def document_upload(ctx: CheckContext) -> Document:
-    """Store an uploaded file after checking its size, extension and content."""
+    """Store an uploaded file after checking its size, extension and decoded content, under a
+    random name; the name the person gave it is kept as data."""
     file, kind = ctx.payload["file"], ctx.payload["kind"]
     try:
         validate_upload(file, kind)
@@ -79,7 +81,7 @@ def document_upload(ctx: CheckContext) -> Document:
             site_visit=ctx.payload.get("site_visit"),
             kind=DocumentKind(kind),
             file=file,
-            original_name=file.name,
+            original_name=display_name(file.name),
             size=file.size,
             uploaded_by=ctx.actor,
         )

@@ -172,6 +172,8 @@ class World:
             return self._in_file("contract_record", endpoint)
         if template == "/api/v1/loans/{id}/":
             return self._in_file("application_edit", endpoint)
+        if template == "/api/v1/loans/{id}/reveal/":
+            return self._in_file("personal_data_reveal", endpoint)
         if "{condition_id}" in template:
             return self._in_file("condition_fulfil", endpoint, TARGETS["condition_fulfil"][0])
         if template.startswith("/api/v1/loans/{id}/"):
@@ -221,9 +223,10 @@ class World:
             assert record is not None, f"Give the world a record for {name} to correct."
         fields = [Field("record", "id", record.pk)] if record is not None else []
         form = form_for(name, loan, user, record, None, None)
-        fields += [
-            _form_field(n, f, self) for n, f in form.fields.items() if n != "idempotency_key"
-        ]
+        if form is not None:  # the reveal has its own endpoint and no form
+            fields += [
+                _form_field(n, f, self) for n, f in form.fields.items() if n != "idempotency_key"
+            ]
         return Target(user, f"/api/v1/loans/{loan.pk}/actions/{name}/", fields)
 
     def _fields(self, endpoint: Endpoint, loan: Loan | None = None) -> list[Field]:

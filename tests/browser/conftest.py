@@ -7,6 +7,7 @@ Tests marked ``browser`` skip when ``/usr/bin/chromium`` is missing, and fail in
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,45 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "executable_path": str(CHROMIUM),
         "args": CHROMIUM_ARGS,
     }
+
+
+# Reports every content-security-policy violation in the page to the test (Playwright's init
+# scripts and bindings run outside the page's policy).
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${event.documentURI}`
+    + (event.sample ? `: ${event.sample}` : "")
+  );
+});
+"""
+
+
+@pytest.fixture
+def csp_violations() -> list[str]:
+    """What the page reported against the content security policy, in order."""
+    return []
+
+
+@pytest.fixture
+def page(page: Page, csp_violations: list[str]) -> Iterator[Page]:
+    """The page of every browser test, with the CSP on: a violation fails the test. Both the
+    ``securitypolicyviolation`` events and Chromium's "Refused to …" console messages count."""
+    violations = csp_violations
+
+    def report(text: str) -> None:
+        violations.append(text)
+
+    page.expose_function("reportCspViolation", report)
+    page.add_init_script(REPORT_VIOLATIONS)
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text or message.text.startswith("Refused to"):
+            violations.append(message.text)
+
+    page.on("console", on_console)
+    yield page
+    assert not violations, "The content security policy was violated:\n" + "\n".join(violations)
 
 
 def login(page: Page, live_server: Any, username: str, password: str = STAFF_PASSWORD) -> None:

@@ -46,6 +46,7 @@ from loans.choices import GuaranteeType, InspectionKind, InspectionMode, ReturnR
 from loans.journeys import EVIDENCE_PHOTO, HAPPY_PATH, Cast, act, advance
 from loans.models import Loan, PolicyVersion, User
 from loans.policy import policy_in_force
+from loans.reveal import REVEAL
 from loans.roles import Capacity, Role
 from loans.states import LoanState
 from loans.workflow import RECORD_BY_NAME, RECORDS
@@ -265,6 +266,21 @@ def works_on_the_loan(cell: Cell, facts: Facts) -> bool:
     return loan_owner(cell, facts)
 
 
+def needs_personal_data(cell: Cell, facts: Facts) -> bool:
+    """A full personal value is for the loan's account manager (or delegate), and for a
+    disbursement officer not involved earlier while the loan is paid out and repaid."""
+    if loan_owner(cell, facts):
+        return True
+    paying = cell.state in {LoanState.DISBURSEMENT, LoanState.POST_LOAN}
+    return (
+        cell.persona.role == Role.DISBURSEMENT_OFFICER
+        and paying
+        and independent_of(
+            Capacity.ACCOUNT_MANAGER, Capacity.INVESTIGATOR, Capacity.REVIEWER, Capacity.APPROVER
+        )(cell, facts)
+    )
+
+
 # Every check of kind "person" in the process (the only checks that refuse as wrong_person).
 PERSON_RULES: dict[str, PersonRule] = {
     "loan_owner": loan_owner,
@@ -282,6 +298,7 @@ PERSON_RULES: dict[str, PersonRule] = {
     "upgrade_confirmer_independent": upgrade_confirmer_independent,
     "correction_allowed": correction_allowed,
     "works_on_the_loan": works_on_the_loan,
+    "needs_personal_data": needs_personal_data,
 }
 
 
@@ -444,6 +461,9 @@ def targets_of(loans: dict[LoanState, Loan]) -> dict[tuple[str, LoanState], dict
     found: dict[tuple[str, LoanState], dict[str, Any]] = {}
     for step in ACTIONS:
         for state, loan in loans.items():
+            if step == REVEAL:
+                found[step, state] = {"field": "id_number"}
+                continue
             if step not in TARGETS:
                 found[step, state] = {}
                 continue
@@ -662,6 +682,8 @@ def send(client: APIClient, world: World, step: str, state: LoanState) -> Any:
         return client.post(f"{url}transitions/{step}/", TRANSITION_PAYLOAD, format="json")
     if step == "application_edit":
         return client.patch(url, {"term_months": 18}, format="json")
+    if step == REVEAL:
+        return client.post(f"{url}reveal/", {"field": "id_number"}, format="json")
     if step in ADDS:
         path = ADDS[step].path
         if path == "documents":

@@ -119,6 +119,7 @@ from loans.models import (
     SiteVisit,
     User,
 )
+from loans.personal_data import PersonalField
 from loans.policy import policy_in_force
 from loans.roles import Role
 from loans.states import APPLICATION_FIELDS, TERMINAL_STATES, LoanState
@@ -512,7 +513,8 @@ MONEY = tuple(Decimal(v) for v in ("-1000", "0", "5000", "80000", "1000000000"))
 DAYS = (0, 0, -1, 3, -800)  # offsets from today: today, yesterday, future, before the application
 FILES = (
     ("site.jpg", EVIDENCE_PHOTO),
-    ("contract.pdf", b"%PDF-1.4\n" + bytes(32)),
+    ("contract.pdf", journeys.EVIDENCE_PDF),
+    ("fake.pdf", b"%PDF-1.4\n" + bytes(32)),
     ("photo.jpg", b"not really a photo"),
     ("setup.exe", b"MZ" + bytes(32)),
 )
@@ -540,6 +542,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "exception_request": ("transition", "check_code", "reason"),
     "exception_grant": ("request", "note"),
     "exception_decline": ("request", "note"),
+    "personal_data_reveal": ("field",),
 }
 RECORD_OF: dict[str, type[models.Model]] = {
     "site_visit_confirm": SiteVisit,
@@ -550,6 +553,7 @@ MOMENTS = ("held_at", "signed_at", "visited_at", "inspected_at", "paid_at")
 PEOPLE = ("co_investigator", "witness", "account_manager", "delegate")
 MONEY_FIELDS = ("value", "principal", "monthly_income", "monthly_debt_payments", "amount")
 CHOICES: dict[str, tuple[Any, ...]] = {
+    "field": (*PersonalField.values, "nonsense"),  # an account names no drawdown: an input error
     "result": tuple(CreditReportResult.values),
     "method": tuple(PaymentMethod.values),
     "mode": tuple(InspectionMode.values),

@@ -8,14 +8,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 
-from loans.journeys import EVIDENCE_PHOTO, act, advance, prepare_to_leave
+from loans.journeys import EVIDENCE_PDF, EVIDENCE_PHOTO, act, advance, prepare_to_leave
 from loans.selectors import audit_trail_of
 from loans.states import LoanState
 from workflow.engine import TransitionRefused, perform_transition
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+PDF = EVIDENCE_PDF
 
 
 def upload(loan, user, name, content, kind="photo"):
@@ -36,7 +36,7 @@ def test_a_photo_is_stored_with_its_size_and_name(loan, manager, settings):
         ("shop.exe", b"MZ\x90\x00", "photo", "file_type"),
         ("scan.pdf", PDF, "photo", "file_type"),  # a photo must be an image
         ("shop.jpg", PDF, "photo", "file_content"),  # the name lies about the content
-        ("licence.pdf", b"<html>", "business_licence", "file_content"),
+        ("licence.pdf", b"<html>", "business_licence", "file_active_content"),
     ],
 )
 def test_uploads_of_the_wrong_type_or_content_are_refused(loan, manager, name, content, kind, code):

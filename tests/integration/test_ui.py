@@ -238,7 +238,7 @@ def test_a_service_refusal_shows_on_the_form(client, cast):
         reverse("loans:record-add", args=[loan.pk, "documents"]), {"kind": "photo", "file": photo}
     )
 
-    assert "not a JPG file" in response.content.decode()
+    assert "not a complete JPEG file" in response.content.decode()
     assert not loan.documents.exists()
 
 
