@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import views as account_views
 from config import health
 from loans import views as loan_views
 
@@ -9,6 +11,13 @@ urlpatterns = [
     path("", loan_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("accounts/login/", account_views.StaffLoginView.as_view(), name="login"),
+    path(
+        "accounts/password_reset/",
+        account_views.StaffPasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("loans/", include("loans.urls")),
@@ -16,7 +25,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(("loans.api.urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Behind login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the docs page sends a browser to
+    # the login page instead of answering 401.
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="api-docs",
+    ),
 ]
 
 handler400 = "loans.api.errors.bad_request"

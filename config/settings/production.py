@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_str
+from config.env import env_bool, env_int, env_list, env_str
 from config.settings.base import *  # noqa: F403
 
 SECRET_KEY = env_str("SECRET_KEY")
@@ -31,3 +31,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# Approvers, compliance officers, branch heads and administrators pass a second factor.
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", default=PRIVILEGED_ROLES)  # noqa: F405

@@ -1,0 +1,64 @@
+"""Lockout after repeated failed logins (django-axes): the page a locked person sees, and the
+administrator's unlock.
+
+Axes counts failures per user name and client address together (``AXES_LOCKOUT_PARAMETERS``);
+wrong second-factor codes count as failures too (:func:`second_factor_failed`). At
+``LOGIN_FAILURE_LIMIT`` the pair is locked: even the right password is refused, with a page that
+says so in words, until an administrator unlocks it (or the cool-off, if one is set, has passed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+LOCKED_STATUS = 403
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any] | None
+) -> HttpResponse:
+    """What axes answers to a login from a locked user and address: the login page, saying why."""
+    return render_locked(request)
+
+
+def render_locked(request: HttpRequest) -> HttpResponse:
+    cool_off = settings.AXES_COOLOFF_TIME
+    return render(
+        request,
+        "registration/login.html",
+        {
+            "form": AuthenticationForm(request),
+            "locked": True,
+            "cool_off_minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
+            "next": request.POST.get("next", request.GET.get("next", "")),
+        },
+        status=LOCKED_STATUS,
+    )
+
+
+def second_factor_failed(request: HttpRequest, username: str) -> bool:
+    """Count a wrong second-factor code as a failed login; True when that locks the user out."""
+    credentials = {settings.AXES_USERNAME_FORM_FIELD: username}
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    return AxesProxyHandler.is_locked(request, credentials)
+
+
+def locked_usernames(usernames: list[str]) -> set[str]:
+    """Which of these users are locked out from some address now."""
+    attempts = AccessAttempt.objects.filter(
+        username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+    )
+    return set(attempts.values_list("username", flat=True))
+
+
+def unlock(username: str) -> int:
+    """Lift every lockout of ``username`` (from every address); the number of records cleared."""
+    return AxesProxyHandler.reset_attempts(username=username)

@@ -1,0 +1,34 @@
+"""DRF throttling per signed-in user and per anonymous client, rates read from the settings.
+
+The rates are read at each request (DRF reads them once, at import), so an operator's setting
+and a test's override both apply. A throttled request answers 429 in the usual error body with a
+``Retry-After`` header (loans/api/errors.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+
+class _SettingsRate:
+    setting = ""
+
+    @property
+    def cache(self) -> Any:  # Redis when configured: shared by every web worker
+        return caches["throttle"]
+
+    def get_rate(self) -> str | None:
+        rate: str = getattr(settings, self.setting)
+        return rate
+
+
+class UserThrottle(_SettingsRate, UserRateThrottle):
+    setting = "API_THROTTLE_USER_RATE"
+
+
+class AnonymousThrottle(_SettingsRate, AnonRateThrottle):
+    setting = "API_THROTTLE_ANON_RATE"
