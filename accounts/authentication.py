@@ -6,9 +6,10 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import BaseAuthentication, TokenAuthentication
 from rest_framework.request import Request
 
+from accounts.throttles import check_anonymous
 from accounts.tokens import token_authenticate
 
 
@@ -20,8 +21,21 @@ class ApiTokenAuthentication(TokenAuthentication):
     using it asks for no second factor (docs/security.md).
     """
 
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        self._request = request
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         token = token_authenticate(key)
         if token is None:
+            check_anonymous(self._request)  # a wrong token counts against its address
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         return token.user, token
+
+
+class AnonymousThrottleGate(BaseAuthentication):
+    """Last of the authentication classes: a request none of the others vouched for is counted
+    against its client address (``API_THROTTLE_ANON_RATE``) before it is refused as anonymous."""
+
+    def authenticate(self, request: Request) -> None:
+        check_anonymous(request)

@@ -35,12 +35,14 @@ def token_issue(*, user: User, name: str, lifetime_days: int | None = None) -> I
     days = lifetime_days or settings.API_TOKEN_LIFETIME_DAYS
     days = min(days, settings.API_TOKEN_MAX_LIFETIME_DAYS)
     key = TOKEN_START + secrets.token_urlsafe(32)
+    now = timezone.now()
     token = ApiToken.objects.create(
         user=user,
         name=name,
         prefix=key[:PREFIX_LENGTH],
         digest=digest_of(key),
-        expires_at=timezone.now() + timedelta(days=days),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
     )
     return IssuedToken(token=token, key=key)
 

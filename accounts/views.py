@@ -110,7 +110,9 @@ def mfa_backup_codes(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:security")
     codes = mfa.backup_codes_issue(user)
     return render(
-        request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")}
+        request,
+        "accounts/backup_codes.html",
+        {"codes": codes, "next": reverse("accounts:security")},
     )
 
 

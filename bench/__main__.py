@@ -40,8 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {name} (scale {args.scale}) ==", flush=True)
         met = suite.run(args.scale)
         all_met = all_met and met
-        print(f"-- {name}: {'targets met' if met else 'TARGET MISSED'} "
-              f"in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"-- {name}: {'targets met' if met else 'TARGET MISSED'} "
+            f"in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     return 0 if all_met or not args.strict else 1
 
 

@@ -86,7 +86,9 @@ class StaffAdmin(AuditedReferenceAdmin, UserAdmin):
         self.message_user(
             request,
             ngettext(
-                "%(count)d staff member unlocked.", "%(count)d staff members unlocked.", len(unlocked)
+                "%(count)d staff member unlocked.",
+                "%(count)d staff members unlocked.",
+                len(unlocked),
             )
             % {"count": len(unlocked)},
             messages.SUCCESS,

@@ -205,11 +205,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Counts anonymous requests per address (429 past API_THROTTLE_ANON_RATE).
+        "accounts.authentication.AnonymousThrottleGate",
     ],
-    "DEFAULT_THROTTLE_CLASSES": [
-        "accounts.throttles.UserThrottle",
-        "accounts.throttles.AnonymousThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.UserThrottle"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -239,7 +238,10 @@ SPECTACULAR_SETTINGS = {
 # The API's throttle counters: in Redis, shared by every web worker, when there is one.
 CACHES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "throttle",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------
