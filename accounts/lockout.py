@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
@@ -46,19 +45,13 @@ def render_locked(request: HttpRequest) -> HttpResponse:
 
 def second_factor_failed(request: HttpRequest, username: str) -> bool:
     """Count a wrong second-factor code as a failed login; True when that locks the user out."""
-    credentials = {settings.AXES_USERNAME_FORM_FIELD: username}
+    credentials = {"username": username}
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-    return AxesProxyHandler.is_locked(request, credentials)
-
-
-def locked_usernames(usernames: list[str]) -> set[str]:
-    """Which of these users are locked out from some address now."""
-    attempts = AccessAttempt.objects.filter(
-        username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
-    )
-    return set(attempts.values_list("username", flat=True))
+    locked: bool = AxesProxyHandler.is_locked(request, credentials)
+    return locked
 
 
 def unlock(username: str) -> int:
     """Lift every lockout of ``username`` (from every address); the number of records cleared."""
-    return AxesProxyHandler.reset_attempts(username=username)
+    cleared: int = AxesProxyHandler.reset_attempts(username=username)
+    return cleared

@@ -4,8 +4,9 @@ A member of a role in ``MFA_REQUIRED_ROLES`` (production: the privileged roles; 
 as administrators) must enrol a TOTP device and pass it at every login; anyone else may enrol,
 and then passes it too. Backup codes (a static device) stand in for a lost phone, each once.
 Whether a session still owes the second factor is decided at login and kept in the session
-(:data:`PENDING`), so a page costs no query for it; :class:`accounts.middleware.SecondFactorMiddleware`
-lets such a session reach only the login, second-factor and logout pages.
+(:data:`PENDING`), so a page costs no query for it; the second-factor middleware
+(:mod:`accounts.middleware`) lets such a session reach only the login, second-factor and logout
+pages.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def backup_codes_issue(user: Any) -> list[str]:
 
 
 def backup_codes_left(user: Any) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    left: int = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return left
 
 
 def factor_remove(user: Any) -> None:

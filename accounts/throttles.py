@@ -19,9 +19,9 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 class _SettingsRate:
     setting = ""
 
-    @property
-    def cache(self) -> Any:  # Redis when configured: shared by every web worker
-        return caches["throttle"]
+    def __init__(self) -> None:
+        self.cache = caches["throttle"]  # Redis when configured: shared by every web worker
+        super().__init__()
 
     def get_rate(self) -> str | None:
         rate: str = getattr(settings, self.setting)

@@ -15,7 +15,7 @@ from accounts.models import ApiToken, RevokedBecause
 from loans.models import User
 
 # "lf_" and 43 URL-safe characters: 256 random bits, recognisable in a secret scanner.
-TOKEN_START = "lf_"
+TOKEN_START = "lf_"  # noqa: S105 - a marker, not a secret
 PREFIX_LENGTH = 11
 # last_used_at is written at most this often per token, not on every request.
 USE_STAMP_INTERVAL = timedelta(minutes=1)

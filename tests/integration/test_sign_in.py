@@ -104,7 +104,7 @@ def test_an_administrator_unlocks_a_locked_user_and_it_is_logged(client, manager
     assert log_in(client, "manager1").status_code == 302
 
 
-# --- the second factor -----------------------------------------------------------------------------
+# --- the second factor ------------------------------------------------------------------------
 
 
 def test_without_required_roles_privileged_users_log_in_with_a_password_and_the_page_says_so(
