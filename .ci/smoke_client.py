@@ -154,8 +154,8 @@ class Client:
         following = parse_qs(where.query).get("next", ["/"])[0]
         if where.path == ENROL:
             found = SECRET.search(response.text)
-            expect(found, f"{username}: the enrolment page shows no key to type")
-            assert found is not None
+            if found is None:
+                raise SmokeError(f"{username}: the enrolment page shows no key to type")
             typed = found.group(1).replace(" ", "")
             key = base64.b32decode(typed + "=" * (-len(typed) % 8))
             expect("<svg" in response.text, f"{username}: the enrolment page shows no QR code")
