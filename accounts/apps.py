@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Sign-in and API access")
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401 - connects the receivers
+        from accounts import checks, signals  # noqa: F401 - registers them

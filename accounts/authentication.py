@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, TokenAuthentication
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
 from accounts.throttles import check_anonymous
@@ -31,11 +31,3 @@ class ApiTokenAuthentication(TokenAuthentication):
             check_anonymous(self._request)  # a wrong token counts against its address
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         return token.user, token
-
-
-class AnonymousThrottleGate(BaseAuthentication):
-    """Last of the authentication classes: a request none of the others vouched for is counted
-    against its client address (``API_THROTTLE_ANON_RATE``) before it is refused as anonymous."""
-
-    def authenticate(self, request: Request) -> None:
-        check_anonymous(request)

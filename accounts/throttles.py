@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
@@ -43,11 +44,19 @@ class AnonymousThrottle(_SettingsRate, AnonRateThrottle):
 
 
 def check_anonymous(request: Request) -> None:
-    """Count a request no credential vouched for against its address; 429 past the rate.
-
-    Called while authenticating (:mod:`accounts.authentication`), before DRF checks permissions,
-    which would otherwise answer every anonymous request 401 before any throttle counted it.
-    """
+    """Count a request no credential vouched for against its address; 429 past the rate."""
     throttle = AnonymousThrottle()
     if not throttle.allow_request(request, None):  # type: ignore[arg-type]
         raise exceptions.Throttled(wait=throttle.wait())
+
+
+class AnonymousThrottlePermission(BasePermission):
+    """First of the permission classes: an anonymous request is counted against its address
+    (``API_THROTTLE_ANON_RATE``) before ``IsAuthenticated`` refuses it — DRF checks throttles
+    only after permissions, so a throttle class would never count a request answered 401. A
+    wrong token is counted by the token authentication, which refuses it before this."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            check_anonymous(request)
+        return True

@@ -159,6 +159,7 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
 PRIVILEGED_ROLES = ["approver", "compliance_officer", "branch_head", "administrator"]
 MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", default=[])
 OTP_TOTP_ISSUER = "LoanFlow"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin lists devices without their keys
 
 # A signed-in session ends after this long without a request, and this long after the login.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", default=15)
@@ -205,12 +206,14 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        # Counts anonymous requests per address (429 past API_THROTTLE_ANON_RATE).
-        "accounts.authentication.AnonymousThrottleGate",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.UserThrottle"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Anonymous requests are counted per address (429 past API_THROTTLE_ANON_RATE), then refused.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "accounts.throttles.AnonymousThrottlePermission",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "loans.api.parsers.JSONParser",
@@ -227,7 +230,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and the docs describe every endpoint: for signed-in users only.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": [
+        "accounts.throttles.AnonymousThrottlePermission",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
