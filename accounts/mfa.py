@@ -18,6 +18,7 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -98,7 +99,8 @@ def factor_remove(user: Any) -> None:
 def qr_svg(device: TOTPDevice) -> str:
     """The device's otpauth:// URL as an inline SVG QR code, drawn on the server."""
     code = segno.make(device.config_url, error="m")
-    svg: str = code.svg_inline(scale=5, border=2, dark="#000", light="#fff")
+    title = _("QR code to scan with the authenticator app")
+    svg: str = code.svg_inline(scale=5, border=2, dark="#000", light="#fff", title=title)
     return svg
 
 
