@@ -18,6 +18,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.clients import client_address
+
 LOCKED_STATUS = 403
 
 
@@ -49,6 +51,11 @@ def second_factor_failed(request: HttpRequest, username: str) -> bool:
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     locked: bool = AxesProxyHandler.is_locked(request, credentials)
     return locked
+
+
+def login_completed(request: HttpRequest, username: str) -> None:
+    """Every factor passed: clear the failures counted for this user from this address."""
+    AxesProxyHandler.reset_attempts(ip_address=client_address(request), username=username)
 
 
 def unlock(username: str) -> int:

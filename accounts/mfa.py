@@ -24,6 +24,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import lockout
 from loans.roles import Role
 
 PENDING = "loanflow_mfa_pending"
@@ -41,7 +42,10 @@ def is_required_for(user: Any) -> bool:
 
 def note_login(request: HttpRequest, user: Any) -> None:
     """At login: does this session owe the second factor (required, or enrolled)?"""
-    request.session[PENDING] = is_required_for(user) or user_has_device(user, confirmed=True)
+    pending = is_required_for(user) or user_has_device(user, confirmed=True)
+    request.session[PENDING] = pending
+    if not pending:
+        lockout.login_completed(request, user.get_username())
 
 
 def is_pending(request: HttpRequest) -> bool:
@@ -52,6 +56,7 @@ def passed(request: HttpRequest, device: Any) -> None:
     """The user proved the second factor with ``device``: the session is verified."""
     otp_login(request, device)
     request.session[PENDING] = False
+    lockout.login_completed(request, device.user.get_username())
 
 
 def authenticator_of(user: Any) -> TOTPDevice | None:

@@ -145,7 +145,10 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 _cool_off_minutes = env_int("LOGIN_LOCKOUT_MINUTES", default=0)
 AXES_COOLOFF_TIME = timedelta(minutes=_cool_off_minutes) if _cool_off_minutes > 0 else None
-AXES_RESET_ON_SUCCESS = True
+# The count is cleared when a login is complete — after the second factor where one is owed
+# (accounts.lockout.login_completed) — not at the password: else logging in again with a stolen
+# password would reset the count of wrong codes.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
 AXES_CLIENT_IP_CALLABLE = "accounts.clients.client_address"
 AXES_VERBOSE = False

@@ -198,6 +198,31 @@ def test_wrong_codes_count_as_failed_logins_and_lock_out(client, approver, produ
     assert "_auth_user_id" not in client.session
 
 
+def test_logging_in_again_does_not_reset_the_count_of_wrong_codes(client, approver, production_mfa):
+    TOTPDevice.objects.create(user=approver, name="authenticator", confirmed=True)
+    log_in(client, "approver3")
+    for _ in range(3):
+        client.post(reverse("accounts:mfa-verify"), {"code": "123456"})
+    client.logout()
+    log_in(client, "approver3")
+    client.post(reverse("accounts:mfa-verify"), {"code": "123456"})
+
+    response = client.post(reverse("accounts:mfa-verify"), {"code": "123456"})
+
+    assert "This account is locked." in response.content.decode()
+
+
+def test_a_completed_login_clears_the_count(client, manager):
+    for _ in range(4):
+        log_in(client, "manager1", "wrong-password")
+    log_in(client, "manager1")
+    client.logout()
+    for _ in range(4):
+        log_in(client, "manager1", "wrong-password")
+
+    assert log_in(client, "manager1").status_code == 302
+
+
 def test_an_optional_user_who_enrolled_is_asked_for_the_code_too(client, manager):
     TOTPDevice.objects.create(user=manager, name="authenticator", confirmed=True)
 
