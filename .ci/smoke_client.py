@@ -6,7 +6,11 @@ settings and passes their environment on. In order:
 1. HTTPS is enforced: a plain request is redirected, a secure one carries HSTS.
 2. Each demo user logs in with the form and lands on their role's page; that page, the login page,
    the admin's and the API docs load with every static asset they reference (hashed by the
-   manifest, served by WhiteNoise), and each source map a script or stylesheet names.
+   manifest, served by WhiteNoise), and each source map a script or stylesheet names. Production
+   asks approvers, compliance officers, branch heads and administrators for a second factor: as a
+   person would, each is sent to enrol an authenticator, reads the key typed out on the page,
+   computes the app's code from it and keeps the backup codes shown; a second login then passes
+   with the next code of the app (head1) and with a backup code (admin).
 3. An account manager performs a transition through the API with a token from ``issue_token``.
 4. The reminder of the stage entered is delivered by the worker: its timer is moved to remind
    now (time travel, the one write that is not the application's own), beat's next sweep has the
@@ -22,7 +26,11 @@ stay on: the HTTPS redirect, HSTS, Secure cookies and the CSRF origin check for 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import hmac
 import re
+import struct
 import subprocess
 import sys
 import time
@@ -30,7 +38,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -52,6 +60,9 @@ LANDING = {
 }
 TRANSITION = "start_site_visit"  # intake → site_visit: the account manager is reminded
 ACTOR = "manager1"
+ENROL, VERIFY = "/accounts/mfa/enrol/", "/accounts/mfa/verify/"
+SECRET = re.compile(r'data-testid="secret">([A-Z2-7 ]+)<')
+BACKUP_CODE = re.compile(r"<li>(\d{4} \d{4})</li>")
 HASHED = re.compile(r"\.[0-9a-f]{12}\.")
 SOURCE_MAP = re.compile(rb"sourceMappingURL=([^\s*]+)")
 
@@ -79,6 +90,15 @@ class TLSProxy(HTTPAdapter):
         return response
 
 
+def totp(key: bytes, *, steps_ahead: int = 0, step: int = 30) -> str:
+    """The code an authenticator app shows (RFC 6238: HMAC-SHA1, 6 digits, 30 s steps)."""
+    counter = int(time.time() // step) + steps_ahead
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 10**6:06d}"
+
+
 class Assets(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -98,6 +118,8 @@ class Client:
         self.http = requests.Session()
         self.http.mount(self.origin, TLSProxy())
         self.checked_assets: set[str] = set()
+        self.keys: dict[str, bytes] = {}  # each enrolled user's authenticator key
+        self.backup_codes: dict[str, list[str]] = {}
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.http.get(urljoin(self.base, path), timeout=30, **kwargs)
@@ -115,6 +137,41 @@ class Client:
             headers={"Origin": self.origin, "Referer": self.origin + "/accounts/login/"},
             timeout=30,
         )
+
+    def post_form(self, url: str, data: dict[str, str]) -> requests.Response:
+        token = self.http.cookies.get("csrftoken")
+        expect(token, f"no CSRF cookie to post {url}")
+        return self.http.post(
+            urljoin(self.base, url),
+            data={**data, "csrfmiddlewaretoken": str(token)},
+            headers={"Origin": self.origin, "Referer": urljoin(self.base, url)},
+            timeout=30,
+        )
+
+    def second_factor(self, username: str, response: requests.Response) -> requests.Response:
+        """Enrol or pass the second factor where the login led there, as the person would."""
+        where = urlsplit(response.url)
+        following = parse_qs(where.query).get("next", ["/"])[0]
+        if where.path == ENROL:
+            found = SECRET.search(response.text)
+            if found is None:
+                raise SmokeError(f"{username}: the enrolment page shows no key to type")
+            typed = found.group(1).replace(" ", "")
+            key = base64.b32decode(typed + "=" * (-len(typed) % 8))
+            expect("<svg" in response.text, f"{username}: the enrolment page shows no QR code")
+            answer = self.post_form(response.url, {"code": totp(key), "next": following})
+            codes = BACKUP_CODE.findall(answer.text)
+            expect(len(codes) == 10, f"{username}: enrolled, but {len(codes)} backup codes shown")
+            self.keys[username], self.backup_codes[username] = key, codes
+            print(f"ok   {username:<12} enrolled an authenticator, kept 10 backup codes")
+            return self.get(following)
+        if where.path == VERIFY:
+            if username in self.keys:
+                code = totp(self.keys[username], steps_ahead=1)  # the code after the enrolment's
+            else:
+                code = self.backup_codes[username].pop()
+            return self.post_form(response.url, {"code": code, "next": following})
+        return response
 
     def page_assets(self, page: str, html: str) -> int:
         parser = Assets()
@@ -176,19 +233,42 @@ def check_https_is_enforced(base: str) -> None:
     print("ok   HTTPS enforced: plain HTTP redirected, HSTS on secure responses")
 
 
+SECOND_FACTOR = {"approver1", "approver3", "compliance1", "head1", "admin"}
+
+
 def check_landing_pages(client: Client) -> None:
     for username, landing in LANDING.items():
         response = client.login(username)
         expect(response.status_code == 200, f"{username}: logging in ended {response.status_code}")
+        at = urlsplit(response.url).path
+        expect(
+            (at == ENROL) == (username in SECOND_FACTOR),
+            f"{username}: after the password, at {at} (a second factor is required: "
+            f"{username in SECOND_FACTOR})",
+        )
+        response = client.second_factor(username, response)
         path = urlsplit(response.url).path
         expect(path == landing, f"{username} landed on {path}, not {landing}")
         expect(client.http.cookies.get("sessionid"), f"{username}: no session cookie")
         count = client.page_assets(path, response.text)
         print(f"ok   {username:<12} {path:<20} 200, {count} static files")
-    docs = client.get("/api/docs/")
+    anonymous = requests.Session()
+    anonymous.mount(client.origin, TLSProxy())
+    schema = anonymous.get(urljoin(client.base, "/api/schema/"), timeout=30)
+    expect(schema.status_code == 401, f"/api/schema/ without a login: {schema.status_code}")
+    docs = client.get("/api/docs/")  # as admin, the last to log in
     expect(docs.status_code == 200, f"/api/docs/: {docs.status_code}")
     count = client.page_assets("/api/docs/", docs.text)
-    print(f"ok   {'(anyone)':<12} {'/api/docs/':<20} 200, {count} static files")
+    print(f"ok   {'admin':<12} {'/api/docs/':<20} 200, {count} static files (401 without login)")
+    for username, how in (("head1", "the app's next code"), ("admin", "a backup code")):
+        response = client.login(username)
+        expect(urlsplit(response.url).path == VERIFY, f"{username}: not asked for the code")
+        if username == "admin":
+            client.keys.pop(username)
+        response = client.second_factor(username, response)
+        path = urlsplit(response.url).path
+        expect(path == LANDING[username], f"{username}: after {how}, at {path}")
+        print(f"ok   {username:<12} logged in again with {how}")
     print(f"ok   {len(client.checked_assets)} distinct static files and their source maps: 200")
 
 

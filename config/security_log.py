@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from accounts.clients import client_address
 from config.request_context import current_request, current_request_id
 
 logger = logging.getLogger("loanflow.security")
@@ -67,19 +67,6 @@ _RESERVED = {
     "path",
 }
 USER_AGENT_LENGTH = 256
-
-
-def client_address(request: HttpRequest) -> str:
-    """The peer's address or, behind ``TRUSTED_PROXY_COUNT`` proxies that each append the
-    address they received from to ``X-Forwarded-For``, the one the outermost of them saw.
-    Entries a client wrote itself lie further left and are never read."""
-    remote = str(request.META.get("REMOTE_ADDR", ""))
-    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
-    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
-    addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
-    if proxies <= 0 or not addresses:
-        return remote
-    return addresses[-min(proxies, len(addresses))]
 
 
 def security_event(

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views as account_views
 from config import health, metrics
 from loans import views as loan_views
 
@@ -10,6 +12,13 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("accounts/login/", account_views.StaffLoginView.as_view(), name="login"),
+    path(
+        "accounts/password_reset/",
+        account_views.StaffPasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("loans/", include("loans.urls")),
@@ -17,8 +26,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(("loans.api.urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Behind login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the docs page sends a browser to
+    # the login page instead of answering 401. The split view serves Swagger UI's start-up script
+    # as a file: no inline script (CSP).
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        name="api-docs",
+    ),
 ]
 
 handler400 = "loans.api.errors.bad_request"

@@ -9,13 +9,14 @@ is an audited event that compliance reads on the "Reference data changes" page.
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from loans import models as m
 from loans.personal_data import PersonalField, mask
@@ -74,6 +75,25 @@ class StaffAdmin(AuditedReferenceAdmin, UserAdmin):
     )
     list_display = ["username", "first_name", "last_name", "branch", "authority_level", "is_active"]
     list_filter = ["branch", "groups", "is_active"]
+    actions = ["unlock_sign_in"]
+
+    @admin.action(description=_("Unlock sign-in (lift a lockout after failed logins)"))
+    def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet[m.User]) -> None:
+        from accounts.lockout import unlock
+
+        unlocked = [user for user in queryset if unlock(user.get_username())]
+        for user in unlocked:  # in the staff member's admin history
+            self.log_change(request, user, "Unlocked sign-in after a lockout.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d staff member unlocked.",
+                "%(count)d staff members unlocked.",
+                len(unlocked),
+            )
+            % {"count": len(unlocked)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(m.Branch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "workflow",
     "loans",
     "config.apps.OperationsConfig",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -64,7 +69,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.security_log.AccessDeniedLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: answers a locked-out login (accounts.lockout) after the view has run.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The content security policy, under every settings module (django-csp 4). Scripts and styles
@@ -178,13 +188,52 @@ AUTH_USER_MODEL = "loans.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Getting in: lockout, second factor, sessions (docs/security.md) --------------------------
+# django-axes counts failed logins (and wrong second-factor codes) per user name and client
+# address together; at the limit that pair is locked until an administrator unlocks it (the
+# staff admin's "Unlock sign-in", or deleting the access attempt), or after the cool-off if set.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+_cool_off_minutes = env_int("LOGIN_LOCKOUT_MINUTES", default=0)
+AXES_COOLOFF_TIME = timedelta(minutes=_cool_off_minutes) if _cool_off_minutes > 0 else None
+# The count is cleared when a login is complete — after the second factor where one is owed
+# (accounts.lockout.login_completed) — not at the password: else logging in again with a stolen
+# password would reset the count of wrong codes.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.clients.client_address"
+AXES_VERBOSE = False
+# Proxies in front that append to X-Forwarded-For (nginx: 1). 0: the peer's address is the
+# client's. Lockout and the API's per-client throttle count by the address this gives.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+
+# Roles that hold privileges: they never reset a password by e-mail, and the roles whose members
+# must pass a second factor (TOTP or a backup code) — none in development and the demo, these in
+# production (config/settings/production.py). Superusers count as administrators.
+PRIVILEGED_ROLES = ["approver", "compliance_officer", "branch_head", "administrator"]
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", default=[])
+OTP_TOTP_ISSUER = "LoanFlow"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin lists devices without their keys
+
+# A signed-in session ends after this long without a request, and this long after the login.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", default=15)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", default=8)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -220,12 +269,25 @@ STATIC_ROOT: Path | None = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfil
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- API ---------------------------------------------------------------------------------------
+# Personal tokens (accounts.models.ApiToken): issued for this many days unless asked otherwise,
+# never for more than the maximum.
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", default=90)
+API_TOKEN_MAX_LIFETIME_DAYS = env_int("API_TOKEN_MAX_LIFETIME_DAYS", default=365)
+# Requests per user (signed in) and per client address (anonymous): "N/second|minute|hour|day".
+API_THROTTLE_USER_RATE = env_str("API_THROTTLE_USER_RATE", "300/minute")
+API_THROTTLE_ANON_RATE = env_str("API_THROTTLE_ANON_RATE", "60/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.UserThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    # Anonymous requests are counted per address (429 past API_THROTTLE_ANON_RATE), then refused.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "accounts.throttles.AnonymousThrottlePermission",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "loans.api.parsers.JSONParser",
@@ -241,11 +303,25 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The loan workflow: the same rules, roles and checks as the web UI.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs describe every endpoint: for signed-in users only.
+    "SERVE_PERMISSIONS": [
+        "accounts.throttles.AnonymousThrottlePermission",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"RiskClassEnum": "loans.choices.RiskClass"},
+}
+
+# The API's throttle counters: in Redis, shared by every web worker, when there is one.
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "throttle",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -293,6 +369,12 @@ if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT:
 # Beat stamps a heartbeat in Redis at each tick (config/beat.py); /readyz reads its age.
 CELERY_BEAT_SCHEDULER = "config.beat:HeartbeatScheduler"
 BEAT_HEARTBEAT_MAX_AGE_SECONDS = env_int("BEAT_HEARTBEAT_MAX_AGE_SECONDS", default=60)
+if REDIS_URL:
+    CACHES["throttle"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "loanflow-throttle",
+    }
 # Beat only fires idempotent work: the sweep reads due timers from the database, the relay sends
 # what the outbox holds. A missed or duplicated tick changes nothing.
 CELERY_BEAT_SCHEDULE = {

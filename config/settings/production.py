@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_int, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_str
 from config.log_format import FORMATS, logging_config
 from config.settings.base import *  # noqa: F403
 
@@ -44,3 +44,6 @@ CSRF_COOKIE_SECURE = True
 
 # One JSON object per line for the log store (docs/operations.md); LOG_FORMAT=text for lines.
 LOGGING = logging_config(env_choice("LOG_FORMAT", FORMATS, default="json"), level=LOG_LEVEL)  # noqa: F405
+
+# Approvers, compliance officers, branch heads and administrators pass a second factor.
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", default=PRIVILEGED_ROLES)  # noqa: F405

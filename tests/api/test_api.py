@@ -351,7 +351,8 @@ def test_the_policy_in_force_is_readable(manager):
     assert (body["version"], body["entrusted_payment_threshold"]) == ("defaults", "500000.00")
 
 
-def test_the_schema_and_the_docs_are_served_without_a_cdn(client):
+def test_the_schema_and_the_docs_are_served_without_a_cdn(client, manager):
+    client.force_login(manager)
     assert client.get("/api/schema/").status_code == 200
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
