@@ -2,19 +2,25 @@
 
 The rates are read at each request (DRF reads them once, at import), so an operator's setting
 and a test's override both apply. A throttled request answers 429 in the usual error body with a
-``Retry-After`` header (loans/api/errors.py).
+``Retry-After`` header (loans/api/errors.py). The counters live in Redis when it is configured;
+while Redis does not answer, requests are let through uncounted (and a warning logged): the
+broker's outage must not take the API down with it, and lockout still guards the logins.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import caches
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 class _SettingsRate:
@@ -23,6 +29,14 @@ class _SettingsRate:
     def __init__(self) -> None:
         self.cache = caches["throttle"]  # Redis when configured: shared by every web worker
         super().__init__()
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            allowed: bool = super().allow_request(request, view)
+        except (redis.RedisError, OSError) as error:
+            logger.warning("throttle: the counters cannot be read, request let through: %s", error)
+            return True
+        return allowed
 
     def get_rate(self) -> str | None:
         rate: str = getattr(settings, self.setting)

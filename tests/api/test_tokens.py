@@ -235,3 +235,23 @@ def test_anonymous_clients_are_throttled_by_address(settings, fresh_counters):
     assert (response.status_code, response.json()["code"]) == (429, "throttled")
     assert "Retry-After" in response
     assert elsewhere.status_code == 401
+
+
+def test_while_the_counters_cannot_be_reached_requests_go_through(manager, settings, caplog):
+    """Redis down must not take the API with it: the throttle lets requests through, and says so
+    in the log (the Redis of this test is a port nothing listens on)."""
+    settings.API_THROTTLE_USER_RATE = "1/minute"
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        },
+    }
+    client = with_token(issue("manager1"))
+
+    answers = [client.get("/api/v1/loans/").status_code for _ in range(3)]
+
+    assert answers == [200, 200, 200]
+    assert "the counters cannot be read" in caplog.text

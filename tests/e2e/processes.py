@@ -193,6 +193,7 @@ class Gunicorn:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "SECRET_KEY": "x7" * 20 + "production-test-key-0123456789",
+            "AUDIT_HMAC_KEY": "k9" * 16 + "production-test-audit-key",
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": test_database_url(),

@@ -1,5 +1,5 @@
-"""Run the timer sweep and the outbox relay in a loop: the in-process stand-in for Celery beat
-and a worker, for running without Redis (the demo)."""
+"""Run the timer sweep and the outbox relay in a loop, and verify the audit trail daily: the
+in-process stand-in for Celery beat and a worker, for running without Redis (the demo)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from workflow import outbox, timers
+from workflow import outbox, tasks, timers
+
+DAY_SECONDS = 24 * 60 * 60
 
 
 class Command(BaseCommand):
@@ -17,9 +19,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=settings.SCHEDULER_INTERVAL_SECONDS)
-        parser.add_argument("--once", action="store_true", help="Run one round and stop.")
+        parser.add_argument(
+            "--once",
+            action="store_true",
+            help="Run one round of the sweep and the relay, and stop (no audit verification).",
+        )
 
     def handle(self, *args: Any, interval: float, once: bool, **options: Any) -> None:
+        next_verification = time.monotonic()  # at start, then daily, as beat's schedule does
         while True:
             handled = timers.sweep()
             sent = outbox.relay()
@@ -27,4 +34,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"timers handled: {handled}, messages relayed: {sent}")
             if once:
                 return
+            if time.monotonic() >= next_verification:
+                intact = tasks.verify_audit()
+                self.stdout.write(f"audit trail verified: {'intact' if intact else 'BROKEN'}")
+                next_verification = time.monotonic() + DAY_SECONDS
             time.sleep(interval)
