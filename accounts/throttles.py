@@ -32,7 +32,7 @@ class _SettingsRate:
 
     def allow_request(self, request: Request, view: Any) -> bool:
         try:
-            allowed: bool = super().allow_request(request, view)
+            allowed: bool = super().allow_request(request, view)  # type: ignore[misc]
         except (redis.RedisError, OSError) as error:
             logger.warning("throttle: the counters cannot be read, request let through: %s", error)
             return True
@@ -60,7 +60,7 @@ class AnonymousThrottle(_SettingsRate, AnonRateThrottle):
 def check_anonymous(request: Request) -> None:
     """Count a request no credential vouched for against its address; 429 past the rate."""
     throttle = AnonymousThrottle()
-    if not throttle.allow_request(request, None):  # type: ignore[arg-type]
+    if not throttle.allow_request(request, None):
         raise exceptions.Throttled(wait=throttle.wait())
 
 
