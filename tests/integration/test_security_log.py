@@ -263,6 +263,7 @@ def test_the_login_that_reaches_the_limit_and_each_one_after_are_logged_as_locke
     assert (locked.address, locked.user_id) == ("192.0.2.5", None)
     assert log_in(client, "manager1", REMOTE_ADDR="192.0.2.5").status_code == 403
     assert len(events("locked_out")) == 2
+    assert events("locked_out")[1].failures == 6  # each attempt while locked counts too
     assert "password" not in json.loads(JsonFormatter().format(events("locked_out")[1]))
 
 
@@ -459,10 +460,13 @@ def test_a_reveal_is_logged_with_the_loan_and_the_fact_never_the_value(
     assert "13812345678" not in JsonFormatter().format(revealed)
 
 
-def test_a_refused_reveal_is_logged_with_the_refusal(client, personal_loan, reviewer, events):
+def test_a_refused_reveal_is_logged_with_the_refusal(
+    client, personal_loan, reviewer, events, django_capture_on_commit_callbacks
+):
     client.force_login(reviewer)
 
-    client.post(reverse("loans:reveal", args=[personal_loan.pk]), {"field": "phone"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("loans:reveal", args=[personal_loan.pk]), {"field": "phone"})
 
     [refused] = events("personal_data_reveal_refused")
     assert (refused.username, refused.loan_id, refused.field, refused.refusal) == (
@@ -472,5 +476,6 @@ def test_a_refused_reveal_is_logged_with_the_refusal(client, personal_loan, revi
         "wrong_role",
     )
     assert refused.outcome == "failure"
+    assert events("step_refused")[0].refusal == "wrong_role"  # the engine's, as for any step
     assert events("personal_data_revealed") == []
     assert "13812345678" not in JsonFormatter().format(refused)
