@@ -10,7 +10,8 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
 from accounts.throttles import check_anonymous
-from accounts.tokens import token_authenticate
+from accounts.tokens import PREFIX_LENGTH, TOKEN_START, token_authenticate
+from config.security_log import Event, security_event
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -28,6 +29,11 @@ class ApiTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         token = token_authenticate(key)
         if token is None:
+            # Never the key: its public prefix at most, and only of what looks like one of ours.
+            prefix = key[:PREFIX_LENGTH] if key.startswith(TOKEN_START) else ""
+            security_event(
+                Event.TOKEN_REJECTED, request=self._request._request, token_prefix=prefix
+            )
             check_anonymous(self._request)  # a wrong token counts against its address
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         return token.user, token

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.clients import client_address
+from config.security_log import Event, security_event
 
 LOCKED_STATUS = 403
 
@@ -26,7 +27,15 @@ LOCKED_STATUS = 403
 def locked_out(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict[str, Any] | None
 ) -> HttpResponse:
-    """What axes answers to a login from a locked user and address: the login page, saying why."""
+    """What axes answers to a login from a locked user and address: the login page, saying why.
+
+    Axes calls it once for each refused request: the attempt that reaches the limit (a password
+    or a second-factor code), and every login tried while locked."""
+    attempted = (credentials or {}).get("username") or request.POST.get("username", "")
+    failures = getattr(request, "axes_failures_since_start", None)
+    security_event(
+        Event.LOCKED_OUT, request=request, attempted_username=str(attempted), failures=failures
+    )
     return render_locked(request)
 
 

@@ -25,6 +25,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import lockout
+from config.security_log import Event, security_event
 from loans.roles import Role
 
 PENDING = "loanflow_mfa_pending"
@@ -56,7 +57,15 @@ def passed(request: HttpRequest, device: Any) -> None:
     """The user proved the second factor with ``device``: the session is verified."""
     otp_login(request, device)
     request.session[PENDING] = False
+    security_event(
+        Event.MFA_VERIFIED, request=request, user=device.user, device=device_kind(device)
+    )
     lockout.login_completed(request, device.user.get_username())
+
+
+def device_kind(device: Any) -> str:
+    """What the event log says of a device: its kind, never its key or a code."""
+    return "backup_code" if isinstance(device, StaticDevice) else "authenticator"
 
 
 def authenticator_of(user: Any) -> TOTPDevice | None:
@@ -87,6 +96,7 @@ def backup_codes_issue(user: Any) -> list[str]:
     device.token_set.all().delete()
     codes = [f"{secrets.randbelow(10**8):08d}" for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    security_event(Event.MFA_BACKUP_CODES_ISSUED, user=user, count=len(codes))
     return [f"{code[:4]} {code[4:]}" for code in codes]
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts import mfa, sessions
+from config.security_log import Event, security_event
 from loans.api.errors import is_api
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -29,6 +30,7 @@ class SessionLifetimeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         ended = sessions.check(request)
         if ended is not None:
+            security_event(Event.SESSION_EXPIRED, request=request, reason=ended.value)
             logout(request)
             if not is_api(request):
                 messages.info(request, _ended_message(ended))

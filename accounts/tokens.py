@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import ApiToken, RevokedBecause
+from config.security_log import Event, security_event
 from loans.models import User
 
 # "lf_" and 43 URL-safe characters: 256 random bits, recognisable in a secret scanner.
@@ -44,11 +45,20 @@ def token_issue(*, user: User, name: str, lifetime_days: int | None = None) -> I
         created_at=now,
         expires_at=now + timedelta(days=days),
     )
+    security_event(
+        Event.TOKEN_ISSUED,
+        user=user,
+        token_id=token.pk,
+        token_prefix=token.prefix,
+        token_name=name,
+        expires_at=token.expires_at.isoformat(),
+    )
     return IssuedToken(token=token, key=key)
 
 
 def token_authenticate(key: str) -> ApiToken | None:
-    """The usable token of an active user that ``key`` is, or None; stamps its last use."""
+    """The usable token of an active user that ``key`` is, or None; stamps its last use, and logs
+    ``token_used`` as often as it stamps it (not on every request)."""
     if not key.startswith(TOKEN_START) or len(key) > 128:
         return None
     token = (
@@ -63,6 +73,9 @@ def token_authenticate(key: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at > USE_STAMP_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+        security_event(
+            Event.TOKEN_USED, user=token.user, token_id=token.pk, token_prefix=token.prefix
+        )
     return token
 
 
@@ -76,11 +89,22 @@ def token_revoke(*, token: ApiToken, because: RevokedBecause) -> bool:
         revoked_at=timezone.now(), revoked_because=because
     )
     token.refresh_from_db()
+    if revoked:
+        security_event(
+            Event.TOKEN_REVOKED,
+            user=token.user,
+            token_id=token.pk,
+            token_prefix=token.prefix,
+            reason=str(because.value),
+        )
     return bool(revoked)
 
 
 def tokens_revoke_all(*, user: User, because: RevokedBecause) -> int:
     """Revoke every token of ``user`` not revoked yet; the number revoked."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_because=because
     )
+    if revoked:
+        security_event(Event.TOKEN_REVOKED, user=user, count=revoked, reason=str(because.value))
+    return revoked

@@ -21,6 +21,7 @@ from accounts import lockout, mfa
 from accounts.forms import CodeForm, StaffPasswordResetForm, TokenForm
 from accounts.models import RevokedBecause
 from accounts.tokens import token_issue, token_revoke, tokens_of
+from config.security_log import Event, security_event
 from loans.models import User
 
 
@@ -57,11 +58,13 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if mfa.enrolment_confirm(device=device, code=form.cleaned_data["code"]):
+            security_event(Event.MFA_ENROLLED, request=request, device="authenticator")
             codes = mfa.backup_codes_issue(user)
             mfa.passed(request, device)
             return render(
                 request, "accounts/backup_codes.html", {"codes": codes, "next": _next(request)}
             )
+        security_event(Event.MFA_FAILED, request=request, stage="enrolment")
         form.add_error(
             "code",
             _("That code does not match. Check that the phone's clock is right and try again."),
@@ -92,6 +95,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             mfa.passed(request, device)
             return redirect(_next(request))
+        security_event(Event.MFA_FAILED, request=request, stage="sign_in")
         if lockout.second_factor_failed(request, user.get_username()):
             logout(request)
             return lockout.render_locked(request)
@@ -124,6 +128,7 @@ def mfa_remove(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Your role requires a second factor: it cannot be removed."))
     else:
         mfa.factor_remove(user)
+        security_event(Event.MFA_REMOVED, request=request)
         messages.success(request, _("The authenticator and the backup codes were removed."))
     return redirect("accounts:security")
 

@@ -22,7 +22,7 @@ logger = logging.getLogger("loanflow.security")
 
 
 class Event:
-    """The kinds of event. Those marked planned are wired by the features that raise them."""
+    """The kinds of event (docs/security.md, "The security event log", lists their fields)."""
 
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
@@ -30,17 +30,21 @@ class Event:
     ACCESS_DENIED = "access_denied"  # a 403 answered, on a page or the API
     STEP_REFUSED = "step_refused"  # the engine refused a step to this person (role, scope)
     ADMIN_CHANGE = "admin_change"  # an object added, changed or deleted in the admin
-    # Planned: raised by lockout, second factor, tokens and the reveal of personal data.
-    LOCKED_OUT = "locked_out"
+    LOCKED_OUT = "locked_out"  # a login (password or second factor) refused by the lockout
+    UNLOCKED = "unlocked"  # an administrator lifted a lockout
+    SESSION_EXPIRED = "session_expired"  # ended by the idle or the absolute limit
     MFA_ENROLLED = "mfa_enrolled"
     MFA_VERIFIED = "mfa_verified"
     MFA_FAILED = "mfa_failed"
+    MFA_BACKUP_CODES_ISSUED = "mfa_backup_codes_issued"
     MFA_REMOVED = "mfa_removed"
     TOKEN_ISSUED = "token_issued"  # noqa: S105 - an event, not a secret
     TOKEN_USED = "token_used"  # noqa: S105 - an event, not a secret
     TOKEN_REJECTED = "token_rejected"  # noqa: S105 - an event, not a secret
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event, not a secret
+    THROTTLED = "throttled"  # an API request answered 429
     PERSONAL_DATA_REVEALED = "personal_data_revealed"
+    PERSONAL_DATA_REVEAL_REFUSED = "personal_data_reveal_refused"
 
 
 FAILURES = {
@@ -50,6 +54,8 @@ FAILURES = {
     Event.LOCKED_OUT,
     Event.MFA_FAILED,
     Event.TOKEN_REJECTED,
+    Event.THROTTLED,
+    Event.PERSONAL_DATA_REVEAL_REFUSED,
 }
 # A field of an event may not take the name of a field every line has, nor of a LogRecord's.
 _RESERVED = {

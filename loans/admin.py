@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.security_log import Event, security_event
 from loans import models as m
 from loans.personal_data import PersonalField, mask
 from loans.reference import stored_facts
@@ -84,6 +85,12 @@ class StaffAdmin(AuditedReferenceAdmin, UserAdmin):
         unlocked = [user for user in queryset if unlock(user.get_username())]
         for user in unlocked:  # in the staff member's admin history
             self.log_change(request, user, "Unlocked sign-in after a lockout.")
+            security_event(
+                Event.UNLOCKED,
+                request=request,
+                target_user_id=user.pk,
+                target_username=user.username,
+            )
         self.message_user(
             request,
             ngettext(

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
+from config.security_log import Event, security_event
 from workflow.engine import TransitionRefused
 
 # Refusals that say "not you" answer 403; those that say "not now, not like this" answer 409.
@@ -101,6 +102,8 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         if isinstance(exc, SuspiciousOperation):  # logged as Django logs those it answers itself
             logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc))
         exc = bad
+    if isinstance(exc, exceptions.Throttled):  # the per-user and the per-client rates alike
+        security_event(Event.THROTTLED, wait=getattr(exc, "wait", None))
     response = exception_handler(exc, context)
     if response is None:
         return None

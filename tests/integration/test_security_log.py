@@ -1,17 +1,29 @@
-"""The security event log: logins, failures, logouts, refusals and admin changes, each a line on
+"""The security event log: logins, failures, logouts, refusals, admin changes, lockouts, the second
+factor, API tokens, throttling, expired sessions and reveals of personal data, each a line on
 ``loanflow.security`` with the user, the client's address, the request id and the user agent."""
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.cache import caches
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
 
+from accounts.models import RevokedBecause
+from accounts.tokens import token_issue, token_revoke, tokens_revoke_all
 from config.log_format import ContextFilter, JsonFormatter
 from config.security_log import security_event
 from loans.journeys import prepare_to_leave
+from loans.roles import Role
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +221,261 @@ def test_a_security_line_is_one_json_object_for_the_log_store(
         "username": "manager1",
         "request_id": "req-sec-1",
     }
+
+
+# --- the events the features raise ----------------------------------------------------------
+
+STAFF_PASSWORD = "test-password"  # the factories' password
+
+
+def log_in(client, username, password=STAFF_PASSWORD, **extra):
+    return client.post("/accounts/login/", {"username": username, "password": password}, **extra)
+
+
+def code_of(device, *, steps_ahead=0):
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0 - steps_ahead * device.step):06d}"
+
+
+@pytest.fixture
+def production_mfa(settings):
+    settings.MFA_REQUIRED_ROLES = list(settings.PRIVILEGED_ROLES)
+
+
+@pytest.fixture
+def fresh_counters():
+    caches["throttle"].clear()
+    yield
+    caches["throttle"].clear()
+
+
+def test_the_login_that_reaches_the_limit_and_each_one_after_are_logged_as_locked_out(
+    client, manager, events
+):
+    for _ in range(4):
+        log_in(client, "manager1", "wrong-password", REMOTE_ADDR="192.0.2.5")
+    assert events("locked_out") == []
+
+    log_in(client, "manager1", "wrong-password", REMOTE_ADDR="192.0.2.5")
+
+    [locked] = events("locked_out")
+    assert locked.levelname == "WARNING"
+    assert (locked.attempted_username, locked.failures) == ("manager1", 5)
+    assert (locked.address, locked.user_id) == ("192.0.2.5", None)
+    assert log_in(client, "manager1", REMOTE_ADDR="192.0.2.5").status_code == 403
+    assert len(events("locked_out")) == 2
+    assert events("locked_out")[1].failures == 6  # each attempt while locked counts too
+    assert "password" not in json.loads(JsonFormatter().format(events("locked_out")[1]))
+
+
+def test_an_administrator_lifting_a_lockout_is_logged_as_unlocked(client, manager, events):
+    for _ in range(5):
+        log_in(client, "manager1", "wrong-password")
+    admin = factories.staff(Role.ADMINISTRATOR, username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+
+    client.post(
+        reverse("admin:loans_user_changelist"),
+        {"action": "unlock_sign_in", "_selected_action": [manager.pk]},
+    )
+
+    [unlocked] = events("unlocked")
+    assert (unlocked.username, unlocked.target_username) == ("root", "manager1")
+    assert unlocked.target_user_id == manager.pk
+
+
+def test_wrong_codes_are_logged_as_mfa_failed_and_the_lockout_once(
+    client, approver, production_mfa, events
+):
+    TOTPDevice.objects.create(user=approver, name="authenticator", confirmed=True)
+    log_in(client, "approver3")
+
+    for _ in range(5):
+        client.post(reverse("accounts:mfa-verify"), {"code": "123456"})
+
+    failed = events("mfa_failed")
+    assert len(failed) == 5
+    assert {(f.username, f.stage, f.outcome) for f in failed} == {
+        ("approver3", "sign_in", "failure")
+    }
+    [locked] = events("locked_out")
+    assert locked.attempted_username == "approver3"
+    assert events("mfa_verified") == []
+    assert all("123456" not in JsonFormatter().format(r) for r in events())
+
+
+def test_the_right_code_is_logged_as_mfa_verified(client, approver, production_mfa, events):
+    device = TOTPDevice.objects.create(user=approver, name="authenticator", confirmed=True)
+    log_in(client, "approver3")
+
+    client.post(reverse("accounts:mfa-verify"), {"code": code_of(device), "next": "/"})
+
+    [verified] = events("mfa_verified")
+    assert (verified.username, verified.device, verified.outcome) == (
+        "approver3",
+        "authenticator",
+        "success",
+    )
+    assert events("mfa_failed") == []
+
+
+def test_enrolment_logs_the_wrong_code_the_device_the_backup_codes_and_the_removal(
+    client, manager, events
+):
+    client.force_login(manager)
+    client.get(reverse("accounts:mfa-enrol"))
+    device = TOTPDevice.objects.get(user=manager, confirmed=False)
+
+    client.post(reverse("accounts:mfa-enrol"), {"code": "000000"})
+    [failed] = events("mfa_failed")
+    assert failed.stage == "enrolment"
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):  # past the device's delay
+        client.post(reverse("accounts:mfa-enrol"), {"code": code_of(device)})
+    [enrolled] = events("mfa_enrolled")
+    assert (enrolled.username, enrolled.device) == ("manager1", "authenticator")
+    [codes] = events("mfa_backup_codes_issued")
+    assert codes.count == 10
+    assert len(events("mfa_verified")) == 1
+
+    client.post(reverse("accounts:mfa-backup-codes"))
+    assert len(events("mfa_backup_codes_issued")) == 2
+    client.post(reverse("accounts:mfa-remove"))
+    [removed] = events("mfa_removed")
+    assert removed.username == "manager1"
+
+
+def test_a_token_issued_used_and_revoked_is_logged_by_id_and_prefix_never_the_key(manager, events):
+    issued = token_issue(user=manager, name="ci")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.key}")
+
+    [logged] = events("token_issued")
+    assert (logged.username, logged.token_id, logged.token_prefix, logged.token_name) == (
+        "manager1",
+        issued.token.pk,
+        issued.token.prefix,
+        "ci",
+    )
+    assert client.get("/api/v1/loans/").status_code == 200
+    assert client.get("/api/v1/loans/").status_code == 200
+    [used] = events("token_used")  # as often as its last use is stamped, not per request
+    assert (used.username, used.token_id, used.path) == (
+        "manager1",
+        issued.token.pk,
+        "/api/v1/loans/",
+    )
+
+    token_revoke(token=issued.token, because=RevokedBecause.OWNER)
+    token_revoke(token=issued.token, because=RevokedBecause.OWNER)  # revoked already
+    [revoked] = events("token_revoked")
+    assert (revoked.token_id, revoked.reason) == (issued.token.pk, "owner")
+    assert all(issued.key not in JsonFormatter().format(r) for r in events())
+
+
+def test_revoking_every_token_of_a_user_is_one_event_with_the_reason(manager, events):
+    token_issue(user=manager, name="one")
+    token_issue(user=manager, name="two")
+
+    tokens_revoke_all(user=manager, because=RevokedBecause.PASSWORD_CHANGED)
+
+    [revoked] = events("token_revoked")
+    assert (revoked.username, revoked.count, revoked.reason) == ("manager1", 2, "password_changed")
+
+
+def test_a_wrong_token_is_logged_as_rejected_with_its_prefix_at_most(
+    manager, events, fresh_counters
+):
+    issued = token_issue(user=manager, name="old")
+    token_revoke(token=issued.token, because=RevokedBecause.OWNER)
+    client = APIClient()
+
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.key}")
+    assert client.get("/api/v1/loans/").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION="Token not-one-of-ours-secret")
+    assert client.get("/api/v1/loans/").status_code == 401
+
+    revoked, foreign = events("token_rejected")
+    assert (revoked.token_prefix, revoked.user_id, revoked.outcome) == (
+        issued.token.prefix,
+        None,
+        "failure",
+    )
+    assert foreign.token_prefix == ""
+    lines = [JsonFormatter().format(r) for r in events("token_rejected")]
+    assert all(issued.key not in line and "not-one-of-ours" not in line for line in lines)
+
+
+def test_a_throttled_request_is_logged_once(manager, settings, events, fresh_counters):
+    settings.API_THROTTLE_ANON_RATE = "1/minute"
+    client = APIClient()
+    assert client.get("/api/v1/policy/", REMOTE_ADDR="192.0.2.9").status_code == 401
+
+    response = client.get("/api/v1/policy/", REMOTE_ADDR="192.0.2.9")
+
+    assert response.status_code == 429
+    [throttled] = events("throttled")
+    assert (throttled.address, throttled.path, throttled.levelname) == (
+        "192.0.2.9",
+        "/api/v1/policy/",
+        "WARNING",
+    )
+    assert 0 < throttled.wait <= 60
+
+
+def test_a_session_ended_by_the_idle_limit_is_logged_as_expired(client, manager, events):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        log_in(client, "manager1")
+        clock.shift(timedelta(minutes=16))
+
+        client.get("/loans/mine/")
+
+    [expired] = events("session_expired")
+    assert (expired.username, expired.reason) == ("manager1", "idle")
+    assert len(events("logout")) == 1
+
+
+@pytest.fixture
+def personal_loan(loan):
+    loan.borrower.phone = "13812345678"
+    loan.borrower.save(update_fields=["phone"])
+    return loan
+
+
+def test_a_reveal_is_logged_with_the_loan_and_the_fact_never_the_value(
+    client, personal_loan, manager, events
+):
+    client.force_login(manager)
+
+    response = client.post(reverse("loans:reveal", args=[personal_loan.pk]), {"field": "phone"})
+
+    assert response.status_code == 200
+    [revealed] = events("personal_data_revealed")
+    assert (revealed.username, revealed.loan_id, revealed.loan_reference, revealed.field) == (
+        "manager1",
+        personal_loan.pk,
+        personal_loan.reference,
+        "phone",
+    )
+    assert revealed.channel == "web"
+    assert "13812345678" not in JsonFormatter().format(revealed)
+
+
+def test_a_refused_reveal_is_logged_with_the_refusal(
+    client, personal_loan, reviewer, events, django_capture_on_commit_callbacks
+):
+    client.force_login(reviewer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("loans:reveal", args=[personal_loan.pk]), {"field": "phone"})
+
+    [refused] = events("personal_data_reveal_refused")
+    assert (refused.username, refused.loan_id, refused.field, refused.refusal) == (
+        "reviewer1",
+        personal_loan.pk,
+        "phone",
+        "wrong_role",
+    )
+    assert refused.outcome == "failure"
+    assert events("step_refused")[0].refusal == "wrong_role"  # the engine's, as for any step
+    assert events("personal_data_revealed") == []
+    assert "13812345678" not in JsonFormatter().format(refused)
