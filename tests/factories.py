@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import itertools
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
@@ -14,12 +15,17 @@ from loans.models import Borrower, Branch, Interview, Loan, LoanProduct, PolicyV
 from loans.roles import Role
 from loans.validators import resident_id_check_character
 
-# Valid resident ID numbers: region 110105, birth 1985-06-15, varying sequence, real check char.
-_ID_BODIES = (f"11010519850615{n:03d}" for n in range(1, 1000))
+# Valid resident ID numbers: region 110105, a birth date from 1985-06-15 on, a sequence number
+# (001-999) within each date, and the real check character. Never runs out: a suite this size
+# creates thousands of borrowers in one process.
+_IDS = itertools.count()
+_FIRST_BIRTH = date(1985, 6, 15)
 
 
 def valid_resident_id() -> str:
-    body = next(_ID_BODIES)
+    n = next(_IDS)
+    born = _FIRST_BIRTH + timedelta(days=n // 999)
+    body = f"110105{born:%Y%m%d}{n % 999 + 1:03d}"
     return body + resident_id_check_character(body)
 
 

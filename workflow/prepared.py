@@ -66,6 +66,11 @@ class _Prepared:
 _prepared: dict[Any, _Prepared | None] = {}
 
 
+def forget_all(**kwargs: Any) -> None:
+    """Drop every prepared read (``post_migrate``: the ids its parameters hold may have changed)."""
+    _prepared.clear()
+
+
 def prepared_get(
     key: Any, at: datetime, cache_key: Any, build: Callable[[Any, datetime], models.QuerySet[M]]
 ) -> M:

@@ -155,6 +155,7 @@ def test_every_settings_module_sends_the_policy(module):
     env = {
         "DJANGO_SETTINGS_MODULE": module,
         "SECRET_KEY": "a-long-random-secret-key-for-this-test-only-0123456789abcdef",
+        "AUDIT_HMAC_KEY": "an-audit-key-for-this-test-only-0123456789abcdef",
         "ALLOWED_HOSTS": "loanflow.example",
         "DATABASE_URL": "sqlite:///:memory:",
         "PATH": "/usr/bin:/bin",
