@@ -28,7 +28,12 @@ def settings_of(module: str, **env: str) -> dict[str, object]:
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**clean, "SECRET_KEY": STRONG_SECRET, **env},
+        env={
+            **clean,
+            "SECRET_KEY": STRONG_SECRET,
+            "AUDIT_HMAC_KEY": "k9" * 16 + "audit-key-of-this-test",
+            **env,
+        },
         capture_output=True,
         text=True,
         check=True,
