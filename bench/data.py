@@ -199,7 +199,7 @@ def grow_deviations(cast: Cast, total: int) -> float:
                 'approve', 'approval', (%(kinds)s::text[])[1 + i %% 3], 'high',
                 '[{"code": "authority_sufficient", "reason": {"en": "Above the authority."}}]',
                 '{}', 'web', 'bench', %(start)s::timestamptz + (i / 2) * interval '1 minute',
-                1 + i / 1000, '', md5(i::text)
+                %(seq_base)s + i, '', md5(i::text)
             FROM generate_series(%(first)s, %(last)s) AS i
             """,
             {
@@ -208,6 +208,8 @@ def grow_deviations(cast: Cast, total: int) -> float:
                 "actor": cast.manager.pk,
                 "kinds": ["wrong_role", "wrong_person", "checks_failed"],
                 "start": START,
+                # Chain positions apart per branch: both branches' rows share the loan ids.
+                "seq_base": cast.branch.pk * 10_000_000,
                 "first": have + 1,
                 "last": total,
             },
