@@ -13,15 +13,14 @@ import threading
 import time
 from io import StringIO
 
-import psycopg
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from loans.journeys import advance, prepare_to_leave
 from loans.states import LoanState
 from tests import factories
 from tests.e2e.processes import Gunicorn, RedisServer, Worker, run_scheduler_once, wait_until
+from tests.postgres_backends import end_backends
 from workflow.models import Deviation, OutboxMessage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -46,25 +45,6 @@ def _request(server: Gunicorn, method: str, path: str, token: str, body: dict | 
         return response.status, response.read()
     finally:
         conn.close()
-
-
-def _end_the_servers_backends() -> int:
-    """End every backend of this test's database but the test's own connections."""
-    params = connection.settings_dict
-    own = connection.connection.info.backend_pid if connection.connection else 0
-    with psycopg.connect(
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        user=params["USER"] or None,
-        dbname=params["NAME"],
-        autocommit=True,
-    ) as control:
-        rows = control.execute(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
-            [own],
-        ).fetchall()
-    return sum(1 for (ended,) in rows if ended)
 
 
 @pytest.fixture
@@ -100,7 +80,7 @@ def test_when_the_database_drops_every_connection_under_load_only_requests_in_fl
         for _ in range(3):
             time.sleep(1.5)
             kills.append(time.monotonic())
-            assert _end_the_servers_backends() > 0
+            assert end_backends(spare_own=True) > 0
         time.sleep(3)
     finally:
         stop.set()

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from loans.journeys import advance, prepare_to_leave
 from loans.states import LoanState
 from tests import factories
+from tests.postgres_backends import end_backends
 from workflow.models import Deviation
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -52,24 +53,6 @@ def _fill_the_pool(size: int) -> None:
         pool.putconn(conn)
 
 
-def _terminate_every_backend() -> int:
-    """What a restart or a failover does: every backend of the database ends, but this one's."""
-    params = connection.settings_dict
-    with psycopg.connect(
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        user=params["USER"] or None,
-        password=params["PASSWORD"] or None,
-        dbname=params["NAME"],
-        autocommit=True,
-    ) as control:
-        rows = control.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return sum(1 for (terminated,) in rows if terminated)
-
-
 @pytest.fixture
 def _a_fresh_pool_afterwards():
     """Whatever the test leaves in the pool, the flush after it gets a working connection."""
@@ -86,7 +69,7 @@ def test_no_request_answers_500_after_the_database_drops_its_connections(cast, p
     close_old_connections()
     _fill_the_pool(POOLED)
 
-    assert _terminate_every_backend() >= POOLED
+    assert end_backends() >= POOLED
 
     statuses = [
         _as_served(lambda: manager.get("/api/v1/loans/")).status_code for _ in range(REQUESTS)
