@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection, connections
+from django.db.migrations.loader import MigrationLoader
 
 from loans.choices import BorrowerKind, GuaranteeType, Industry, RepaymentMethod
 from loans.models import Branch, Loan, LoanProduct, User
@@ -31,7 +32,8 @@ BORROWERS = 1000
 
 def use_bench_database() -> str:
     """Point Django at the benchmark's own database (created and migrated when missing): the
-    benchmark truncates tables, so it never runs on the database in ``DATABASE_URL``."""
+    benchmark truncates tables, so it never runs on the database in ``DATABASE_URL``. A database
+    left by an earlier checkout whose migrations are no longer on disk is made again."""
     default = settings.DATABASES["default"]
     if default["ENGINE"] != "config.postgresql":
         raise SystemExit("the list benchmarks need PostgreSQL: set DATABASE_URL=postgres://...")
@@ -50,13 +52,28 @@ def use_bench_database() -> str:
             ).fetchone()
             if not found:
                 admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-        connections["default"].close()
-        if hasattr(connections["default"], "close_pool"):
-            connections["default"].close_pool()
-        default["NAME"] = BENCH_DATABASE
-        connections["default"].settings_dict["NAME"] = BENCH_DATABASE
+        _switch_to(BENCH_DATABASE)
+        if _migrations_unknown_here():
+            with psycopg.connect(dsn, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE "{BENCH_DATABASE}" WITH (FORCE)')
+                admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+            _switch_to(BENCH_DATABASE)
     call_command("migrate", verbosity=0)
     return BENCH_DATABASE
+
+
+def _switch_to(name: str) -> None:
+    connections["default"].close()
+    if hasattr(connections["default"], "close_pool"):
+        connections["default"].close_pool()
+    settings.DATABASES["default"]["NAME"] = name
+    connections["default"].settings_dict["NAME"] = name
+
+
+def _migrations_unknown_here() -> bool:
+    """Whether the database records a migration this checkout does not have (one renamed)."""
+    loader = MigrationLoader(connections["default"], ignore_no_migrations=True)
+    return bool(set(loader.applied_migrations) - set(loader.disk_migrations))
 
 
 @dataclass(frozen=True)
