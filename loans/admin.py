@@ -9,8 +9,10 @@ is an audited event that compliance reads on the "Reference data changes" page.
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -22,6 +24,7 @@ from config.security_log import Event, security_event
 from loans import models as m
 from loans.personal_data import PersonalField, mask
 from loans.reference import stored_facts
+from loans.roles import Role
 from loans.services import reference_change_record
 from workflow.admin import ViewOnly, ViewOnlyAdmin
 from workflow.models import Channel
@@ -68,6 +71,53 @@ class AuditedReferenceAdmin(admin.ModelAdmin):
                 self.delete_model(request, obj)
 
 
+def role_label(group: Group) -> str:
+    """A role's name in the reader's language (a group whose name is no role: its name)."""
+    try:
+        return str(Role(group.name).label)
+    except ValueError:
+        return group.name
+
+
+class RoleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return role_label(obj)
+
+
+class RoleListFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(role.value, role.label) for role in Role]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value():
+            return queryset.filter(groups__name=self.value())
+        return queryset
+
+
+# Roles are the groups a migration creates, named as loans.roles.Role: the code reads them by
+# name, so a renamed or deleted group would silently take every holder's role away. They are
+# shown, not edited; who holds a role is changed on the staff member (an audited change).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(ViewOnlyAdmin):
+    list_display = ["role", "holders"]
+    fields = ["role", "holders"]
+    readonly_fields = ["role", "holders"]
+
+    @admin.display(description=_("role"))
+    def role(self, obj: Group) -> str:
+        return role_label(obj)
+
+    @admin.display(description=_("active staff holding it"))
+    def holders(self, obj: Group) -> int:
+        return obj.user_set.filter(is_active=True).count()
+
+
 @admin.register(m.User)
 class StaffAdmin(AuditedReferenceAdmin, UserAdmin):
     fieldsets = (
@@ -75,8 +125,13 @@ class StaffAdmin(AuditedReferenceAdmin, UserAdmin):
         (_("Branch and authority"), {"fields": ("branch", "authority_level")}),
     )
     list_display = ["username", "first_name", "last_name", "branch", "authority_level", "is_active"]
-    list_filter = ["branch", "groups", "is_active"]
+    list_filter = ["branch", RoleListFilter, "is_active"]
     actions = ["unlock_sign_in"]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "groups":
+            kwargs.update(form_class=RoleChoiceField, label=_("roles"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.action(description=_("Unlock sign-in (lift a lockout after failed logins)"))
     def unlock_sign_in(self, request: HttpRequest, queryset: QuerySet[m.User]) -> None:

@@ -467,3 +467,37 @@ def test_the_reference_changes_page_shows_fifty_a_page(client, compliance):
     assert len(first.context["rows"]) == 50
     assert len(second.context["rows"]) == 1
     assert second.context["page"].next_url is None
+
+
+# --- roles are groups the code reads by name ---------------------------------------------------
+
+
+def test_roles_are_shown_by_name_and_never_renamed_added_or_deleted(as_superuser, manager):
+    group = Group.objects.get(name=Role.APPROVER)
+    change = reverse("admin:auth_group_change", args=[group.pk])
+    delete = reverse("admin:auth_group_delete", args=[group.pk])
+
+    listing = as_superuser.get(reverse("admin:auth_group_changelist"))
+
+    assert listing.status_code == 200
+    assert "approver" in listing.content.decode()
+    assert "disbursement officer" in listing.content.decode()  # its name, not its code
+    assert as_superuser.post(change, {"name": "approvers"}).status_code == 403
+    assert as_superuser.post(delete, {"post": "yes"}).status_code == 403
+    assert as_superuser.get(reverse("admin:auth_group_add")).status_code == 403
+    assert Group.objects.get(pk=group.pk).name == Role.APPROVER
+
+
+def test_the_staff_form_and_filter_name_roles_in_the_readers_language(as_superuser, manager):
+    as_superuser.cookies["django_language"] = "zh-hans"
+
+    form = as_superuser.get(change_url(manager)).content.decode()
+    listing = as_superuser.get(
+        reverse("admin:loans_user_changelist"), {"role": Role.ACCOUNT_MANAGER}
+    )
+
+    assert "客户经理" in form  # the roles by name
+    assert "disbursement_officer</option>" not in form
+    assert listing.status_code == 200
+    assert [user.pk for user in listing.context["cl"].result_list] == [manager.pk]
+    assert "客户经理" in listing.content.decode()
