@@ -34,7 +34,10 @@ class _Prepared:
         if len(places) != 1:
             raise ValueError("the key must appear once among the parameters")
         self.place = places[0]
-        self.moments = [index for index, value in enumerate(self.params) if value == MOMENT]
+        # A backend may hand the moment to its driver adapted (SQLite: as text in UTC).
+        self.ops = connections[self.db].ops
+        marked = {MOMENT, self.ops.adapt_datetimefield_value(MOMENT)}
+        self.moments = [index for index, value in enumerate(self.params) if value in marked]
         info = self.compiler.klass_info
         self.model = info["model"]
         first, last = info["select_fields"][0], info["select_fields"][-1] + 1
@@ -47,7 +50,7 @@ class _Prepared:
         params = list(self.params)
         params[self.place] = key
         for place in self.moments:
-            params[place] = at
+            params[place] = self.ops.adapt_datetimefield_value(at)
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()

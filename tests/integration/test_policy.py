@@ -17,6 +17,7 @@ from loans.roles import Role
 from loans.selectors import audit_trail_of
 from loans.states import LoanState
 from tests import factories
+from workflow import prepared
 from workflow.engine import InvalidInput, TransitionRefused, perform_transition, preflight
 from workflow.models import Deviation, ExceptionRequest, PolicyException
 
@@ -249,3 +250,14 @@ def test_a_branch_head_of_another_branch_cannot_grant(short_of_evidence, cast, o
         act(short_of_evidence, "exception_grant", foreign_head, request=request, note=JUSTIFICATION)
 
     assert refused.value.deviation.kind == Deviation.Kind.OUT_OF_SCOPE
+
+
+def test_the_first_step_a_process_runs_reads_the_version_in_force(loan, cast):
+    """The locked read is compiled once per process, with a marker for the step's moment: the
+    moment must be bound on every database (SQLite passes it to its driver as text)."""
+    prepared.forget_all()
+    factories.PolicyVersionFactory(version="v1", effective_from=timezone.now() - timedelta(days=1))
+
+    moved = advance(loan, LoanState.SITE_VISIT, cast)
+
+    assert audit_trail_of(moved).last().policy_version == "v1"
