@@ -160,7 +160,8 @@ class StaffAdmin(AuditedReferenceAdmin, UserAdmin):
 
 @admin.register(m.Branch)
 class BranchAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "parent"]
+    list_display = ["code", "name", "name_zh_hans", "parent"]
+    fields = ["code", "name", "name_zh_hans", "parent"]
 
 
 def _masked(field: str) -> Any:
@@ -195,6 +196,7 @@ class LoanProductAdmin(admin.ModelAdmin):
     list_display = [
         "code",
         "name",
+        "name_zh_hans",
         "min_amount",
         "max_amount",
         "min_term_months",

@@ -40,7 +40,10 @@ S = LoanState
 DEMO_PASSWORD = "loanflow-demo"  # noqa: S105 - the published password of the demo users
 DEMO_SEED = 4754
 DEMO_BRANCH_CODE = "B01"
-BRANCHES = (("B01", "County Sub-branch (县支行)", None), ("B02", "Town Sub-branch (镇支行)", "B01"))
+BRANCHES = (  # code, name in English, in Chinese, parent
+    ("B01", "County Sub-branch", "县支行", None),
+    ("B02", "Town Sub-branch", "镇支行", "B01"),
+)
 # username, surname, given name (pinyin), role, branch, approval authority level
 STAFF: tuple[tuple[str, str, str, Role, str | None, int | None], ...] = (
     ("manager1", "Wang", "Lei", Role.ACCOUNT_MANAGER, "B01", None),
@@ -55,12 +58,20 @@ STAFF: tuple[tuple[str, str, str, Role, str | None, int | None], ...] = (
     ("admin", "Sun", "Lixin", Role.ADMINISTRATOR, None, None),
 )
 DEMO_USERNAMES = tuple(row[0] for row in STAFF)
-PRODUCT_FIELDS = ("code", "name", "min_amount", "max_amount", "min_term_months", "max_term_months")
+PRODUCT_FIELDS = (
+    "code",
+    "name",
+    "name_zh_hans",
+    "min_amount",
+    "max_amount",
+    "min_term_months",
+    "max_term_months",
+)
 PRODUCTS = (  # the last column: collateral required
-    ("FARMER", "Farmer micro loan (农户小额贷款)", 10_000, 300_000, 1, 36, False),
-    ("MERCHANT", "Merchant micro loan (商户贷)", 10_000, 500_000, 1, 36, False),
-    ("STARTUP", "Start-up guaranteed loan (创业担保贷款)", 10_000, 300_000, 6, 36, False),
-    ("SME", "Small-enterprise loan (小企业贷款)", 100_000, 3_000_000, 12, 60, True),
+    ("FARMER", "Farmer micro loan", "农户小额贷款", 10_000, 300_000, 1, 36, False),
+    ("MERCHANT", "Merchant micro loan", "商户贷", 10_000, 500_000, 1, 36, False),
+    ("STARTUP", "Start-up guaranteed loan", "创业担保贷款", 10_000, 300_000, 6, 36, False),
+    ("SME", "Small-enterprise loan", "小企业贷款", 100_000, 3_000_000, 12, 60, True),
 )
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何林高罗"
 GIVEN_NAMES = ("建华", "秀英", "志刚", "桂兰", "国强", "玉梅", "海燕", "德明", "春生", "丽娟")
@@ -353,9 +364,13 @@ def _attempt(loan: Loan, actor: User, name: str) -> None:
 def _create_setup(rng: random.Random, plan: list[Planned]) -> list[Borrower]:
     create_policy_version(admin=None)
     branches: dict[str, Branch] = {}
-    for code, name, parent in BRANCHES:
-        parent_branch = branches[parent] if parent else None
-        branches[code] = Branch.objects.create(code=code, name=name, parent=parent_branch)
+    for code, name, name_zh_hans, parent in BRANCHES:
+        branches[code] = Branch.objects.create(
+            code=code,
+            name=name,
+            name_zh_hans=name_zh_hans,
+            parent=branches[parent] if parent else None,
+        )
     _create_staff(branches)
     _create_products()
     taken = set(Borrower.objects.values_list("id_number", flat=True))

@@ -6,7 +6,25 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+class NamedInBothLanguages(models.Model):
+    """Reference data a user reads by name (a branch, a product): named in English and in
+    Simplified Chinese, shown in the reader's language (English when no Chinese name is given)."""
+
+    name = models.CharField(_("name in English"), max_length=128)
+    name_zh_hans = models.CharField(_("name in Simplified Chinese"), max_length=128, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def display_name(self) -> str:
+        if self.name_zh_hans and (get_language() or "").lower().startswith("zh"):
+            return self.name_zh_hans
+        return self.name
 
 
 def loan_fk(verbose: Any, related_name: str) -> models.ForeignKey[Any, Any]:

@@ -8,12 +8,12 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from loans.models.base import NamedInBothLanguages
 from loans.roles import Role
 
 
-class Branch(models.Model):
+class Branch(NamedInBothLanguages):
     code = models.CharField(_("code"), max_length=16, unique=True)
-    name = models.CharField(_("name"), max_length=128)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent branch"),
@@ -29,7 +29,7 @@ class Branch(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.display_name}"
 
     def subtree_ids(self) -> set[int]:
         """This branch and all its sub-offices, at any depth."""

@@ -9,10 +9,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from loans.models.base import NamedInBothLanguages
 
-class LoanProduct(models.Model):
+
+class LoanProduct(NamedInBothLanguages):
     code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=128)
     min_amount = models.DecimalField(_("minimum amount"), max_digits=14, decimal_places=2)
     max_amount = models.DecimalField(_("maximum amount"), max_digits=14, decimal_places=2)
     min_term_months = models.PositiveSmallIntegerField(_("minimum term (months)"))
@@ -36,7 +37,7 @@ class LoanProduct(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
     def clean(self) -> None:
         low, high = self.min_amount, self.max_amount
