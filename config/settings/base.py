@@ -239,6 +239,8 @@ SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Amounts grouped by thousands in both languages (config/formats/zh_Hans/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 # The bank's time zone: dates shown, date rules ("not in the future", "not before the
 # application") and business days are all counted on its local calendar days.
 TIME_ZONE = env_time_zone("TIME_ZONE", default="Asia/Shanghai")
