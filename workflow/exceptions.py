@@ -59,7 +59,7 @@ def _waivable(ctx: CheckContext, transition: str, check_code: str) -> Outcome:
 @check(
     code="exception_requestable",
     title=_("An exception is asked for a failed soft check of a step open now"),
-    clause="§3: soft checks pass only by a recorded policy exception",
+    clause="exceptions.soft-checks",
     kind=CheckKind.INPUT,
     field="check_code",
 )
@@ -79,7 +79,7 @@ def exception_requestable(ctx: CheckContext) -> Outcome:
 @check(
     code="exception_request_pending",
     title=_("The request waits for a decision and its check still fails"),
-    clause="§3: soft checks pass only by a recorded policy exception",
+    clause="exceptions.soft-checks",
     kind=CheckKind.INPUT,
     field="request",
 )
@@ -96,7 +96,7 @@ exception_reason_given = text_given(
     "reason",
     code="exception_reason_given",
     title=_("The request says why the exception is justified"),
-    clause="§3: a policy exception is recorded with its justification",
+    clause="exceptions.soft-checks",
     prompt=_("Write at least %(count)s characters."),
     minimum=MIN_JUSTIFICATION,
 )
@@ -104,7 +104,7 @@ decision_note_given = text_given(
     "note",
     code="decision_note_given",
     title=_("The decision is justified in writing"),
-    clause="§3: a policy exception is recorded with its justification",
+    clause="exceptions.soft-checks",
     prompt=_("Write at least %(count)s characters."),
     minimum=MIN_JUSTIFICATION,
 )

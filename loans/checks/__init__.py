@@ -1,7 +1,7 @@
 """The checks of the loan process, by stage. Which step runs which: loans/workflow.py.
 
 Each check is a pure function of the context (loan, actor, payload, policy, time). Clauses cite the
-section of the lending rules (docs/process.md) that the check enforces. Input checks (``entry``,
+id of the rule in docs/rules.md (loans/rules.py) that the check enforces. Input checks (``entry``,
 ``common``, ``records``) judge what a person types and answer as form errors; the others judge the
 file and the person, and a refused attempt is a deviation.
 """

@@ -12,7 +12,7 @@ MAX_CONDITIONS = 20
 @check(
     code="approval_conditions_stated",
     title=_("The approval states its conditions (or that there are none)"),
-    clause="§3 approval: approval conditions recorded",
+    clause="approval.conditions",
     kind=CheckKind.INPUT,
     field="conditions",
 )

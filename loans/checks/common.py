@@ -24,7 +24,7 @@ from workflow.checks import (
 @check(
     code="reason_given",
     title=_("A reason is given"),
-    clause="§3: return, rejection and withdrawal state their reason",
+    clause="process.reason",
     kind=CheckKind.INPUT,
 )
 def reason_given(ctx: CheckContext) -> Outcome:
@@ -42,7 +42,7 @@ correction_reason_given = text_given(
     "reason",
     code="correction_reason_given",
     title=_("The correction says why"),
-    clause="§3 corrections: a record is corrected or cancelled with its reason",
+    clause="records.correction",
     prompt=_("Say why the record is corrected or cancelled (at least %(count)s characters)."),
     minimum=10,
 )
@@ -50,6 +50,6 @@ fulfilment_note_given = text_given(
     "fulfilment_note",
     code="fulfilment_note_given",
     title=_("The fulfilment of the condition is described"),
-    clause="§3 disbursement: every approval condition marked fulfilled",
+    clause="disbursement.conditions",
     prompt=_("Say how the condition was fulfilled."),
 )

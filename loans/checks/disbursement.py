@@ -25,7 +25,7 @@ def drawdowns(ctx: CheckContext) -> list[Drawdown]:
 @check(
     code="contract_signed",
     title=_("The contract is signed face to face with a witness"),
-    clause="§3 disbursement: contract signed face to face (面签) with witness",
+    clause="disbursement.signing",
 )
 def contract_signed(ctx: CheckContext) -> Outcome:
     contract = latest_contract(ctx)
@@ -42,7 +42,7 @@ def contract_signed(ctx: CheckContext) -> Outcome:
 @check(
     code="conditions_fulfilled",
     title=_("Every approval condition is fulfilled"),
-    clause="§3 disbursement: every approval condition marked fulfilled",
+    clause="disbursement.conditions",
 )
 def conditions_fulfilled(ctx: CheckContext) -> Outcome:
     if not file_facts(ctx)["file_open_conditions"]:
@@ -61,7 +61,7 @@ def conditions_fulfilled(ctx: CheckContext) -> Outcome:
 @check(
     code="approval_not_expired",
     title=_("The approval has not expired"),
-    clause="§3 disbursement: approval not expired (policy: 30 days)",
+    clause="disbursement.approval-expiry",
 )
 def approval_not_expired(ctx: CheckContext) -> Outcome:
     approved_at = ctx.obj.approved_at
@@ -79,7 +79,7 @@ def approval_not_expired(ctx: CheckContext) -> Outcome:
 @check(
     code="drawdowns_ready",
     title=_("The drawdowns to pay are recorded and within the loan amount"),
-    clause="§3 disbursement: drawdowns within the approved amount",
+    clause="disbursement.within-amount",
 )
 def drawdowns_ready(ctx: CheckContext) -> Outcome:
     loan = ctx.obj
@@ -99,7 +99,7 @@ def drawdowns_ready(ctx: CheckContext) -> Outcome:
 @check(
     code="entrusted_payment",
     title=_("Large drawdowns go by entrusted payment to a named counterparty"),
-    clause="§3 disbursement: entrusted payment (受托支付) above the threshold (regulation)",
+    clause="disbursement.entrusted-payment",
 )
 def entrusted_payment(ctx: CheckContext) -> Outcome:
     threshold = ctx.policy.entrusted_payment_threshold
@@ -121,7 +121,7 @@ def entrusted_payment(ctx: CheckContext) -> Outcome:
 @check(
     code="no_split_drawdowns",
     title=_("No split drawdowns dodge the entrusted-payment threshold"),
-    clause="§3 disbursement: no split drawdowns within the rolling window (policy: 30 days)",
+    clause="disbursement.no-split",
 )
 def no_split_drawdowns(ctx: CheckContext) -> Outcome:
     from loans.models import Drawdown

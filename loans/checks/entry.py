@@ -127,7 +127,7 @@ interview_dated = dated(
     "held_at",
     code="interview_dated",
     title=_("The interview is dated on or after the application, not in the future"),
-    clause="§3 intake: face-to-face interview recorded",
+    clause="intake.interview",
     not_before=applied,
     floor_name=THE_APPLICATION,
 )
@@ -135,13 +135,13 @@ authorisation_dated = dated(
     "signed_at",
     code="authorisation_dated",
     title=_("The authorisation is not dated in the future"),
-    clause="§3 intake: credit-report query authorisation on file",
+    clause="intake.credit-consent",
 )
 visit_dated = dated(
     "visited_at",
     code="visit_dated",
     title=_("The visit is dated on or after the application, not in the future"),
-    clause="§3 site visit: visit date not before the application and not in the future",
+    clause="visit.dated",
     not_before=applied,
     floor_name=THE_APPLICATION,
 )
@@ -149,13 +149,13 @@ valuation_dated = dated(
     "valued_at",
     code="valuation_dated",
     title=_("The valuation is not dated in the future"),
-    clause="§3 site visit: collateral valued where the guarantee type needs it",
+    clause="visit.collateral",
 )
 contract_dated = dated(
     "signed_at",
     code="contract_dated",
     title=_("The contract is signed on or after the application, not in the future"),
-    clause="§3 disbursement: contract signed face to face (面签) with witness",
+    clause="disbursement.signing",
     not_before=applied,
     floor_name=THE_APPLICATION,
 )
@@ -163,7 +163,7 @@ inspection_dated = dated(
     "inspected_at",
     code="inspection_dated",
     title=_("The inspection is dated on or after the disbursement, not in the future"),
-    clause="§4 post-loan: inspections after disbursement",
+    clause="post-loan.inspection-dated",
     not_before=disbursed,
     floor_name=THE_DISBURSEMENT,
 )
@@ -171,7 +171,7 @@ repayment_dated = dated(
     "paid_at",
     code="repayment_dated",
     title=_("The repayment is dated on or after the disbursement, not in the future"),
-    clause="§3 closing: outstanding balance zero",
+    clause="post-loan.repayment",
     not_before=disbursed,
     floor_name=THE_DISBURSEMENT,
 )
@@ -193,21 +193,21 @@ income_positive = _positive(
     "monthly_income",
     code="income_positive",
     title=_("The monthly income is above zero"),
-    clause="§3 review: debt-to-income computed",
+    clause="review.assessment",
     zero_ok=False,
 )
 debt_payments_not_negative = _positive(
     "monthly_debt_payments",
     code="debt_payments_not_negative",
     title=_("The monthly debt payments are not negative"),
-    clause="§3 review: debt-to-income computed",
+    clause="review.assessment",
     zero_ok=True,
 )
 collateral_value_positive = _positive(
     "value",
     code="collateral_value_positive",
     title=_("The collateral's value is above zero"),
-    clause="§3 site visit: collateral valued where the guarantee type needs it",
+    clause="visit.collateral",
     zero_ok=False,
 )
 
@@ -219,7 +219,7 @@ def _limits(ctx: CheckContext) -> tuple[Any, Decimal | None, int | None]:
 @check(
     code="amount_within_product",
     title=_("The amount is within the product's limits"),
-    clause="§3 intake: amount and term within the product's limits",
+    clause="intake.product-limits",
     kind=CheckKind.INPUT,
     field="amount",
 )
@@ -240,7 +240,7 @@ def amount_within_product(ctx: CheckContext) -> Outcome:
 @check(
     code="term_within_product",
     title=_("The term is within the product's limits"),
-    clause="§3 intake: amount and term within the product's limits",
+    clause="intake.product-limits",
     kind=CheckKind.INPUT,
     field="term_months",
 )
@@ -261,7 +261,7 @@ def term_within_product(ctx: CheckContext) -> Outcome:
 @check(
     code="drawdown_within_amount",
     title=_("The drawdowns stay within the approved amount"),
-    clause="§3 disbursement: drawdowns within the approved amount",
+    clause="disbursement.within-amount",
     kind=CheckKind.INPUT,
     field="amount",
 )
@@ -289,7 +289,7 @@ def drawdown_within_amount(ctx: CheckContext) -> Outcome:
 @check(
     code="repayment_within_balance",
     title=_("The repayment is above zero and at most the outstanding balance"),
-    clause="§3 closing: outstanding balance zero",
+    clause="post-loan.repayment",
     kind=CheckKind.INPUT,
     field="principal",
 )
@@ -309,7 +309,7 @@ def repayment_within_balance(ctx: CheckContext) -> Outcome:
 @check(
     code="class_not_better_than_floor",
     title=_("The proposed class is not better than the days past due allow"),
-    clause="§5 classification: an inspection may classify worse than the floor, never better",
+    clause="classification.floors",
     kind=CheckKind.INPUT,
     field="proposed_class",
 )
@@ -348,7 +348,7 @@ CHECKING_PARTS = {Capacity.REVIEWER, Capacity.APPROVER, Capacity.DISBURSEMENT_OF
 @check(
     code="co_investigator_eligible",
     title=_("The co-investigator is another account manager of the branch, not a checker"),
-    clause="§2 roles: co-investigator; §3 site visit: two different investigators",
+    clause="visit.two-investigators",
     kind=CheckKind.INPUT,
     field="co_investigator",
 )
@@ -372,7 +372,7 @@ def co_investigator_eligible(ctx: CheckContext) -> Outcome:
 @check(
     code="witness_independent",
     title=_("The signing witness is not the disbursement officer"),
-    clause="§3 disbursement: contract signed face to face with witness (bank policy)",
+    clause="disbursement.witness",
     kind=CheckKind.INPUT,
     field="witness",
 )
@@ -390,7 +390,7 @@ def witness_independent(ctx: CheckContext) -> Outcome:
 @check(
     code="contract_number_free",
     title=_("The contract number belongs to no other loan"),
-    clause="§3 disbursement: contract signed face to face (面签) with witness",
+    clause="disbursement.signing",
     kind=CheckKind.INPUT,
     field="number",
 )
@@ -406,7 +406,7 @@ def contract_number_free(ctx: CheckContext) -> Outcome:
 @check(
     code="condition_open",
     title=_("The condition is one of this loan's, not yet fulfilled"),
-    clause="§3 disbursement: every approval condition marked fulfilled",
+    clause="disbursement.conditions",
     kind=CheckKind.INPUT,
     field="record",
 )
@@ -434,7 +434,7 @@ def _manager_problem(ctx: CheckContext, person: Any) -> Outcome:
 @check(
     code="manager_eligible",
     title=_("The new account manager is another account manager of the branch"),
-    clause="§2 roles: the branch head assigns loans; separation of duties per loan",
+    clause="roles.assignment",
     kind=CheckKind.INPUT,
     field="account_manager",
 )
@@ -448,7 +448,7 @@ def manager_eligible(ctx: CheckContext) -> Outcome:
 @check(
     code="delegate_eligible",
     title=_("The delegate is another account manager of the branch"),
-    clause="§2 roles: the branch head names delegates; separation of duties per loan",
+    clause="roles.assignment",
     kind=CheckKind.INPUT,
     field="delegate",
 )
@@ -465,7 +465,7 @@ def delegate_eligible(ctx: CheckContext) -> Outcome:
 @check(
     code="delegation_active",
     title=_("The delegation is one of this loan's, in force"),
-    clause="§2 roles: the branch head names and revokes delegates",
+    clause="roles.assignment",
     kind=CheckKind.INPUT,
     field="delegation",
 )

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 @check(
     code="identity_valid",
     title=_("The borrower's identity number is valid"),
-    clause="§3 intake: borrower identity valid (GB 11643 / GB 32100 check character)",
+    clause="intake.identity",
 )
 def identity_valid(ctx: CheckContext) -> Outcome:
     borrower = ctx.obj.borrower
@@ -48,7 +48,7 @@ def _verbose_name(loan: Loan, name: str) -> Message:
 @check(
     code="application_complete",
     title=_("The application is complete"),
-    clause="§3 intake: product, amount, term, purpose, repayment method, guarantee, industry",
+    clause="intake.application",
 )
 def application_complete(ctx: CheckContext) -> Outcome:
     loan: Loan = ctx.obj
@@ -65,7 +65,7 @@ def application_complete(ctx: CheckContext) -> Outcome:
 @check(
     code="within_product_limits",
     title=_("Amount and term are within the product's limits"),
-    clause="§3 intake: amount and term within the product's limits",
+    clause="intake.product-limits",
 )
 def within_product_limits(ctx: CheckContext) -> Outcome:
     loan: Loan = ctx.obj
@@ -106,7 +106,7 @@ def within_product_limits(ctx: CheckContext) -> Outcome:
 @check(
     code="interview_recorded",
     title=_("A face-to-face interview is on file"),
-    clause="§3 intake: face-to-face interview recorded (personal-loan measures)",
+    clause="intake.interview",
 )
 def interview_recorded(ctx: CheckContext) -> Outcome:
     if file_facts(ctx)["file_interviews"]:
@@ -117,7 +117,7 @@ def interview_recorded(ctx: CheckContext) -> Outcome:
 @check(
     code="borrower_not_blocked",
     title=_("The borrower is not on the blocked-borrower list"),
-    clause="§3 intake: borrower not on the blocked-borrower list",
+    clause="intake.blocked-list",
 )
 def borrower_not_blocked(ctx: CheckContext) -> Outcome:
     facts = file_facts(ctx)
@@ -129,7 +129,7 @@ def borrower_not_blocked(ctx: CheckContext) -> Outcome:
 @check(
     code="credit_authorisation_on_file",
     title=_("The borrower authorised the credit-report query"),
-    clause="§3 intake: credit-report query authorisation on file",
+    clause="intake.credit-consent",
 )
 def credit_authorisation_on_file(ctx: CheckContext) -> Outcome:
     if file_facts(ctx)["file_credit_authorisations"]:

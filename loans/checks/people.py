@@ -49,7 +49,7 @@ reviewer_independent = not_involved_as(
     Capacity.INVESTIGATOR,
     code="reviewer_independent",
     title=_("The reviewer neither sold nor investigated this loan"),
-    clause="§3 review: separation of lending and review (审贷分离)",
+    clause="review.separation",
 )
 approver_independent = not_involved_as(
     Capacity.ACCOUNT_MANAGER,
@@ -57,7 +57,7 @@ approver_independent = not_involved_as(
     Capacity.REVIEWER,
     code="approver_independent",
     title=_("The approver was not involved earlier in this loan"),
-    clause="§3 approval: approver not involved earlier",
+    clause="approval.independent",
 )
 disbursement_officer_independent = not_involved_as(
     Capacity.ACCOUNT_MANAGER,
@@ -66,7 +66,7 @@ disbursement_officer_independent = not_involved_as(
     Capacity.APPROVER,
     code="disbursement_officer_independent",
     title=_("The disbursement officer was not involved earlier in this loan"),
-    clause="§3 disbursement: disbursement officer is not the approver or earlier party",
+    clause="disbursement.independent",
 )
 
 
@@ -87,7 +87,7 @@ def _endorsers(ctx: CheckContext) -> set[int]:
 @check(
     code="approver_authority",
     title=_("The amount is within the approver's authority"),
-    clause="§3 approval: authority tiers by amount; above the top tier two top-level approvers",
+    clause="approval.authority",
     kind=CheckKind.PERSON,
 )
 def approver_authority(ctx: CheckContext) -> Outcome:
@@ -121,7 +121,7 @@ def approver_authority(ctx: CheckContext) -> Outcome:
 @check(
     code="endorsement_allowed",
     title=_("A first top-level approver may endorse this loan"),
-    clause="§3 approval: above the top tier, two top-level approvers",
+    clause="approval.authority",
     kind=CheckKind.PERSON,
 )
 def endorsement_allowed(ctx: CheckContext) -> Outcome:
@@ -142,7 +142,7 @@ def endorsement_allowed(ctx: CheckContext) -> Outcome:
 @check(
     code="loan_owner",
     title=_("The loan's account manager (or a delegate) takes the step"),
-    clause="§2 roles: the account manager advances their own loans; delegation by the branch head",
+    clause="roles.owner",
     kind=CheckKind.PERSON,
 )
 def loan_owner(ctx: CheckContext) -> Outcome:
@@ -161,7 +161,7 @@ def loan_owner(ctx: CheckContext) -> Outcome:
 @check(
     code="approver_authority_to_reject",
     title=_("The amount is within the approver's authority"),
-    clause="§3 approval: rejecting needs the same authority tier as approving",
+    clause="approval.authority",
     kind=CheckKind.PERSON,
 )
 def approver_authority_to_reject(ctx: CheckContext) -> Outcome:
@@ -183,7 +183,7 @@ def approver_authority_to_reject(ctx: CheckContext) -> Outcome:
 @check(
     code="named_co_investigator",
     title=_("The co-investigator named on the visit confirms it"),
-    clause="§3 site visit: two different investigators, each with their own login",
+    clause="visit.two-investigators",
     kind=CheckKind.PERSON,
 )
 def named_co_investigator(ctx: CheckContext) -> Outcome:
@@ -196,7 +196,7 @@ def named_co_investigator(ctx: CheckContext) -> Outcome:
 @check(
     code="upgrade_confirmer_independent",
     title=_("Someone other than the inspector confirms an upgrade"),
-    clause="§5 classification: an upgrade is proposed by one person and confirmed by another",
+    clause="classification.upgrade-two-person",
     kind=CheckKind.PERSON,
 )
 def upgrade_confirmer_independent(ctx: CheckContext) -> Outcome:
@@ -233,7 +233,7 @@ def correction_allowed(record_states: frozenset[str]) -> Check:
     return Check(
         code="correction_allowed",
         title=_("The person may correct this record now"),
-        clause="§3 corrections: by the record's author within its stage, by the branch head after",
+        clause="records.correction",
         function=function,
         severity=Severity.HARD,
         kind=CheckKind.PERSON,
@@ -243,7 +243,7 @@ def correction_allowed(record_states: frozenset[str]) -> Check:
 @check(
     code="works_on_the_loan",
     title=_("The person works this stage of the loan"),
-    clause="§3: an exception is requested by the person the failed check stops",
+    clause="roles.owner",
     kind=CheckKind.PERSON,
 )
 def works_on_the_loan(ctx: CheckContext) -> Outcome:

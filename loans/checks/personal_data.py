@@ -38,7 +38,7 @@ reveal_named = input_check(
     "field",
     code="reveal_named",
     title=_("The fact to show is named"),
-    clause="PIPL art. 51: access to personal information is limited and recorded",
+    clause="privacy.minimum-access",
     function=_named,
 )
 
@@ -46,7 +46,7 @@ reveal_named = input_check(
 @check(
     code="needs_personal_data",
     title=_("The person needs the full value for their work on this loan"),
-    clause="PIPL arts. 6, 51: minimum necessary access; the reveal is recorded",
+    clause="privacy.minimum-access",
     kind=CheckKind.PERSON,
 )
 def needs_personal_data(ctx: CheckContext) -> Outcome:

@@ -11,7 +11,7 @@ from workflow.checks import CheckContext, Outcome, check, failed, passed
 @check(
     code="balance_repaid",
     title=_("The outstanding balance is zero"),
-    clause="§3 closing: outstanding balance zero",
+    clause="closing.repaid",
 )
 def balance_repaid(ctx: CheckContext) -> Outcome:
     balance = ctx.obj.outstanding_balance
@@ -23,7 +23,7 @@ def balance_repaid(ctx: CheckContext) -> Outcome:
 @check(
     code="no_inspection_overdue",
     title=_("No post-loan inspection is overdue"),
-    clause="§3 closing: no inspection overdue; §4 inspection schedule",
+    clause="post-loan.inspection-schedule",
 )
 def no_inspection_overdue(ctx: CheckContext) -> Outcome:
     from loans.selectors import next_inspection_due

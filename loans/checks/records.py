@@ -33,7 +33,7 @@ def record_of(model_label: str) -> Check:
         "record",
         code="record_of_this_loan",
         title=_("The record is one of this loan's records in force"),
-        clause="§3 corrections: a record is corrected or cancelled in its own loan's file",
+        clause="records.correction",
         function=function,
     )
 
@@ -41,7 +41,7 @@ def record_of(model_label: str) -> Check:
 @check(
     code="visit_awaiting_confirmation",
     title=_("The visit awaits the co-investigator's confirmation"),
-    clause="§3 site visit: two different investigators, each with their own login",
+    clause="visit.two-investigators",
     kind=CheckKind.INPUT,
     field="record",
 )
@@ -55,7 +55,7 @@ def visit_awaiting_confirmation(ctx: CheckContext) -> Outcome:
 @check(
     code="upgrade_awaiting_confirmation",
     title=_("The inspection proposes a better class that awaits confirmation"),
-    clause="§5 classification: an upgrade is proposed by one person and confirmed by another",
+    clause="classification.upgrade-two-person",
     kind=CheckKind.INPUT,
     field="record",
 )
@@ -80,7 +80,7 @@ def upgrade_awaiting_confirmation(ctx: CheckContext) -> Outcome:
 @check(
     code="evidence_of_the_current_stage",
     title=_("Evidence is attached in the stage it belongs to"),
-    clause="§3: documents are added with the stage they evidence",
+    clause="records.stage-evidence",
 )
 def evidence_of_the_current_stage(ctx: CheckContext) -> Outcome:
     from loans.workflow import LoanState
@@ -98,7 +98,7 @@ def evidence_of_the_current_stage(ctx: CheckContext) -> Outcome:
 @check(
     code="drawdown_not_paid",
     title=_("The drawdown has not been paid"),
-    clause="§3 disbursement: funds released by the disburse step are not rewritten",
+    clause="records.correction",
     kind=CheckKind.INPUT,
     field="record",
 )

@@ -11,7 +11,7 @@ from workflow.checks import CheckContext, Message, Outcome, Severity, check, fai
 @check(
     code="credit_report_checked",
     title=_("The credit report was checked and its result recorded"),
-    clause="§3 review: credit report checked with result recorded",
+    clause="review.credit-report",
 )
 def credit_report_checked(ctx: CheckContext) -> Outcome:
     if file_facts(ctx)["file_credit_reports"]:
@@ -22,7 +22,7 @@ def credit_report_checked(ctx: CheckContext) -> Outcome:
 @check(
     code="review_written",
     title=_("Debt-to-income, risk score and the reviewer's opinion are written"),
-    clause="§3 review: debt-to-income and risk score computed; reviewer opinion written",
+    clause="review.assessment",
 )
 def review_written(ctx: CheckContext) -> Outcome:
     reviewer = file_facts(ctx)["file_round_reviewer"]
@@ -36,7 +36,7 @@ def review_written(ctx: CheckContext) -> Outcome:
 @check(
     code="portfolio_limits",
     title=_("The branch's portfolio stays within the concentration limits"),
-    clause="§6 portfolio: industry ≤ 30%, guarantee type ≤ 50%, borrower group ≤ 5% (policy)",
+    clause="review.portfolio-limits",
     severity=Severity.SOFT,
 )
 def portfolio_limits(ctx: CheckContext) -> Outcome:
@@ -80,7 +80,7 @@ def _key_label(dimension: str, key: str) -> Message:
 @check(
     code="single_borrower_limit",
     title=_("The borrower's credit stays within the single-borrower limit"),
-    clause="§6 inclusive small-micro loans: single-borrower credit ≤ RMB 10m (regulation)",
+    clause="review.single-borrower",
 )
 def single_borrower_limit(ctx: CheckContext) -> Outcome:
     from loans.portfolio import borrower_credit

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 @check(
     code="two_investigators",
     title=_("The site visit was made by two different investigators"),
-    clause="§3 site visit: two-person investigation at or above the policy threshold",
+    clause="visit.two-investigators",
 )
 def two_investigators(ctx: CheckContext) -> Outcome:
     loan: Loan = ctx.obj
@@ -36,7 +36,7 @@ def two_investigators(ctx: CheckContext) -> Outcome:
 @check(
     code="visit_date_valid",
     title=_("The visit date is after the application and not in the future"),
-    clause="§3 site visit: visit date not before the application and not in the future",
+    clause="visit.dated",
 )
 def visit_date_valid(ctx: CheckContext) -> Outcome:
     from loans.checks.entry import local_day
@@ -59,7 +59,7 @@ def visit_date_valid(ctx: CheckContext) -> Outcome:
 @check(
     code="evidence_collected",
     title=_("The visit's location and enough evidence are on file"),
-    clause="§3 site visit: location and the required evidence items",
+    clause="visit.evidence",
     severity=Severity.SOFT,
 )
 def evidence_collected(ctx: CheckContext) -> Outcome:
@@ -80,7 +80,7 @@ def evidence_collected(ctx: CheckContext) -> Outcome:
 @check(
     code="report_sections_complete",
     title=_("Every section of the investigation report is filled"),
-    clause="§3 site visit: report sections business, cash flow, repayment source, guarantee",
+    clause="visit.report",
 )
 def report_sections_complete(ctx: CheckContext) -> Outcome:
     visit = latest_visit(ctx)
@@ -96,7 +96,7 @@ def report_sections_complete(ctx: CheckContext) -> Outcome:
 @check(
     code="collateral_valued",
     title=_("Collateral is valued where the guarantee needs it"),
-    clause="§3 site visit: collateral valued where the guarantee type needs it",
+    clause="visit.collateral",
 )
 def collateral_valued(ctx: CheckContext) -> Outcome:
     from loans.choices import COLLATERAL_GUARANTEES

@@ -32,7 +32,7 @@ def personal_data_reveal(ctx: CheckContext) -> None:
 _identity_unregistered = Check(
     code="identity_number_unregistered",
     title=_("The identity number is not registered to another borrower"),
-    clause="§2 roles: one borrower per identity number; PIPL art. 51 access limits",
+    clause="privacy.minimum-access",
     severity=Severity.HARD,
     kind=CheckKind.REQUIREMENT,
     function=lambda ctx: failed(

@@ -205,7 +205,7 @@ def test_the_preflight_lists_transitions_with_their_checks(loan, manager):
         "passed": False,
         "severity": "hard",
         "reason": "No face-to-face interview with the borrower has been recorded.",
-        "clause": "§3 intake: face-to-face interview recorded (personal-loan measures)",
+        "clause": "intake.interview",
     } in start["checks"]
 
 

@@ -106,6 +106,19 @@ def test_the_loan_page_shows_each_check_of_the_next_step_with_its_reason(client,
     assert "✓ The application is complete" in page
 
 
+def test_a_failed_check_shows_the_rule_it_enforces_in_words_with_its_source(client, loan, manager):
+    client.force_login(manager)
+
+    page = client.get(reverse("loans:detail", args=[loan.pk])).content.decode()
+
+    assert (
+        "The borrower is interviewed face to face before the loan moves on. (regulation: "
+        "Individual loan measures (NFRA 2024 No. 3), interview system (2010 art. 17†))"
+    ) in page
+    assert "intake.interview" not in page  # a person reads the rule, not its id
+    assert "The application states" not in page  # passed checks show no rule
+
+
 def test_the_loan_page_shows_the_timeline(client, loan, cast):
     loan = advance(loan, LoanState.REVIEW, cast)
     client.force_login(cast.reviewer)
