@@ -9,7 +9,7 @@ Conventions (docs/servicing.md, "Pricing, schedules and repayments"):
   balance is the principal outstanding at the start of the period.
 - Instalment *i* falls due *i* months after the disbursement date, on the same day of the month
   (the month's last day when it has no such day).
-- Equal instalments (等额本息): the payment is the annuity ``P·r·(1+r)^n / ((1+r)^n − 1)`` with
+- Equal instalments (等额本息): the payment is the annuity ``P·r·(1+r)^n / ((1+r)^n - 1)`` with
   ``r`` the monthly rate, rounded; each period's principal is the payment less its interest; the
   last instalment repays the balance left, absorbing the rounding.
 - Equal principal (等额本金): principal ``round(P / n)`` each period, the last takes the rest.
@@ -95,7 +95,8 @@ def schedule(
     payment: Decimal | None = None,
 ) -> list[Instalment]:
     """The instalments repaying ``amount``; instalment *k* falls due *k* months after ``start``
-    (the disbursement date, also when a schedule is remade from instalment ``first_number``). ``annual_rate`` is a fraction (0.0435).
+    (the disbursement date, also when a schedule is remade from instalment ``first_number``).
+    ``annual_rate`` is a fraction (0.0435).
     ``payment`` fixes the equal instalment (the term then ends when the balance is repaid)."""
     if amount <= 0 or term_months <= 0 or annual_rate < 0:
         raise ValueError("amount and term must be above zero, the rate not negative")
@@ -129,10 +130,7 @@ def _amortising(
     balance = amount
     while balance > 0:
         interest = period_interest(balance, annual_rate)
-        if method == EQUAL_INSTALMENTS:
-            principal = level - interest
-        else:
-            principal = equal_principal
+        principal = level - interest if method == EQUAL_INSTALMENTS else equal_principal
         last = len(rows) + 1 >= periods and payment is None
         if last or principal >= balance:
             principal = balance  # the last instalment absorbs the rounding
