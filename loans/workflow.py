@@ -168,6 +168,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         checks=[
             checks.approver_independent,
             checks.approver_authority,
+            checks.pricing_authority,
             *checks.INTAKE,
             checks.approval_conditions_stated,
         ],
@@ -191,7 +192,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
             checks.entrusted_payment,
             checks.no_split_drawdowns,
         ],
-        effects=[effects.pay_drawdowns],
+        effects=[effects.pay_drawdowns, effects.make_schedule],
     )
     def disburse(self) -> None:
         pass
@@ -475,7 +476,7 @@ RECORDS = (
         "repayments",
         _("Repayment"),
         "loans.Repayment",
-        ("principal", "paid_at"),
+        ("principal", "paid_at", "early_repayment"),
         "repayments",
         OFFICER,
         (S.POST_LOAN,),

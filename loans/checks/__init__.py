@@ -6,7 +6,7 @@ section of the lending rules (docs/process.md) that the check enforces. Input ch
 file and the person, and a refused attempt is a deviation.
 """
 
-from loans.checks.approval import approval_conditions_stated
+from loans.checks.approval import approval_conditions_stated, pricing_authority
 from loans.checks.common import correction_reason_given, fulfilment_note_given, reason_given
 from loans.checks.disbursement import (
     approval_not_expired,
@@ -143,6 +143,7 @@ __all__ = [
     "no_inspection_overdue",
     "no_split_drawdowns",
     "portfolio_limits",
+    "pricing_authority",
     "reason_given",
     "record_of",
     "repayment_dated",

@@ -222,15 +222,21 @@ def allocate(
     overdue_markup: Decimal,
 ) -> AllocationResult:
     """Allocate a repayment: to the instalments due on or before ``paid_on``, oldest first
-    (overdue interest, then interest, then principal), then to the next instalment not yet due
-    (paid ahead of its date, as a whole or in part); what remains after that is principal repaid
-    early (``prepaid``), for which the schedule is remade."""
+    (overdue interest, then interest, then principal), then to the instalment of the period
+    running on ``paid_on`` (paid ahead of its date, as a whole or in part; a period runs from
+    the day after the previous due date); what remains after that is principal repaid early
+    (``prepaid``), for which the schedule is remade."""
     left = fen(amount)
     after: list[InstalmentState] = []
     allocations: list[Allocation] = []
     charged: dict[int, Decimal] = {}
     next_taken = False
+    period_start: date | None = None
     for state in sorted(states, key=lambda s: s.instalment.number):
+        if period_start is None:
+            period_start = add_months(state.instalment.due_date, -1)
+        running = period_start < paid_on
+        period_start = state.instalment.due_date
         current = state.charged(paid_on, annual_rate, overdue_markup)
         if current.overdue_interest_charged != state.overdue_interest_charged:
             charged[state.instalment.number] = (
@@ -240,7 +246,7 @@ def allocate(
         owes = not current.settled or current.overdue_interest_charged > (
             current.overdue_interest_paid
         )
-        if left > 0 and owes and (is_due or not next_taken):
+        if left > 0 and owes and (is_due or (running and not next_taken)):
             next_taken = next_taken or not is_due
             current, allocation, left = _pay(current, left)
             allocations.append(allocation)

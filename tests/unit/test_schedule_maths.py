@@ -243,3 +243,10 @@ def test_a_partly_paid_instalment_stays_past_due() -> None:
     rows = plan("100000", "0.0435", 12, m.EQUAL_INSTALMENTS)
     paid = [m.Paid(1, date(2025, 2, 28), D("362.50"), D("8000"))]
     assert m.days_past_due(rows, paid, date(2025, 3, 10)) == 10
+
+
+def test_on_a_due_date_the_next_periods_instalment_is_not_paid_ahead() -> None:
+    rows = plan("100000", "0.0435", 12, m.EQUAL_INSTALMENTS)
+    result = pay(states(rows), "20000", date(2025, 2, 28))
+    assert [a.number for a in result.allocations] == [1]
+    assert result.prepaid == D("11469.01")
