@@ -497,6 +497,10 @@ def _record_actions(kind: RecordKind) -> list[Action]:
     guard = [checks.record_of(kind.model_label), checks.correction_allowed(frozenset(kind.states))]
     if kind.name == "drawdown":  # funds paid out are not rewritten
         guard.append(checks.drawdown_not_paid)
+    cancel_guard, correct_guard = list(guard), list(guard)
+    if kind.name == "repayment":  # allocations to the schedule are undone only in order
+        cancel_guard.append(checks.repayment_reversible)
+        correct_guard.append(checks.repayment_not_allocated)
     found = [
         action(
             kind.add,
@@ -511,7 +515,7 @@ def _record_actions(kind: RecordKind) -> list[Action]:
             label=format_lazy(_("Cancel: {record}"), record=kind.label),
             states=OPEN_STATES,
             roles=correct_roles,
-            checks=[*guard, checks.correction_reason_given],
+            checks=[*cancel_guard, checks.correction_reason_given],
             perform="loans.services.corrections.record_cancel",
         ),
     ]
@@ -522,7 +526,7 @@ def _record_actions(kind: RecordKind) -> list[Action]:
                 label=format_lazy(_("Correct: {record}"), record=kind.label),
                 states=OPEN_STATES,
                 roles=correct_roles,
-                checks=[*guard, checks.correction_reason_given, *input_checks],
+                checks=[*correct_guard, checks.correction_reason_given, *input_checks],
                 perform="loans.services.corrections.record_correct",
             )
         )

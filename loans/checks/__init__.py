@@ -67,6 +67,8 @@ from loans.checks.records import (
     drawdown_not_paid,
     evidence_of_the_current_stage,
     record_of,
+    repayment_not_allocated,
+    repayment_reversible,
     upgrade_awaiting_confirmation,
     visit_awaiting_confirmation,
 )
@@ -147,6 +149,8 @@ __all__ = [
     "reason_given",
     "record_of",
     "repayment_dated",
+    "repayment_not_allocated",
+    "repayment_reversible",
     "repayment_within_balance",
     "report_sections_complete",
     "reveal_named",

@@ -201,6 +201,23 @@ def repayment_allocate(ctx: CheckContext, repayment: Repayment) -> Decimal:
     return principal
 
 
+def repayment_unallocate(repayment: Repayment) -> Decimal:
+    """Undo a cancelled repayment's allocations on the instalments (the allocation rows stay as
+    history; days past due no longer count them); return the principal it had repaid."""
+    allocations = list(repayment.allocations.select_related("instalment"))
+    if not allocations:
+        return Decimal(repayment.principal)
+    for allocation in allocations:
+        row = allocation.instalment
+        if row is None:
+            continue
+        row.overdue_interest_paid -= allocation.overdue_interest
+        row.interest_paid -= allocation.interest
+        row.principal_paid -= allocation.principal
+        row.save(update_fields=["overdue_interest_paid", "interest_paid", "principal_paid"])
+    return sum((a.principal for a in allocations), Decimal(0))
+
+
 def most_payable(loan: Loan, on: date, policy: object) -> Decimal | None:
     """The most a repayment on ``on`` can be: what is due and the next instalment, with overdue
     interest, plus the principal left; None for a loan without a schedule."""

@@ -224,3 +224,47 @@ def test_the_daily_refresh_writes_through_the_service_and_is_idempotent(disburse
     classified = audit_trail_of(loan).filter(action="classified")
     assert classified.count() == 1
     assert classified.get().payload["cause"] == "days_past_due=3"
+
+
+# --- undoing a repayment ------------------------------------------------------------------------
+
+
+def test_cancelling_the_latest_repayment_undoes_its_allocation(disbursed, cast):
+    due = first_due(disbursed)
+    repayment = repay(disbursed, cast.officer, "1000", due)
+
+    with time_machine.travel(at_noon(due), tick=False):
+        act(
+            disbursed,
+            "repayment_cancel",
+            cast.officer,
+            record=repayment,
+            reason="Bounced transfer.",
+        )
+
+    loan = Loan.objects.get(pk=disbursed.pk)
+    assert loan.outstanding_balance == Decimal(80_000)
+    first = current_schedule(loan).instalments.get(number=1)
+    assert (first.interest_paid, first.principal_paid) == (0, 0)
+    assert loan_days_past_due(loan, due + timedelta(days=2)) == 2
+
+
+def test_an_allocated_repayment_is_not_corrected_nor_cancelled_out_of_order(disbursed, cast):
+    from django.core.exceptions import ValidationError
+
+    due = first_due(disbursed)
+    earlier = repay(disbursed, cast.officer, "1000", due)
+    repay(disbursed, cast.officer, "500", due)
+
+    with time_machine.travel(at_noon(due), tick=False):
+        with pytest.raises(ValidationError, match="cancel it and record it again"):
+            act(
+                disbursed,
+                "repayment_correct",
+                cast.officer,
+                record=earlier,
+                paid_at=at_noon(due - timedelta(days=1)),
+                reason="Typed the wrong day.",
+            )
+        with pytest.raises(ValidationError, match="cancel that first"):
+            act(disbursed, "repayment_cancel", cast.officer, record=earlier, reason="Bounced.")
