@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from loans.choices import EarlyRepaymentOption
+from loans.choices import EarlyRepaymentOption, RepaymentMethod
 from loans.journeys import act
 from loans.models import Loan, User
 from loans.selectors import audit_trail_of
@@ -21,6 +21,7 @@ from loans.states import LoanState
 # two in arrears are those loans/demo_showcase.py classifies), then one repaid on its due date.
 ARREARS_DAYS = (12, 95)
 REPAID_ON_TIME_DAYS = 20
+AMORTISING = (RepaymentMethod.EQUAL_INSTALMENTS, RepaymentMethod.EQUAL_PRINCIPAL)
 
 
 def _noon(day: date) -> datetime:
@@ -28,16 +29,23 @@ def _noon(day: date) -> datetime:
 
 
 def _move_back(loan: Loan, first_due: date) -> None:
-    """Let the loan's schedule start a month before ``first_due`` (a demo-only rewrite)."""
+    """Move the loan's schedule back so its first instalment falls due on ``first_due``, each
+    instalment keeping its months from the start (a demo-only rewrite)."""
     schedule = current_schedule(loan)
     if schedule is None:
         return
-    start = add_months(first_due, -1)
-    for row in schedule.instalments.order_by("number"):
-        row.due_date = add_months(start, row.number)
+    rows = list(schedule.instalments.order_by("number"))
+    offsets = [_months(schedule.start_date, row.due_date) for row in rows]
+    start = add_months(first_due, -offsets[0])
+    for row, offset in zip(rows, offsets, strict=True):
+        row.due_date = add_months(start, offset)
         row.save(update_fields=["due_date"])
     type(schedule).objects.filter(pk=schedule.pk).update(start_date=start)
     Loan.objects.filter(pk=loan.pk).update(disbursed_at=_noon(start))
+
+
+def _months(start: date, due: date) -> int:
+    return (due.year - start.year) * 12 + due.month - start.month
 
 
 def _officer(loan: Loan) -> User | None:
@@ -49,13 +57,15 @@ def service_some_disbursed_loans() -> int:
     """Arrears, an on-time repayment and an early repayment on the newest disbursed loans; then
     the daily days-past-due refresh. Returns how many loans' days past due it set."""
     today = timezone.localdate()
-    loans = list(Loan.objects.filter(state=LoanState.POST_LOAN).order_by("-pk")[:4])
+    loans = list(Loan.objects.filter(state=LoanState.POST_LOAN).order_by("-pk"))
     for loan, days in zip(loans, ARREARS_DAYS, strict=False):
         _move_back(loan, today - timedelta(days=days))
-    if len(loans) > 2:
-        _repay_on_time(loans[2], today - timedelta(days=REPAID_ON_TIME_DAYS))
-    if len(loans) > 3:
-        _repay_early(loans[3], today)
+    rest = loans[len(ARREARS_DAYS) :]
+    if rest:
+        _repay_on_time(rest.pop(0), today - timedelta(days=REPAID_ON_TIME_DAYS))
+    amortising = [loan for loan in rest if loan.repayment_method in AMORTISING]
+    if amortising:
+        _repay_early(amortising[0], today)
     return days_past_due_refresh(on=today)
 
 
