@@ -49,6 +49,21 @@ class RepaymentMethod(models.TextChoices):
     BULLET = "bullet", _("principal and interest at maturity")
 
 
+class EarlyRepaymentOption(models.TextChoices):
+    """What principal repaid ahead of the schedule does to the instalments left."""
+
+    REAMORTISE = "reamortise", _("lower the instalments, same term")
+    SHORTEN = "shorten", _("keep the instalment, shorten the term")
+
+
+class LprTenor(models.TextChoices):
+    """The loan prime rate a loan is priced on: the 1-year LPR up to five years' term, the
+    5-year LPR above (market practice)."""
+
+    ONE_YEAR = "1y", _("1-year LPR")
+    FIVE_YEAR = "5y", _("5-year LPR")
+
+
 class ReturnReason(models.TextChoices):
     MISSING_DOCUMENTS = "missing_documents", _("missing documents")
     INCONSISTENT_FIGURES = "inconsistent_figures", _("inconsistent figures")

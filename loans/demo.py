@@ -22,6 +22,7 @@ from django.utils import timezone
 from loans import services
 from loans.choices import BorrowerKind, GuaranteeType, Industry, RepaymentMethod, ReturnReason
 from loans.demo_backlog import make_work_late
+from loans.demo_servicing import service_some_disbursed_loans
 from loans.demo_showcase import (
     classify_some_disbursed_loans,
     create_policy_version,
@@ -395,6 +396,7 @@ def load_demo_data(*, stdout: Writer | None = None, seed: int = DEMO_SEED) -> De
     rng.shuffle(plan)
     borrowers = _create_setup(rng, plan)
     _create_loans(rng, plan, borrowers)
+    service_some_disbursed_loans()
     classify_some_disbursed_loans(inspector=User.objects.get(username="manager1"))
     make_work_late()
     counts = Counter(Loan.objects.values_list("state", flat=True))

@@ -44,3 +44,11 @@ def pay_drawdowns(ctx: CheckContext) -> None:
         paid_at=ctx.now
     )
     loan.outstanding_balance = sum((d.amount for d in records), Decimal(0))
+
+
+def make_schedule(ctx: CheckContext) -> None:
+    """Make the loan's first repayment schedule from the amount paid out (after
+    ``pay_drawdowns``), its term and repayment method, and the contract's rate."""
+    from loans.services.servicing import schedule_create
+
+    schedule_create(ctx)

@@ -15,7 +15,7 @@ from loans.choices import ReturnReason
 from loans.models import Borrower, Contract, Loan, LoanProduct, User
 from loans.records import RecordKind
 from loans.roles import Role
-from loans.states import APPLICATION_FIELDS
+from loans.states import APPLICATION_INPUT
 
 
 class TransitionForm(forms.Form):
@@ -116,7 +116,7 @@ class ApplicationForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Loan
-        fields = ["borrower", *APPLICATION_FIELDS]
+        fields = ["borrower", *APPLICATION_INPUT]
         widgets = {"purpose": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

@@ -30,3 +30,7 @@ APPLICATION_FIELDS = (
     "guarantee_type",
     "industry",
 )
+# Asked with the application but not required: the spread over the loan prime rate (empty: the
+# product's floor spread; loans/servicing/pricing.py).
+PRICING_FIELDS = ("rate_spread_bps",)
+APPLICATION_INPUT = (*APPLICATION_FIELDS, *PRICING_FIELDS)

@@ -168,6 +168,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         checks=[
             checks.approver_independent,
             checks.approver_authority,
+            checks.pricing_authority,
             *checks.INTAKE,
             checks.approval_conditions_stated,
         ],
@@ -191,7 +192,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
             checks.entrusted_payment,
             checks.no_split_drawdowns,
         ],
-        effects=[effects.pay_drawdowns],
+        effects=[effects.pay_drawdowns, effects.make_schedule],
     )
     def disburse(self) -> None:
         pass
@@ -475,7 +476,7 @@ RECORDS = (
         "repayments",
         _("Repayment"),
         "loans.Repayment",
-        ("principal", "paid_at"),
+        ("principal", "paid_at", "early_repayment"),
         "repayments",
         OFFICER,
         (S.POST_LOAN,),
@@ -496,6 +497,10 @@ def _record_actions(kind: RecordKind) -> list[Action]:
     guard = [checks.record_of(kind.model_label), checks.correction_allowed(frozenset(kind.states))]
     if kind.name == "drawdown":  # funds paid out are not rewritten
         guard.append(checks.drawdown_not_paid)
+    cancel_guard, correct_guard = list(guard), list(guard)
+    if kind.name == "repayment":  # allocations to the schedule are undone only in order
+        cancel_guard.append(checks.repayment_reversible)
+        correct_guard.append(checks.repayment_not_allocated)
     found = [
         action(
             kind.add,
@@ -510,7 +515,7 @@ def _record_actions(kind: RecordKind) -> list[Action]:
             label=format_lazy(_("Cancel: {record}"), record=kind.label),
             states=OPEN_STATES,
             roles=correct_roles,
-            checks=[*guard, checks.correction_reason_given],
+            checks=[*cancel_guard, checks.correction_reason_given],
             perform="loans.services.corrections.record_cancel",
         ),
     ]
@@ -521,7 +526,7 @@ def _record_actions(kind: RecordKind) -> list[Action]:
                 label=format_lazy(_("Correct: {record}"), record=kind.label),
                 states=OPEN_STATES,
                 roles=correct_roles,
-                checks=[*guard, checks.correction_reason_given, *input_checks],
+                checks=[*correct_guard, checks.correction_reason_given, *input_checks],
                 perform="loans.services.corrections.record_correct",
             )
         )

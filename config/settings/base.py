@@ -390,7 +390,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflow.tasks.verify_audit",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Each scheduled loan's days past due, after the bank's day has turned (docs/servicing.md).
+    "refresh-days-past-due": {
+        "task": "loans.tasks.refresh_days_past_due",
+        "schedule": crontab(hour=0, minute=20),
+    },
 }
+# The daily work `manage.py run_scheduler` runs at start and then once a day, as beat would.
+SCHEDULER_DAILY_TASKS = ["loans.tasks.refresh_days_past_due"]
 # Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)
 

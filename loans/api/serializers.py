@@ -18,13 +18,15 @@ from loans.models import (
     ApprovalCondition,
     Borrower,
     Contract,
+    Instalment,
     Loan,
     LoanProduct,
     PolicyVersion,
+    RepaymentSchedule,
 )
 from loans.personal_data import RULES as PERSONAL_RULES
 from loans.personal_data import PersonalField
-from loans.states import APPLICATION_FIELDS
+from loans.states import APPLICATION_INPUT
 from loans.workflow import RecordKind
 from workflow.models import AuditEvent, Deviation, DeviationReview, Notification
 
@@ -98,7 +100,7 @@ class LoanSerializer(serializers.ModelSerializer[Loan]):
             "borrower",
             "borrower_name",
             "account_manager",
-            *APPLICATION_FIELDS,
+            *APPLICATION_INPUT,
             "created_at",
             "state_entered_at",
             "approved_at",
@@ -128,7 +130,7 @@ class LoanWriteSerializer(serializers.ModelSerializer[Loan]):
 
     class Meta:
         model = Loan
-        fields = ["borrower", *APPLICATION_FIELDS]
+        fields = ["borrower", *APPLICATION_INPUT]
 
 
 class CheckResultSerializer(serializers.Serializer[Any]):
@@ -367,8 +369,59 @@ def kind_serializer(kind: RecordKind) -> Any:
 
 
 ContractSerializer = record_serializer(
-    Contract, ["number", "signed_at", "signed_face_to_face", "witness"]
+    Contract,
+    ["number", "signed_at", "signed_face_to_face", "witness"],
+    ("annual_rate", "lpr_tenor", "lpr_rate", "lpr_date", "spread_bps"),
 )
+
+
+class InstalmentSerializer(serializers.ModelSerializer[Instalment]):
+    class Meta:
+        model = Instalment
+        fields = [
+            "number",
+            "due_date",
+            "principal",
+            "interest",
+            "principal_paid",
+            "interest_paid",
+            "overdue_interest_charged",
+            "overdue_interest_paid",
+        ]
+        read_only_fields = fields
+
+
+class ScheduleSerializer(serializers.ModelSerializer[RepaymentSchedule]):
+    """A version of the loan's repayment schedule, with its instalments."""
+
+    instalments = InstalmentSerializer(many=True, read_only=True)
+    versions = serializers.SerializerMethodField(
+        help_text="Every version of the loan's schedule, oldest first (`?version=` reads one)."
+    )
+
+    class Meta:
+        model = RepaymentSchedule
+        fields = [
+            "version",
+            "versions",
+            "reason",
+            "principal",
+            "annual_rate",
+            "method",
+            "start_date",
+            "created_at",
+            "instalments",
+        ]
+        read_only_fields = fields
+
+    def get_versions(self, schedule: RepaymentSchedule) -> list[int]:
+        return list(
+            RepaymentSchedule.objects.filter(loan_id=schedule.loan_id)
+            .order_by("version")
+            .values_list("version", flat=True)
+        )
+
+
 ConditionSerializer = record_serializer(
     ApprovalCondition,
     ["fulfilment_note"],

@@ -12,7 +12,7 @@ from django.db.models import Model, QuerySet
 from django.forms.models import model_to_dict
 from django.http import QueryDict
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -310,6 +310,30 @@ class LoanViewSet(
         events = audit_trail_of(get_loan_for_user(staff(request), pk))
         page = self.paginate_queryset(events)
         return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+
+    @extend_schema(
+        responses={200: s.ScheduleSerializer, 404: OpenApiResponse(description="No schedule yet.")},
+        parameters=[
+            OpenApiParameter(
+                "version", int, description="A version of the schedule (default: in force)."
+            )
+        ],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def schedule(self, request: Request, pk: int) -> Response:
+        """The loan's repayment schedule in force (made at disbursement; an early repayment makes
+        a new version), or the version asked for. Read-only."""
+        loan = get_loan_for_user(staff(request), pk)
+        version = request.query_params.get("version")
+        schedules = loan.schedules.prefetch_related("instalments")
+        if version is not None:
+            if not version.isdigit():
+                raise exceptions.ValidationError({"version": ["A whole number."]})
+            schedules = schedules.filter(version=int(version))
+        found = schedules.order_by("-version").first()
+        if found is None:
+            raise exceptions.NotFound("No repayment schedule.")
+        return Response(s.ScheduleSerializer(found).data)
 
     @extend_schema(responses={200: s.ContractSerializer, **REFUSED}, request=s.ContractSerializer)
     @action(detail=True, methods=["get", "put"], pagination_class=None)

@@ -6,7 +6,7 @@ id of the rule in docs/rules.md (loans/rules.py) that the check enforces. Input 
 file and the person, and a refused attempt is a deviation.
 """
 
-from loans.checks.approval import approval_conditions_stated
+from loans.checks.approval import approval_conditions_stated, pricing_authority
 from loans.checks.common import correction_reason_given, fulfilment_note_given, reason_given
 from loans.checks.disbursement import (
     approval_not_expired,
@@ -67,6 +67,8 @@ from loans.checks.records import (
     drawdown_not_paid,
     evidence_of_the_current_stage,
     record_of,
+    repayment_not_allocated,
+    repayment_reversible,
     upgrade_awaiting_confirmation,
     visit_awaiting_confirmation,
 )
@@ -143,9 +145,12 @@ __all__ = [
     "no_inspection_overdue",
     "no_split_drawdowns",
     "portfolio_limits",
+    "pricing_authority",
     "reason_given",
     "record_of",
     "repayment_dated",
+    "repayment_not_allocated",
+    "repayment_reversible",
     "repayment_within_balance",
     "report_sections_complete",
     "reveal_named",

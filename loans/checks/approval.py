@@ -26,3 +26,35 @@ def approval_conditions_stated(ctx: CheckContext) -> Outcome:
     if not all(isinstance(c, str) and 0 < len(c.strip()) <= 255 for c in conditions):
         return failed(_("Each condition is a sentence of 1 to 255 characters."))
     return passed()
+
+
+@check(
+    code="pricing_authority",
+    title=_("A spread below the product's floor is within the approver's pricing authority"),
+    clause="§3 approval: pricing authority by approver level (bank policy)",
+    kind=CheckKind.PERSON,
+)
+def pricing_authority(ctx: CheckContext) -> Outcome:
+    loan = ctx.obj
+    spread = loan.rate_spread_bps
+    if spread is None or loan.product_id is None:
+        return passed()  # priced at the product's floor
+    floor = ctx.policy.spread_floor(loan.product.code)
+    below = floor - spread
+    if below <= 0:
+        return passed()
+    held = ctx.actor.authority_level or 0
+    latitude = ctx.policy.pricing_latitude(held)
+    if below > latitude:
+        return failed(
+            _(
+                "A spread of %(spread)s basis points is %(below)s below the product's floor of "
+                "%(floor)s; authority level %(held)s may price at most %(latitude)s below it."
+            ),
+            spread=spread,
+            below=below,
+            floor=floor,
+            held=held,
+            latitude=latitude,
+        )
+    return passed()

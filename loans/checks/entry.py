@@ -294,10 +294,21 @@ def drawdown_within_amount(ctx: CheckContext) -> Outcome:
     field="principal",
 )
 def repayment_within_balance(ctx: CheckContext) -> Outcome:
+    """At most the balance; on a loan with a schedule, what is due (interest included) and the
+    principal left (loans/services/servicing.py)."""
+    from loans.services.servicing import most_payable
+
     principal = ctx.payload.get("principal")
     if principal is None:
         return passed()
     balance = ctx.obj.outstanding_balance
+    paid_at = ctx.payload.get("paid_at") or ctx.now
+    payable = ctx.once(
+        f"most_payable:{local_day(paid_at)}",
+        lambda: most_payable(ctx.obj, local_day(paid_at), ctx.policy),
+    )
+    if payable is not None:
+        balance = payable
     if principal <= 0 or principal > balance:
         return failed(
             _("Repay more than zero and at most the outstanding CNY %(balance)s."),

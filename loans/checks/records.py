@@ -107,3 +107,44 @@ def drawdown_not_paid(ctx: CheckContext) -> Outcome:
     if drawdown is not None and drawdown.paid_at is not None:
         return failed(_("The drawdown was paid; it can no longer change."))
     return passed()
+
+
+@check(
+    code="repayment_not_allocated",
+    title=_("A repayment allocated to the schedule is cancelled, not corrected"),
+    clause="§3 post-loan: repayments allocated to the repayment schedule",
+    kind=CheckKind.INPUT,
+    field="record",
+)
+def repayment_not_allocated(ctx: CheckContext) -> Outcome:
+    repayment = ctx.payload.get("record")
+    if repayment is not None and repayment.allocations.exists():
+        return failed(
+            _("The repayment was allocated to the schedule: cancel it and record it again.")
+        )
+    return passed()
+
+
+@check(
+    code="repayment_reversible",
+    title=_("The repayment is the latest allocated and made no new schedule version"),
+    clause="§3 post-loan: repayments allocated to the repayment schedule",
+    kind=CheckKind.INPUT,
+    field="record",
+)
+def repayment_reversible(ctx: CheckContext) -> Outcome:
+    from loans.models import RepaymentAllocation, RepaymentSchedule
+
+    repayment = ctx.payload.get("record")
+    if repayment is None or not repayment.allocations.exists():
+        return passed()
+    if RepaymentSchedule.objects.filter(repayment=repayment).exists():
+        return failed(_("The repayment made a new schedule version; it can no longer be undone."))
+    later = RepaymentAllocation.objects.filter(
+        repayment__loan=ctx.obj,
+        repayment__cancelled_at__isnull=True,
+        repayment__id__gt=repayment.pk,
+    )
+    if later.exists():
+        return failed(_("A later repayment was allocated after this one: cancel that first."))
+    return passed()

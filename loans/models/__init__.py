@@ -10,6 +10,7 @@ from loans.models.policy import PolicyVersion
 from loans.models.post_loan import Inspection, Repayment
 from loans.models.products import LoanProduct
 from loans.models.review import CreditReport, Review
+from loans.models.servicing import Instalment, RepaymentAllocation, RepaymentSchedule
 from loans.models.site_visit import CollateralValuation, SiteVisit
 
 __all__ = [
@@ -26,11 +27,14 @@ __all__ = [
     "Document",
     "Drawdown",
     "Inspection",
+    "Instalment",
     "Interview",
     "Loan",
     "LoanProduct",
     "PolicyVersion",
     "Repayment",
+    "RepaymentAllocation",
+    "RepaymentSchedule",
     "Review",
     "SiteVisit",
     "User",

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from loans.choices import PaymentMethod
+from loans.choices import LprTenor, PaymentMethod
 from loans.models.base import StageRecord, loan_fk, money, staff_fk
 
 
@@ -25,6 +25,16 @@ class Contract(models.Model):
     witness = staff_fk(_("witness"), optional=True)
     recorded_by = staff_fk(_("recorded by"), optional=True)
     recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+    # The rate and its basis, fixed when the contract is recorded (loans/servicing/pricing.py)
+    annual_rate = models.DecimalField(
+        _("annual rate (%)"), max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    lpr_tenor = models.CharField(_("priced on"), max_length=2, choices=LprTenor.choices, blank=True)
+    lpr_rate = models.DecimalField(
+        _("loan prime rate (%)"), max_digits=7, decimal_places=4, null=True, blank=True
+    )
+    lpr_date = models.DateField(_("loan prime rate of"), null=True, blank=True)
+    spread_bps = models.SmallIntegerField(_("spread (basis points)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contract")

@@ -49,6 +49,13 @@ class Loan(LoanWorkflow):
         _("guarantee type"), max_length=32, choices=GuaranteeType.choices, blank=True
     )
     industry = models.CharField(_("industry"), max_length=1, choices=Industry.choices, blank=True)
+    # Pricing: the rate proposed is the LPR plus this spread (loans/servicing/pricing.py)
+    rate_spread_bps = models.SmallIntegerField(
+        _("spread over the LPR (basis points)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the product's floor spread."),
+    )
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     state_entered_at = models.DateTimeField(_("in this stage since"), auto_now_add=True)

@@ -28,6 +28,27 @@ def default_score_weights() -> dict[str, int]:
     return {"debt_to_income": 40, "credit_report": 30, "guarantee": 20, "concentration": 10}
 
 
+def default_loan_prime_rates() -> list[dict[str, str]]:
+    """The loan prime rates published by the National Interbank Funding Center (percent)."""
+    return [
+        {"effective": "2024-02-20", "one_year": "3.45", "five_year": "3.95"},
+        {"effective": "2024-07-22", "one_year": "3.35", "five_year": "3.85"},
+        {"effective": "2024-10-21", "one_year": "3.10", "five_year": "3.60"},
+        {"effective": "2025-05-20", "one_year": "3.00", "five_year": "3.50"},
+    ]
+
+
+def default_spread_floors() -> dict[str, int]:
+    """The lowest spread over the LPR (basis points) per product code, without pricing
+    authority."""
+    return {"FARMER": 50, "MERCHANT": 80, "STARTUP": 0, "SME": 60}
+
+
+def default_pricing_authority() -> dict[str, int]:
+    """How many basis points below a product's floor an approver of each level may price."""
+    return {"1": 0, "2": 20, "3": 50}
+
+
 def _money(verbose: Any, default: int) -> models.DecimalField[Decimal, Decimal]:
     return models.DecimalField(verbose, max_digits=14, decimal_places=2, default=Decimal(default))
 
@@ -86,6 +107,25 @@ class PolicyVersion(models.Model):
     inspection_interval_watch_days = models.PositiveSmallIntegerField(
         _("inspection interval, special mention or worse (days)"), default=30
     )
+    # Pricing (loans/servicing/pricing.py): the LPR table, spread floors and pricing authority
+    loan_prime_rates = models.JSONField(
+        _("loan prime rates (LPR, %)"),
+        default=default_loan_prime_rates,
+        help_text=_(
+            'A list of {"effective": "YYYY-MM-DD", "one_year": "3.00", "five_year": "3.50"}.'
+        ),
+    )
+    spread_floors_bps = models.JSONField(
+        _("spread floors by product (basis points)"), default=default_spread_floors
+    )
+    default_spread_floor_bps = models.SmallIntegerField(
+        _("spread floor of other products (basis points)"), default=0
+    )
+    pricing_authority_bps = models.JSONField(
+        _("pricing authority by approver level (basis points below the floor)"),
+        default=default_pricing_authority,
+    )
+    overdue_interest_markup = _share(_("overdue interest above the contract rate"), "0.500")
     # Risk score
     score_weights = models.JSONField(_("risk score weights"), default=default_score_weights)
 
@@ -146,8 +186,24 @@ class PolicyVersion(models.Model):
         ):
             if not Decimal(0) < getattr(self, name) <= Decimal(1):
                 errors[name] = _("A share is above 0 and at most 1.")
+        errors.update(self._pricing_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _pricing_errors(self) -> dict[str, Any]:
+        from loans.servicing.pricing import lpr_table_errors
+
+        errors: dict[str, Any] = {}
+        problem = lpr_table_errors(self.loan_prime_rates)
+        if problem:
+            errors["loan_prime_rates"] = problem
+        for name in ("spread_floors_bps", "pricing_authority_bps"):
+            value = getattr(self, name)
+            if not isinstance(value, dict) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value.values()
+            ):
+                errors[name] = _("Give a whole number of basis points for each entry.")
+        return errors
 
     def _stored_in_force(self) -> bool:
         return PolicyVersion.objects.filter(pk=self.pk, effective_from__lte=timezone.now()).exists()
@@ -157,6 +213,16 @@ class PolicyVersion(models.Model):
     @property
     def top_tier(self) -> tuple[Decimal, int]:
         return self.authority_tier_3, 3
+
+    def spread_floor(self, product_code: str) -> int:
+        return int(self.spread_floors_bps.get(product_code, self.default_spread_floor_bps))
+
+    def pricing_latitude(self, level: int | None) -> int:
+        """How far below a product's floor (basis points) an approver of ``level`` may price."""
+        return max(
+            (int(v) for k, v in self.pricing_authority_bps.items() if int(k) <= (level or 0)),
+            default=0,
+        )
 
     def required_authority(self, amount: Decimal) -> int | None:
         """The level one approver needs for ``amount``; None above the top tier (two needed)."""

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from loans.choices import InspectionKind, InspectionMode, RiskClass
+from loans.choices import EarlyRepaymentOption, InspectionKind, InspectionMode, RiskClass
 from loans.models.base import StageRecord, loan_fk, money, staff_fk
 
 
@@ -45,8 +45,17 @@ class Repayment(StageRecord):
     author_field = "recorded_by"
 
     loan = loan_fk(_("loan"), "repayments")
-    principal = money(_("principal repaid (CNY)"))
+    # The amount paid (named ``principal`` in the API): allocated to the schedule's instalments,
+    # overdue interest, interest, then principal (loans/services/servicing.py).
+    principal = money(_("amount repaid (CNY)"))
     paid_at = models.DateTimeField(_("paid at"))
+    early_repayment = models.CharField(
+        _("principal repaid early"),
+        max_length=16,
+        choices=EarlyRepaymentOption.choices,
+        default=EarlyRepaymentOption.REAMORTISE,
+        help_text=_("What an amount beyond the next instalment does to the instalments left."),
+    )
     recorded_by = staff_fk(_("recorded by"))
 
     class Meta:

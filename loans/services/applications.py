@@ -17,7 +17,7 @@ from loans.reference import reference_facts
 from loans.roles import Role
 from loans.services.personal_data import identity_reuse_record
 from loans.services.reference import reference_change_record
-from loans.states import APPLICATION_FIELDS
+from loans.states import APPLICATION_INPUT
 from workflow import timers
 from workflow.checks import CheckContext
 from workflow.engine import record_event
@@ -97,7 +97,7 @@ def loan_create(
     """
     if account_manager.branch_id is None:
         raise ValueError("An account manager without a branch cannot open loans.")
-    unknown = set(application) - set(APPLICATION_FIELDS)
+    unknown = set(application) - set(APPLICATION_INPUT)
     if unknown:
         raise ValueError(f"Not application fields: {', '.join(sorted(unknown))}")
     if not application.get("industry"):
@@ -147,7 +147,7 @@ ENTRY_CHECKS = (checks.amount_within_product, checks.term_within_product)
 def application_edit(ctx: CheckContext) -> Loan:
     """Change the application (intake only: a loan further on is returned to intake first)."""
     loan: Loan = ctx.obj
-    changes = {k: v for k, v in ctx.payload.items() if k in APPLICATION_FIELDS}
+    changes = {k: v for k, v in ctx.payload.items() if k in APPLICATION_INPUT}
     if not changes:
         raise ValidationError(_("Nothing was changed."), code="nothing_changed")
     for name, value in changes.items():

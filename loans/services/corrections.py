@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from loans.models.base import StageRecord
 from loans.services.post_loan import reschedule_inspection
 from loans.services.records import assess, validated
+from loans.services.servicing import repayment_unallocate
 from loans.workflow import RECORDS, RecordKind
 from workflow.audit import json_ready
 from workflow.checks import CheckContext
@@ -48,7 +49,7 @@ def record_cancel(ctx: CheckContext) -> StageRecord:
     record.save(update_fields=["cancelled_at", "cancelled_by", "cancellation_reason"])
     loan = ctx.obj
     if kind.name == "repayment":
-        loan.outstanding_balance += record.principal  # type: ignore[attr-defined]
+        loan.outstanding_balance += repayment_unallocate(record)  # type: ignore[arg-type]
         loan.save(update_fields=["outstanding_balance"])
     if kind.name == "inspection":
         reschedule_inspection(loan)

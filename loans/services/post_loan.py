@@ -11,11 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from loans.choices import RiskClass
+from loans.choices import EarlyRepaymentOption, RiskClass
 from loans.classification import floor_for
 from loans.models import Inspection, Loan, Repayment, User
 from loans.schedule import inspection_plan
 from loans.services.records import validated
+from loans.services.servicing import repayment_allocate
 from loans.states import LoanState
 from workflow import timers
 from workflow.checks import CheckContext
@@ -105,9 +106,11 @@ def repayment_record(ctx: CheckContext) -> Repayment:
             loan=loan,
             principal=ctx.payload["principal"],
             paid_at=ctx.payload.get("paid_at") or ctx.now,
+            early_repayment=ctx.payload.get("early_repayment") or EarlyRepaymentOption.REAMORTISE,
             recorded_by=ctx.actor,
         )
     )
-    loan.outstanding_balance -= repayment.principal
+    # Allocated to the schedule's instalments: only the principal part lowers the balance.
+    loan.outstanding_balance -= repayment_allocate(ctx, repayment)
     loan.save(update_fields=["outstanding_balance"])
     return repayment

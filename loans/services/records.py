@@ -8,12 +8,13 @@ the locked loan, ``ctx.actor`` the person, ``ctx.payload`` what they entered.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from loans import risk
+from loans.checks.entry import local_day
 from loans.choices import DocumentKind, PaymentMethod
 from loans.models import (
     ApprovalCondition,
@@ -30,6 +31,7 @@ from loans.models import (
 from loans.models.documents import validate_upload
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.portfolio import position
+from loans.servicing import pricing
 from loans.uploads import display_name
 from workflow.checks import CheckContext
 
@@ -190,8 +192,24 @@ def contract_record(ctx: CheckContext) -> Contract:
             witness=data.get("witness"),
             recorded_by=ctx.actor,
             recorded_at=ctx.now,
+            **_pricing(ctx),
         )
     )
+
+
+def _pricing(ctx: CheckContext) -> dict[str, Any]:
+    """The rate and its basis on the day the contract is recorded (loans/servicing/pricing.py)."""
+    loan = ctx.obj
+    if not loan.term_months:
+        return {}
+    found = pricing.price(loan, ctx.policy, local_day(ctx.now))
+    return {
+        "annual_rate": found.annual_rate,
+        "lpr_tenor": found.tenor,
+        "lpr_rate": found.lpr_rate,
+        "lpr_date": found.lpr_date,
+        "spread_bps": found.spread_bps,
+    }
 
 
 def condition_fulfil(ctx: CheckContext) -> ApprovalCondition:

@@ -170,3 +170,19 @@ def test_the_demo_shows_a_policy_version_an_exception_and_classifications():
     assert Loan.objects.get(pk=waiting.object_id).state == LoanState.SITE_VISIT
     assert Loan.objects.filter(risk_class__gte=2).count() >= 2
     assert AuditEvent.objects.filter(action="classified").count() >= 2
+
+
+def test_disbursed_demo_loans_have_schedules_and_arrears_come_from_them():
+    from django.utils import timezone
+
+    from loans.models import RepaymentSchedule
+    from loans.services.servicing import loan_days_past_due
+
+    disbursed = Loan.objects.filter(state__in=[LoanState.POST_LOAN, LoanState.CLOSED])
+    assert disbursed.exists()
+    assert not disbursed.filter(schedules__isnull=True).exists()
+    today = timezone.localdate()
+    in_arrears = [loan for loan in disbursed if loan.days_past_due > 0]
+    assert sorted(loan.days_past_due for loan in in_arrears) == [12, 95]
+    assert all(loan_days_past_due(loan, today) == loan.days_past_due for loan in disbursed)
+    assert RepaymentSchedule.objects.filter(version=2, reason="early_repayment").count() == 1

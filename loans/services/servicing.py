@@ -1,0 +1,310 @@
+"""Servicing writes: the schedule made at disbursement, repayments allocated to its instalments
+(an early repayment makes a new schedule version), and the daily days-past-due refresh.
+
+The schedule and the allocations are written inside the engine's step (the disburse effect and
+the repayment action, loans/workflow.py); the days past due only through
+``loans.services.days_past_due_update``. The arithmetic: loans/servicing/schedule_maths.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from loans.checks.entry import local_day
+from loans.models import (
+    Instalment,
+    Loan,
+    Repayment,
+    RepaymentAllocation,
+    RepaymentSchedule,
+)
+from loans.models.servicing import ScheduleReason
+from loans.servicing import pricing
+from loans.servicing import schedule_maths as maths
+from loans.states import LoanState
+from workflow.checks import CheckContext
+
+logger = logging.getLogger(__name__)
+
+
+def current_schedule(loan: Loan) -> RepaymentSchedule | None:
+    return loan.schedules.order_by("-version").first()
+
+
+def _rows(schedule: RepaymentSchedule) -> list[Instalment]:
+    return list(schedule.instalments.order_by("number"))
+
+
+def _save_version(
+    loan: Loan,
+    *,
+    rows: list[maths.Instalment],
+    previous: list[Instalment],
+    reason: ScheduleReason,
+    principal: Decimal,
+    annual_rate: Decimal,
+    start: date,
+    now: datetime,
+    repayment: Repayment | None = None,
+) -> RepaymentSchedule:
+    latest = current_schedule(loan)
+    schedule = RepaymentSchedule.objects.create(
+        loan=loan,
+        version=latest.version + 1 if latest else 1,
+        reason=reason,
+        principal=principal,
+        annual_rate=annual_rate,
+        method=loan.repayment_method,
+        start_date=start,
+        created_at=now,
+        repayment=repayment,
+    )
+    paid = {row.number: row for row in previous}
+    instalments = []
+    for row in rows:
+        kept = paid.get(row.number)
+        carried = kept is not None and kept.settled and kept.due_date == row.due_date
+        instalments.append(
+            Instalment(
+                schedule=schedule,
+                number=row.number,
+                due_date=row.due_date,
+                principal=row.principal,
+                interest=row.interest,
+                principal_paid=kept.principal_paid if carried and kept else Decimal(0),
+                interest_paid=kept.interest_paid if carried and kept else Decimal(0),
+                overdue_interest_charged=kept.overdue_interest_charged
+                if carried and kept
+                else Decimal(0),
+                overdue_interest_paid=kept.overdue_interest_paid
+                if carried and kept
+                else Decimal(0),
+                overdue_charged_to=kept.overdue_charged_to if carried and kept else None,
+            )
+        )
+    Instalment.objects.bulk_create(instalments)
+    return schedule
+
+
+def schedule_create(ctx: CheckContext) -> None:
+    """The disburse step's effect: the first schedule version, for the amount paid out, at the
+    contract's rate (priced now when a contract predates pricing)."""
+    loan: Loan = ctx.obj
+    amount = loan.outstanding_balance
+    if amount <= 0 or not loan.term_months or not loan.repayment_method:
+        return
+    start = local_day(ctx.now)
+    contract = loan.contract
+    rate = contract.annual_rate if contract and contract.annual_rate is not None else None
+    if rate is None:
+        rate = pricing.price(loan, ctx.policy, start).annual_rate
+    rows = maths.schedule(
+        amount=amount,
+        annual_rate=rate / 100,
+        term_months=loan.term_months,
+        method=loan.repayment_method,
+        start=start,
+    )
+    schedule = _save_version(
+        loan,
+        rows=rows,
+        previous=[],
+        reason=ScheduleReason.DISBURSEMENT,
+        principal=amount,
+        annual_rate=rate,
+        start=start,
+        now=ctx.now,
+    )
+    ctx.audit["schedule"] = {"version": schedule.version, "instalments": len(rows)}
+
+
+def _state(row: Instalment) -> maths.InstalmentState:
+    return maths.InstalmentState(
+        maths.Instalment(row.number, row.due_date, row.principal, row.interest),
+        principal_paid=row.principal_paid,
+        interest_paid=row.interest_paid,
+        overdue_interest_charged=row.overdue_interest_charged,
+        overdue_interest_paid=row.overdue_interest_paid,
+        overdue_charged_to=row.overdue_charged_to,
+    )
+
+
+def repayment_allocate(ctx: CheckContext, repayment: Repayment) -> Decimal:
+    """Allocate a repayment to the schedule in force; return the principal it repaid. Without a
+    schedule (a loan disbursed before schedules), all of it is principal."""
+    loan: Loan = ctx.obj
+    schedule = current_schedule(loan)
+    if schedule is None:
+        return Decimal(repayment.principal)
+    rows = _rows(schedule)
+    paid_on = local_day(repayment.paid_at)
+    result = maths.allocate(
+        [_state(row) for row in rows],
+        amount=repayment.principal,
+        paid_on=paid_on,
+        annual_rate=schedule.rate_fraction,
+        overdue_markup=ctx.policy.overdue_interest_markup,
+    )
+    by_number = {row.number: row for row in rows}
+    for state in result.states:
+        row = by_number[state.instalment.number]
+        row.principal_paid, row.interest_paid = state.principal_paid, state.interest_paid
+        row.overdue_interest_charged = state.overdue_interest_charged
+        row.overdue_interest_paid = state.overdue_interest_paid
+        row.overdue_charged_to = state.overdue_charged_to
+    Instalment.objects.bulk_update(
+        rows,
+        [
+            "principal_paid",
+            "interest_paid",
+            "overdue_interest_charged",
+            "overdue_interest_paid",
+            "overdue_charged_to",
+        ],
+    )
+    allocations = [
+        RepaymentAllocation(
+            repayment=repayment,
+            instalment=by_number[a.number],
+            number=a.number,
+            paid_on=paid_on,
+            overdue_interest=a.overdue_interest,
+            interest=a.interest,
+            principal=a.principal,
+        )
+        for a in result.allocations
+    ]
+    if result.prepaid > 0:
+        allocations.append(
+            RepaymentAllocation(
+                repayment=repayment, paid_on=paid_on, principal=result.prepaid, number=None
+            )
+        )
+    RepaymentAllocation.objects.bulk_create(allocations)
+    principal = sum((a.principal for a in allocations), Decimal(0))
+    ctx.audit["allocated"] = [
+        {
+            "instalment": a.number,
+            "overdue_interest": str(a.overdue_interest),
+            "interest": str(a.interest),
+            "principal": str(a.principal),
+        }
+        for a in allocations
+    ]
+    if result.prepaid > 0:
+        _remake(ctx, schedule, rows, result, repayment)
+    return principal
+
+
+def repayment_unallocate(repayment: Repayment) -> Decimal:
+    """Undo a cancelled repayment's allocations on the instalments (the allocation rows stay as
+    history; days past due no longer count them); return the principal it had repaid."""
+    allocations = list(repayment.allocations.select_related("instalment"))
+    if not allocations:
+        return Decimal(repayment.principal)
+    for allocation in allocations:
+        row = allocation.instalment
+        if row is None:
+            continue
+        row.overdue_interest_paid -= allocation.overdue_interest
+        row.interest_paid -= allocation.interest
+        row.principal_paid -= allocation.principal
+        row.save(update_fields=["overdue_interest_paid", "interest_paid", "principal_paid"])
+    return sum((a.principal for a in allocations), Decimal(0))
+
+
+def most_payable(loan: Loan, on: date, policy: object) -> Decimal | None:
+    """The most a repayment on ``on`` can be: what is due and the next instalment, with overdue
+    interest, plus the principal left; None for a loan without a schedule."""
+    schedule = current_schedule(loan)
+    if schedule is None:
+        return None
+    result = maths.allocate(
+        [_state(row) for row in _rows(schedule)],
+        amount=Decimal("1e12"),
+        paid_on=on,
+        annual_rate=schedule.rate_fraction,
+        overdue_markup=getattr(policy, "overdue_interest_markup", Decimal("0.5")),
+    )
+    taken = sum((a.total for a in result.allocations), Decimal(0))
+    return taken + sum((s.principal_due for s in result.states), Decimal(0))
+
+
+def _remake(
+    ctx: CheckContext,
+    schedule: RepaymentSchedule,
+    rows: list[Instalment],
+    result: maths.AllocationResult,
+    repayment: Repayment,
+) -> None:
+    new_rows = maths.remade(
+        result.states,
+        prepaid=result.prepaid,
+        annual_rate=schedule.rate_fraction,
+        method=schedule.method,
+        mode=repayment.early_repayment,
+        start=schedule.start_date,
+    )
+    balance = ctx.obj.outstanding_balance - sum(
+        (a.principal for a in result.allocations), Decimal(0)
+    )
+    new = _save_version(
+        ctx.obj,
+        rows=new_rows,
+        previous=rows,
+        reason=ScheduleReason.EARLY_REPAYMENT,
+        principal=balance - result.prepaid,
+        annual_rate=schedule.annual_rate,
+        start=schedule.start_date,
+        now=ctx.now,
+        repayment=repayment,
+    )
+    ctx.audit["schedule"] = {"version": new.version, "instalments": len(new_rows)}
+
+
+# --- days past due -------------------------------------------------------------------------------
+
+
+def loan_days_past_due(loan: Loan, on: date) -> int | None:
+    """The days past due of ``loan`` on the local date ``on``, from its schedule in force and the
+    allocations of its repayments in force; None for a loan without a schedule."""
+    schedule = current_schedule(loan)
+    if schedule is None:
+        return None
+    instalments = [
+        maths.Instalment(row.number, row.due_date, row.principal, row.interest)
+        for row in _rows(schedule)
+    ]
+    paid = [
+        maths.Paid(a.number or 0, a.paid_on, a.interest, a.principal)
+        for a in RepaymentAllocation.objects.filter(
+            repayment__loan=loan, repayment__cancelled_at__isnull=True, number__isnull=False
+        )
+    ]
+    return maths.days_past_due(instalments, paid, on)
+
+
+def days_past_due_refresh(*, on: date | None = None) -> int:
+    """Compute each scheduled loan's days past due on the local date ``on`` (today) and write
+    the changed ones through ``days_past_due_update``. Idempotent: a second run writes nothing.
+    Returns how many loans changed."""
+    from loans.services import days_past_due_update
+
+    day = on or timezone.localdate()
+    changed = 0
+    loans = Loan.objects.filter(state=LoanState.POST_LOAN, schedules__isnull=False).distinct()
+    for loan in loans.iterator(chunk_size=500):
+        figure = loan_days_past_due(loan, day)
+        if figure is None or figure == loan.days_past_due:
+            continue
+        with transaction.atomic():
+            days_past_due_update(loan=loan, days_past_due=figure, actor=None)
+        changed += 1
+    if changed:
+        logger.info("days past due refreshed", extra={"loans": changed, "on": day.isoformat()})
+    return changed

@@ -1,0 +1,14 @@
+"""Celery tasks of the loan domain: thin and idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="loans.tasks.refresh_days_past_due")  # type: ignore[untyped-decorator]
+def refresh_days_past_due() -> int:
+    """Each scheduled loan's days past due on today's local date, written through
+    ``loans.services.days_past_due_update`` when changed. A second run changes nothing."""
+    from loans.services.servicing import days_past_due_refresh
+
+    return days_past_due_refresh()
