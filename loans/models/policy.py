@@ -86,6 +86,14 @@ class PolicyVersion(models.Model):
     inspection_interval_watch_days = models.PositiveSmallIntegerField(
         _("inspection interval, special mention or worse (days)"), default=30
     )
+    # Classification: a restructured loan's observation period (months, and repayment periods
+    # without arrears; the longer of the two applies).
+    restructured_observation_months = models.PositiveSmallIntegerField(
+        _("observation of a restructured loan (months)"), default=12
+    )
+    restructured_observation_periods = models.PositiveSmallIntegerField(
+        _("observation of a restructured loan (repayment periods without arrears)"), default=2
+    )
     # Risk score
     score_weights = models.JSONField(_("risk score weights"), default=default_score_weights)
 
