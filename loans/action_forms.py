@@ -58,6 +58,17 @@ class DecisionForm(OneTimeToken):
     )
 
 
+class DaysPastDueForm(OneTimeToken):
+    days_past_due = forms.IntegerField(label=_("Days past due"))
+
+
+class RestructuringForm(OneTimeToken):
+    restructured_at = forms.DateTimeField(label=_("Restructured on"))
+    reason = forms.CharField(
+        label=_("What changed and why"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
 class ExceptionRequestForm(OneTimeToken):
     transition = forms.CharField(widget=forms.HiddenInput)
     check_code = forms.CharField(widget=forms.HiddenInput)
@@ -149,6 +160,10 @@ def form_for(name: str, loan: Loan, user: User, record: Any, data: Any, files: A
         "classification_upgrade_confirm": ConfirmForm,
         "delegate_revoke": ConfirmForm,
         "condition_fulfil": FulfilmentForm,
+        "days_past_due_update": DaysPastDueForm,
+        "classification_floor_apply": ConfirmForm,  # the system's own: a person is refused
+        "overdue_mark_technical": ReasonForm,
+        "restructuring_record": RestructuringForm,
         "exception_request": ExceptionRequestForm,
         "exception_grant": DecisionForm,
         "exception_decline": DecisionForm,

@@ -1,10 +1,18 @@
-"""Five-class loan classification floors by days past due (2023 risk-classification measures).
+"""Five-class loan classification floors (2023 risk-classification measures, art. 6 and 20).
 
 Any overdue → at least special mention; more than 90 days → at least substandard; more than 270
-→ at least doubtful; more than 360 → loss. An inspection may classify worse, never better.
+→ at least doubtful; more than 360 → loss. An overdue a reviewer marked as technical (caused by
+the bank's own operations) sets no floor. A restructured loan stays at least substandard through
+its observation period: the longer of the policy's months and its repayment periods (one a month)
+without arrears, counted from the restructuring and again from each new arrears. An inspection
+may classify worse than the floor, never better; nothing classifies better than it.
 """
 
 from __future__ import annotations
+
+import calendar
+from datetime import datetime
+from typing import Any
 
 from loans.choices import RiskClass
 
@@ -15,6 +23,7 @@ FLOORS = (
     (90, RiskClass.SUBSTANDARD),
     (0, RiskClass.SPECIAL_MENTION),
 )
+RESTRUCTURED_FLOOR = RiskClass.SUBSTANDARD
 
 
 def floor_for(days_past_due: int) -> RiskClass:
@@ -22,3 +31,33 @@ def floor_for(days_past_due: int) -> RiskClass:
         if days_past_due > days:
             return risk_class
     return RiskClass.NORMAL
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` later (the month's last day when it has no such day)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def observation_ends(loan: Any, policy: Any) -> datetime | None:
+    """When a restructured loan's observation ends (None: never restructured)."""
+    if loan.observed_since is None:
+        return None
+    months = max(policy.restructured_observation_months, policy.restructured_observation_periods)
+    return add_months(loan.observed_since, months)
+
+
+def under_observation(loan: Any, policy: Any, now: datetime) -> bool:
+    ends = observation_ends(loan, policy)
+    return ends is not None and now < ends
+
+
+def effective_floor(loan: Any, policy: Any, now: datetime) -> RiskClass:
+    """The best class ``loan`` may have now: its days past due (unless the overdue is technical)
+    and its restructuring's observation."""
+    floor = RiskClass.NORMAL if loan.overdue_technical else floor_for(loan.days_past_due)
+    if under_observation(loan, policy, now):
+        floor = max(floor, RESTRUCTURED_FLOOR)
+    return RiskClass(floor)

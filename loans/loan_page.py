@@ -14,7 +14,13 @@ from loans.models import Inspection, Loan
 from workflow.actions import action_options, decide_action
 
 # Actions on the loan as a whole, offered as links to their form.
-GENERAL_ACTIONS = ("application_edit", "loan_reassign", "delegate_assign")
+GENERAL_ACTIONS = (
+    "application_edit",
+    "loan_reassign",
+    "delegate_assign",
+    "overdue_mark_technical",
+    "restructuring_record",
+)
 
 
 @dataclass(frozen=True)

@@ -22,3 +22,10 @@ class Capacity(models.TextChoices):
     REVIEWER = "reviewer", _("reviewer")
     APPROVER = "approver", _("approver")
     DISBURSEMENT_OFFICER = "disbursement_officer", _("disbursement officer")
+
+
+class Agent(models.TextChoices):
+    """Who acts when no person does: the part the audit trail records for the system's own
+    steps (days past due from the daily computation, the classification floors they apply)."""
+
+    SYSTEM = "system", _("the system")

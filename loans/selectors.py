@@ -87,6 +87,13 @@ def loan_snapshot(loan: Loan) -> dict[str, Any]:
         "outstanding_balance": f"{Decimal(loan.outstanding_balance):.2f}",
         "risk_class": loan.risk_class,
     }
+    # Post-loan facts of classification, kept once they are set (earlier snapshots unchanged).
+    if loan.days_past_due:
+        facts["days_past_due"] = loan.days_past_due
+    if loan.overdue_technical:
+        facts["overdue_technical"] = True
+    if loan.restructured_at is not None:
+        facts["restructured_at"] = loan.restructured_at.isoformat()
     if row["file_visit_id"] is not None:
         facts["site_visit"] = {
             "co_investigator": row["file_visit_co_investigator_id"],

@@ -4,6 +4,7 @@ from loans import (
     action_views,
     application_views,
     export_views,
+    feed_views,
     oversight_views,
     reveal_views,
     views,
@@ -32,4 +33,6 @@ urlpatterns = [
     path("deviations/<int:pk>/", oversight_views.deviation_detail, name="deviation"),
     path("reference-changes/", oversight_views.reference_changes, name="reference-changes"),
     path("overview/", oversight_views.branch_overview, name="overview"),
+    path("core-banking/", feed_views.feed_upload, name="feed-upload"),
+    path("core-banking/<int:pk>/", feed_views.feed_report, name="feed-report"),
 ]

@@ -17,9 +17,11 @@ forward transition re-runs the intake checks, in case anything changed since.
 Below the transitions, ``ACTIONS`` declares every other write to a loan's file: the stage records
 of ``RECORDS`` (added in their own stage; corrected or cancelled with a reason by their author
 within it and by the branch head afterwards), the application, the contract's versions, approval
-conditions, confirmations by a second person, delegation, policy exceptions, and the reveal of a
-full personal value (its only write is the audit event; loans/personal_data.py). The engine
-(workflow/engine.py, workflow/actions.py) is the only caller of all of them: it locks the loan,
+conditions, confirmations by a second person, delegation, policy exceptions, the days past due and
+the classification floor they set (the system's own steps, performed with no person), a technical
+overdue, a restructuring, and the reveal of a full personal value (its only write is the audit
+event; loans/personal_data.py). The engine (workflow/engine.py, workflow/actions.py) is the only
+caller of all of them: it locks the loan,
 evaluates every check, and either writes with an audit event in the loan's hash chain, or refuses
 and records a deviation (an input error is only answered, never recorded).
 Stage SLAs: ``STAGE_SLA``.
@@ -42,7 +44,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from loans import checks, effects
 from loans.choices import ApprovalOutcome
-from loans.roles import Capacity, Role
+from loans.roles import Agent, Capacity, Role
 from loans.states import OPEN_STATES, TERMINAL_STATES, LoanState
 from workflow import exceptions, reads
 from workflow.checks import Check
@@ -57,6 +59,7 @@ REVIEWER = frozenset({Role.REVIEWER})
 APPROVER = frozenset({Role.APPROVER})
 OFFICER = frozenset({Role.DISBURSEMENT_OFFICER})
 HEAD = frozenset({Role.BRANCH_HEAD})
+SYSTEM = frozenset({Agent.SYSTEM})  # the system's own steps: performed with no person (None)
 RETURN = [checks.reason_given]  # a return, rejection or withdrawal says why
 
 
@@ -587,8 +590,48 @@ ACTIONS: tuple[Action, ...] = (
             checks.record_of("loans.Inspection"),
             checks.upgrade_confirmer_independent,
             checks.upgrade_awaiting_confirmation,
+            checks.upgrade_within_floor,
         ],
         perform="loans.services.post_loan.classification_upgrade_confirm",
+    ),
+    # --- days past due and the five-class classification (loans/classification.py) -----------
+    # The core banking feed (loans/feed/) and the daily computation give the days past due; the
+    # system then applies the floor they set in the same transaction (a downgrade reschedules
+    # the inspections). The same figure again writes nothing.
+    action(
+        "days_past_due_update",
+        label=_("Record the days past due"),
+        states=[S.POST_LOAN],
+        roles=SYSTEM | OFFICER,
+        checks=[checks.days_past_due_given],
+        perform="loans.services.classification.days_past_due_update",
+    ),
+    action(
+        "classification_floor_apply",
+        label=_("Apply the classification floor"),
+        states=[S.POST_LOAN],
+        roles=SYSTEM,
+        perform="loans.services.classification.classification_floor_apply",
+    ),
+    action(
+        "overdue_mark_technical",
+        label=_("Mark the overdue as technical (the bank's own doing)"),
+        states=[S.POST_LOAN],
+        roles=REVIEWER,
+        checks=[checks.reviewer_independent, checks.overdue_to_mark, checks.technical_reason_given],
+        perform="loans.services.classification.overdue_mark_technical",
+    ),
+    action(
+        "restructuring_record",
+        label=_("Record a restructuring"),
+        states=[S.POST_LOAN],
+        roles=APPROVER,
+        checks=[
+            checks.approver_independent,
+            checks.restructuring_dated,
+            checks.restructuring_reason_given,
+        ],
+        perform="loans.services.classification.restructuring_record",
     ),
     action(
         "loan_reassign",
@@ -668,6 +711,8 @@ class LoanProcess(Process):
     }
 
     def roles_of(self, actor: Any) -> frozenset[str]:
+        if actor is None:  # the system's own step (days past due, the classification floor)
+            return SYSTEM
         return actor.roles  # type: ignore[no-any-return]
 
     def locked_read(self, queryset: models.QuerySet[Any], now: datetime) -> models.QuerySet[Any]:
@@ -700,6 +745,8 @@ class LoanProcess(Process):
         return own if own in held else held[0]
 
     def can_access(self, actor: Any, obj: Any) -> bool:
+        if actor is None:  # the system works every branch's loans
+            return True
         return obj.branch_id in actor.visible_branch_ids
 
     def scope_of(self, obj: Any) -> str:

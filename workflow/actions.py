@@ -10,8 +10,8 @@ everything back and is recorded as a deviation; an input error rolls back and is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,27 @@ from workflow.engine import (
 )
 from workflow.models import Channel
 from workflow.registry import process_for
+
+
+class _Unchanged:
+    """What a service returns when the action found nothing to change (e.g. a figure fed again
+    with the same value): the step is allowed and done, and no audit event is written."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()
+
+
+@dataclass(frozen=True)
+class ActionStep:
+    """One action of a batch (:func:`perform_actions`): ``name`` on ``obj`` with ``data``."""
+
+    obj: models.Model
+    name: str
+    actor: Any
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -164,6 +185,8 @@ def _perform(
     )
     result = declared.run(context)
     process.file_changed(locked)
+    if result is UNCHANGED:
+        return None
     consume_waivers(decision, now)
     record_event(
         locked,
@@ -176,6 +199,72 @@ def _perform(
     )
     idempotency.remember(locked, name, actor, idempotency_key, result, now)
     return result
+
+
+def perform_actions(
+    steps: Sequence[ActionStep],
+    *,
+    channel: Channel = Channel.SYSTEM,
+    first: Callable[[], Any] | None = None,
+) -> list[Any]:
+    """Perform many actions, on one object or many, in one durable transaction: all or none.
+
+    Each step is decided, written and audited exactly as :func:`perform_action` would; the object
+    of consecutive steps is locked once. Give the steps of one object together, and the objects
+    in primary-key order, so two batches over the same objects never wait on each other in a
+    circle. ``first`` runs inside the transaction before any lock (e.g. the row that claims a
+    batch, whose unique key makes a second claim wait for the first to end). The first refusal
+    rolls every step back and is recorded as a deviation; an input error rolls back and is raised.
+    """
+    now = timezone.now()
+    results: list[Any] = []
+    current: tuple[type[models.Model], Any] | None = None
+    locked: models.Model | None = None
+    with reads.shared():
+        try:
+            with transaction.atomic(durable=True):
+                if first is not None:
+                    first()
+                try:
+                    for step in steps:
+                        key = (type(step.obj), step.obj.pk)
+                        if key != current or locked is None:
+                            _release(locked)
+                            locked, current = lock(step.obj, now), key
+                        values = dict(step.data)
+                        try:
+                            results.append(
+                                _perform(locked, step.name, step.actor, values, channel, "", now)
+                            )
+                        except _Refusal as refusal:
+                            raise _BatchRefusal(refusal, step.actor, values) from None
+                finally:
+                    _release(locked)
+        except _BatchRefusal as batch:
+            refused = batch.refusal
+            deviation = record_deviation(
+                process_for(refused.obj),
+                refused.obj,
+                refused.decision,
+                batch.actor,
+                json_ready(batch.values),
+                channel,
+            )
+            raise TransitionRefused(refused.decision, deviation) from None
+    return results
+
+
+class _BatchRefusal(Exception):  # noqa: N818 - internal: which step of a batch was refused
+    def __init__(self, refusal: _Refusal, actor: Any, values: dict[str, Any]) -> None:
+        self.refusal = refusal
+        self.actor = actor
+        self.values = values
+
+
+def _release(locked: models.Model | None) -> None:
+    if locked is not None:
+        forget_head(locked)
+        process_for(locked).unlocked(locked)
 
 
 def _audit_payload(values: dict[str, Any], result: Any, facts: dict[str, Any]) -> dict[str, Any]:

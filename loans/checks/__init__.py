@@ -7,6 +7,14 @@ file and the person, and a refused attempt is a deviation.
 """
 
 from loans.checks.approval import approval_conditions_stated, pricing_authority
+from loans.checks.classification import (
+    days_past_due_given,
+    overdue_to_mark,
+    restructuring_dated,
+    restructuring_reason_given,
+    technical_reason_given,
+    upgrade_within_floor,
+)
 from loans.checks.common import correction_reason_given, fulfilment_note_given, reason_given
 from loans.checks.disbursement import (
     approval_not_expired,
@@ -121,6 +129,7 @@ __all__ = [
     "correction_reason_given",
     "credit_authorisation_on_file",
     "credit_report_checked",
+    "days_past_due_given",
     "debt_payments_not_negative",
     "delegate_eligible",
     "delegation_active",
@@ -144,6 +153,7 @@ __all__ = [
     "needs_personal_data",
     "no_inspection_overdue",
     "no_split_drawdowns",
+    "overdue_to_mark",
     "portfolio_limits",
     "pricing_authority",
     "reason_given",
@@ -153,14 +163,18 @@ __all__ = [
     "repayment_reversible",
     "repayment_within_balance",
     "report_sections_complete",
+    "restructuring_dated",
+    "restructuring_reason_given",
     "reveal_named",
     "review_written",
     "reviewer_independent",
     "single_borrower_limit",
+    "technical_reason_given",
     "term_within_product",
     "two_investigators",
     "upgrade_awaiting_confirmation",
     "upgrade_confirmer_independent",
+    "upgrade_within_floor",
     "valuation_dated",
     "visit_awaiting_confirmation",
     "visit_date_valid",

@@ -325,11 +325,16 @@ def repayment_within_balance(ctx: CheckContext) -> Outcome:
     field="proposed_class",
 )
 def class_not_better_than_floor(ctx: CheckContext) -> Outcome:
-    from loans.classification import floor_for
+    from loans.classification import effective_floor, under_observation
 
     proposed = ctx.payload.get("proposed_class")
-    floor = floor_for(ctx.obj.days_past_due)
+    floor = effective_floor(ctx.obj, ctx.policy, ctx.now)
     if proposed is not None and proposed < floor:
+        if under_observation(ctx.obj, ctx.policy, ctx.now):
+            return failed(
+                _("A restructured loan under observation is at least %(floor)s."),
+                floor=floor.label,
+            )
         return failed(
             _("With %(days)s days past due the class is at least %(floor)s."),
             days=ctx.obj.days_past_due,

@@ -10,6 +10,7 @@ is read again after the writes.
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -26,11 +27,13 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.roles import Capacity
 from workflow.checks import CheckContext
 from workflow.models import AuditEvent
+from workflow.prepared import prepared_get
 
 
 def _count(records: QuerySet[Any]) -> Subquery:
@@ -170,13 +173,34 @@ def forget(loan: Any) -> None:
 
 
 def facts_of(loan: Any) -> dict[str, Any]:
-    """The facts of ``loan``'s file: those read with its lock, or one read now."""
+    """The facts of ``loan``'s file: those read with its lock, or one read now.
+
+    The read now is compiled once per process (workflow/prepared.py): a step that writes several
+    records (a batch of the core-banking feed) reads the facts again after each, and compiling
+    their statement costs far more than running it."""
+    names = _fact_names()
     if read_with(loan):
-        return {name: loan.__dict__[name] for name in file_fact_expressions()}
+        return {name: loan.__dict__[name] for name in names}
     from loans.models import Loan
 
-    row: dict[str, Any] = Loan.objects.filter(pk=loan.pk).values(**file_fact_expressions()).get()
-    return row
+    def build(key: Any, _at: datetime) -> Any:
+        return Loan.objects.filter(pk=key).only("pk", "state").annotate(**file_fact_expressions())
+
+    content_type = ContentType.objects.get_for_model(Loan).pk
+    found = prepared_get(
+        loan.pk, timezone.now(), ("loans.facts", Loan.objects.db, content_type), build
+    )
+    return {name: getattr(found, name) for name in names}
+
+
+_names: tuple[str, ...] = ()
+
+
+def _fact_names() -> tuple[str, ...]:
+    global _names  # the names never change within a process
+    if not _names:
+        _names = tuple(file_fact_expressions())
+    return _names
 
 
 def file_facts(ctx: CheckContext) -> dict[str, Any]:

@@ -60,8 +60,6 @@ def visit_awaiting_confirmation(ctx: CheckContext) -> Outcome:
     field="record",
 )
 def upgrade_awaiting_confirmation(ctx: CheckContext) -> Outcome:
-    from loans.classification import floor_for
-
     inspection = ctx.payload.get("record")
     if inspection is None:
         return passed()
@@ -72,8 +70,6 @@ def upgrade_awaiting_confirmation(ctx: CheckContext) -> Outcome:
         or proposed >= ctx.obj.risk_class
     ):
         return failed(_("This inspection proposes no upgrade awaiting confirmation."))
-    if proposed < floor_for(ctx.obj.days_past_due):
-        return failed(_("The days past due no longer allow this class."))
     return passed()
 
 

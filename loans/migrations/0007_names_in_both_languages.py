@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0005_list_indexes'),
+        ('loans', '0006_servicing_schedules_and_pricing'),
     ]
 
     operations = [

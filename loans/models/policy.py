@@ -126,6 +126,14 @@ class PolicyVersion(models.Model):
         default=default_pricing_authority,
     )
     overdue_interest_markup = _share(_("overdue interest above the contract rate"), "0.500")
+    # Classification: a restructured loan's observation period (months, and repayment periods
+    # without arrears; the longer of the two applies).
+    restructured_observation_months = models.PositiveSmallIntegerField(
+        _("observation of a restructured loan (months)"), default=12
+    )
+    restructured_observation_periods = models.PositiveSmallIntegerField(
+        _("observation of a restructured loan (repayment periods without arrears)"), default=2
+    )
     # Risk score
     score_weights = models.JSONField(_("risk score weights"), default=default_score_weights)
 

@@ -7,20 +7,15 @@ reviewer or approver other than the inspector to confirm it.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils.translation import gettext as _
-
 from loans.choices import EarlyRepaymentOption, RiskClass
-from loans.classification import floor_for
+from loans.classification import effective_floor
 from loans.models import Inspection, Loan, Repayment, User
 from loans.schedule import inspection_plan
 from loans.services.records import validated
 from loans.services.servicing import repayment_allocate
-from loans.states import LoanState
 from workflow import timers
+from workflow.actions import ActionStep, perform_actions
 from workflow.checks import CheckContext
-from workflow.engine import record_event
 from workflow.models import Channel, Timer
 
 
@@ -35,23 +30,27 @@ def classify(loan: Loan, new: RiskClass, *, cause: str) -> dict[str, str] | None
 
 
 def days_past_due_update(*, loan: Loan, days_past_due: int, actor: User | None = None) -> Loan:
-    """Record the days past due (the core banking system's figure, a system event); the class
-    never stays better than its floor."""
-    if days_past_due < 0:
-        raise ValidationError({"days_past_due": _("Days past due cannot be negative.")})
-    with transaction.atomic():
-        locked: Loan = Loan.objects.select_for_update().get(pk=loan.pk)
-        if locked.state != LoanState.POST_LOAN:
-            raise ValidationError(_("Only a disbursed loan in post-loan management can change."))
-        locked.days_past_due = days_past_due
-        locked.save(update_fields=["days_past_due"])
-        floor = floor_for(days_past_due)
-        change = None
-        if floor > locked.risk_class:  # arrears repaid do not improve the class by themselves
-            change = classify(locked, floor, cause=f"days_past_due={days_past_due}")
-        if change is not None:
-            record_event(locked, "classified", actor=actor, payload=change, channel=Channel.SYSTEM)
-    return locked
+    """Record the days past due (the core banking system's or the daily computation's figure)
+    through the engine, and apply the classification floor they set, in one transaction.
+
+    ``actor`` None is the system. The same figure again changes nothing and writes no event. Raises
+    ``InvalidInput`` (a ``ValidationError``) for a negative figure and ``TransitionRefused``
+    (a deviation recorded) when the loan is not in post-loan management.
+    """
+    perform_actions(days_past_due_steps(loan, days_past_due, actor=actor), channel=Channel.SYSTEM)
+    fed: Loan = Loan.objects.get(pk=loan.pk)
+    return fed
+
+
+def days_past_due_steps(loan: Loan, days_past_due: int, *, actor: User | None) -> list[ActionStep]:
+    """The engine's steps that feed one loan its days past due: the figure, then the system's
+    classification floor (loans/workflow.py)."""
+    return [
+        ActionStep(loan, "days_past_due_update", actor, {"days_past_due": days_past_due}),
+        ActionStep(
+            loan, "classification_floor_apply", None, {"cause": f"days_past_due={days_past_due}"}
+        ),
+    ]
 
 
 def inspection_record(ctx: CheckContext) -> Inspection:
@@ -70,7 +69,7 @@ def inspection_record(ctx: CheckContext) -> Inspection:
         )
     )
     proposed = data.get("proposed_class")
-    floor = floor_for(loan.days_past_due)
+    floor = effective_floor(loan, ctx.policy, ctx.now)
     new = RiskClass(max(proposed or loan.risk_class, loan.risk_class, floor))
     ctx.audit["classified"] = classify(loan, new, cause=f"inspection={inspection.pk}")
     if proposed is not None and proposed < loan.risk_class:

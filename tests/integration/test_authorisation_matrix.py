@@ -671,6 +671,9 @@ def action_body(step: str, users: dict[str, User]) -> dict[str, Any]:
         },
         "loan_reassign": {"account_manager": users["bystander"].pk},
         "delegate_assign": {"delegate": users["bystander"].pk},
+        "days_past_due_update": {"days_past_due": 0},
+        "overdue_mark_technical": {"reason": "The core system's batch failed that day."},
+        "restructuring_record": {"restructured_at": TODAY, "reason": CORRECTION},
     }
     return bodies.get(step, {})
 

@@ -60,15 +60,21 @@ def test_days_past_due_raise_the_class_to_its_floor(disbursed, days, expected):
 def test_every_change_of_class_is_audited_in_the_chain(disbursed, cast):
     services.days_past_due_update(loan=disbursed, days_past_due=5)
     services.days_past_due_update(loan=disbursed, days_past_due=95)
-    services.days_past_due_update(loan=disbursed, days_past_due=96)  # same class: no event
+    services.days_past_due_update(loan=disbursed, days_past_due=96)  # same class: no downgrade
+    services.days_past_due_update(loan=disbursed, days_past_due=96)  # same figure: no event
 
-    classified = [e for e in audit_trail_of(disbursed) if e.action == "classified"]
-    assert [(e.payload["from"], e.payload["to"]) for e in classified] == [
+    trail = list(audit_trail_of(disbursed))
+    fed = [e.payload["days_past_due"] for e in trail if e.action == "days_past_due_update"]
+    assert fed == [5, 95, 96]
+    classified = [e for e in trail if e.action == "classification_floor_apply"]
+    assert [
+        (e.payload["classified"]["from"], e.payload["classified"]["to"]) for e in classified
+    ] == [
         ("normal", "special_mention"),
         ("special_mention", "substandard"),
     ]
-    assert classified[0].actor is None
-    assert classified[0].payload["cause"] == "days_past_due=5"
+    assert {(e.actor, e.actor_role, e.channel) for e in classified} == {(None, "system", "system")}
+    assert classified[0].payload["classified"]["cause"] == "days_past_due=5"
     assert verify_chain(events_of(disbursed)).intact
 
 
@@ -124,9 +130,13 @@ def test_an_upgrade_proposed_by_the_manager_waits_for_a_reviewer_to_confirm(disb
     )
 
 
-def test_classification_is_refused_before_disbursement(loan):
-    with pytest.raises(ValidationError):
+def test_days_past_due_before_disbursement_are_refused_as_a_deviation(loan):
+    with pytest.raises(TransitionRefused) as refused:
         services.days_past_due_update(loan=loan, days_past_due=3)
+
+    assert refused.value.deviation.kind == "wrong_state"
+    assert refused.value.deviation.actor is None
+    assert Loan.objects.get(pk=loan.pk).days_past_due == 0
 
 
 def test_repayments_reduce_the_balance_and_cannot_exceed_it(disbursed, cast):

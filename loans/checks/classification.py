@@ -1,0 +1,92 @@
+"""Checks of the five-class classification: the days past due fed, a technical overdue, a
+restructuring, and an upgrade's confirmation (§5 of the lending rules)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from loans.checks.entry import THE_DISBURSEMENT, dated, disbursed
+from workflow.checks import CheckContext, CheckKind, Outcome, check, failed, passed, text_given
+
+CLAUSE_FLOORS = "§5 classification: floors by days past due (90/270/360 days)"
+CLAUSE_TECHNICAL = "§5 classification: a technical overdue caused by the bank may be excepted"
+CLAUSE_RESTRUCTURED = "§5 classification: a restructured loan's observation period (art. 20)"
+CLAUSE_UPGRADE = "§5 classification: an upgrade is proposed by one person and confirmed by another"
+
+
+@check(
+    code="days_past_due_given",
+    title=_("The days past due are a whole number of zero or more"),
+    clause=CLAUSE_FLOORS,
+    kind=CheckKind.INPUT,
+    field="days_past_due",
+)
+def days_past_due_given(ctx: CheckContext) -> Outcome:
+    days = ctx.payload.get("days_past_due")
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        return failed(_("Days past due cannot be negative."))
+    return passed()
+
+
+@check(
+    code="overdue_to_mark",
+    title=_("The loan is overdue, and its overdue is not marked technical yet"),
+    clause=CLAUSE_TECHNICAL,
+)
+def overdue_to_mark(ctx: CheckContext) -> Outcome:
+    if ctx.obj.days_past_due == 0:
+        return failed(_("The loan is not overdue."))
+    if ctx.obj.overdue_technical:
+        return failed(_("This overdue is already marked technical."))
+    return passed()
+
+
+technical_reason_given = text_given(
+    "reason",
+    code="technical_reason_given",
+    title=_("The mark says how the bank's own operations caused the overdue"),
+    clause=CLAUSE_TECHNICAL,
+    prompt=_(
+        "Say how the bank's own operations caused the overdue (at least %(count)s characters)."
+    ),
+    minimum=10,
+)
+restructuring_reason_given = text_given(
+    "reason",
+    code="restructuring_reason_given",
+    title=_("The restructuring says what changed and why"),
+    clause=CLAUSE_RESTRUCTURED,
+    prompt=_("Say what the restructuring changed and why (at least %(count)s characters)."),
+    minimum=10,
+)
+restructuring_dated = dated(
+    "restructured_at",
+    code="restructuring_dated",
+    title=_("The restructuring is dated on or after the disbursement, not in the future"),
+    clause=CLAUSE_RESTRUCTURED,
+    not_before=disbursed,
+    floor_name=THE_DISBURSEMENT,
+)
+
+
+@check(
+    code="upgrade_within_floor",
+    title=_("The days past due and any restructuring allow the better class"),
+    clause=f"{CLAUSE_FLOORS}; {CLAUSE_RESTRUCTURED}; {CLAUSE_UPGRADE}",
+)
+def upgrade_within_floor(ctx: CheckContext) -> Outcome:
+    from loans.choices import RiskClass
+    from loans.classification import effective_floor, under_observation
+
+    inspection = ctx.payload.get("record")
+    if inspection is None or inspection.proposed_class is None:
+        return passed()
+    loan = ctx.obj
+    if under_observation(loan, ctx.policy, ctx.now) and loan.risk_class >= RiskClass.SUBSTANDARD:
+        return failed(_("A restructured loan is not upgraded during its observation period."))
+    if loan.risk_class >= RiskClass.SUBSTANDARD and loan.days_past_due > 0:
+        return failed(_("A non-performing loan is upgraded only after its arrears are repaid."))
+    floor = effective_floor(loan, ctx.policy, ctx.now)
+    if inspection.proposed_class < floor:
+        return failed(_("The days past due no longer allow this class."))
+    return passed()

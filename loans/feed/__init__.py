@@ -1,0 +1,12 @@
+"""The core-banking feed: a CSV file of repayments and days past due per loan reference, imported
+all or nothing through the engine's actions (docs/servicing.md, "The core-banking feed and
+classification").
+
+``rows`` parses the file and judges each row on its own; ``importer`` judges the rows against the
+loans in a few set-based reads, then records every repayment and every days past due through
+``workflow.actions.perform_actions`` in one transaction, each loan locked once.
+"""
+
+from loans.feed.importer import FeedConflict, FeedResult, feed_import
+
+__all__ = ["FeedConflict", "FeedResult", "feed_import"]
