@@ -12,7 +12,6 @@ import logging
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from loans.checks.entry import local_day
@@ -302,8 +301,7 @@ def days_past_due_refresh(*, on: date | None = None) -> int:
         figure = loan_days_past_due(loan, day)
         if figure is None or figure == loan.days_past_due:
             continue
-        with transaction.atomic():
-            days_past_due_update(loan=loan, days_past_due=figure, actor=None)
+        days_past_due_update(loan=loan, days_past_due=figure, actor=None)  # its own transaction
         changed += 1
     if changed:
         logger.info("days past due refreshed", extra={"loans": changed, "on": day.isoformat()})

@@ -221,9 +221,9 @@ def test_the_daily_refresh_writes_through_the_service_and_is_idempotent(disburse
 
     loan = Loan.objects.get(pk=disbursed.pk)
     assert (loan.days_past_due, loan.risk_class) == (3, RiskClass.SPECIAL_MENTION)
-    classified = audit_trail_of(loan).filter(action="classified")
+    classified = audit_trail_of(loan).filter(action="classification_floor_apply")
     assert classified.count() == 1
-    assert classified.get().payload["cause"] == "days_past_due=3"
+    assert classified.get().payload["classified"]["cause"] == "days_past_due=3"
 
 
 # --- undoing a repayment ------------------------------------------------------------------------
