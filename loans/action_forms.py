@@ -148,6 +148,7 @@ def form_for(name: str, loan: Loan, user: User, record: Any, data: Any, files: A
         "site_visit_confirm": ConfirmForm,
         "classification_upgrade_confirm": ConfirmForm,
         "delegate_revoke": ConfirmForm,
+        "loan_renew": ConfirmForm,
         "condition_fulfil": FulfilmentForm,
         "exception_request": ExceptionRequestForm,
         "exception_grant": DecisionForm,

@@ -15,6 +15,7 @@ from loans.checks.disbursement import (
     drawdowns_ready,
     entrusted_payment,
     no_split_drawdowns,
+    payment_method_allowed,
 )
 from loans.checks.entry import (
     amount_within_product,
@@ -23,6 +24,7 @@ from loans.checks.entry import (
     co_investigator_eligible,
     collateral_value_positive,
     condition_open,
+    consent_in_writing,
     contract_dated,
     contract_number_free,
     debt_payments_not_negative,
@@ -70,6 +72,7 @@ from loans.checks.records import (
     upgrade_awaiting_confirmation,
     visit_awaiting_confirmation,
 )
+from loans.checks.renewal import renewal_not_in_arrears, renewal_not_yet_opened
 from loans.checks.review import (
     credit_report_checked,
     portfolio_limits,
@@ -112,6 +115,7 @@ __all__ = [
     "collateral_valued",
     "condition_open",
     "conditions_fulfilled",
+    "consent_in_writing",
     "contract_dated",
     "contract_number_free",
     "contract_signed",
@@ -142,9 +146,12 @@ __all__ = [
     "needs_personal_data",
     "no_inspection_overdue",
     "no_split_drawdowns",
+    "payment_method_allowed",
     "portfolio_limits",
     "reason_given",
     "record_of",
+    "renewal_not_in_arrears",
+    "renewal_not_yet_opened",
     "repayment_dated",
     "repayment_within_balance",
     "report_sections_complete",

@@ -62,6 +62,15 @@ class Loan(LoanWorkflow):
     risk_class = models.PositiveSmallIntegerField(
         _("classification"), choices=RiskClass.choices, default=RiskClass.NORMAL
     )
+    # A renewal (续贷) is a new application for the same borrower, linked to the loan it renews.
+    renewal_of = models.ForeignKey(
+        "self",
+        verbose_name=_("renewal of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewals",
+    )
 
     class Meta:
         verbose_name = _("loan")

@@ -170,3 +170,11 @@ def test_the_demo_shows_a_policy_version_an_exception_and_classifications():
     assert Loan.objects.get(pk=waiting.object_id).state == LoanState.SITE_VISIT
     assert Loan.objects.filter(risk_class__gte=2).count() >= 2
     assert AuditEvent.objects.filter(action="classified").count() >= 2
+
+
+def test_the_demo_shows_a_closed_loan_renewed_by_an_application_in_intake():
+    (renewal,) = Loan.objects.filter(renewal_of__isnull=False)
+
+    assert renewal.state == LoanState.INTAKE
+    assert renewal.renewal_of.state == LoanState.CLOSED
+    assert renewal.borrower_id == renewal.renewal_of.borrower_id
