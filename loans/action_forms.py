@@ -159,6 +159,7 @@ def form_for(name: str, loan: Loan, user: User, record: Any, data: Any, files: A
         "site_visit_confirm": ConfirmForm,
         "classification_upgrade_confirm": ConfirmForm,
         "delegate_revoke": ConfirmForm,
+        "loan_renew": ConfirmForm,
         "condition_fulfil": FulfilmentForm,
         "days_past_due_update": DaysPastDueForm,
         "classification_floor_apply": ConfirmForm,  # the system's own: a person is refused

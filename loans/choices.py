@@ -87,6 +87,15 @@ class CreditReportResult(models.TextChoices):
     SERIOUS_ISSUES = "serious_issues", _("serious issues")
 
 
+class CreditQueryPurpose(models.TextChoices):
+    """What the borrower consents to their credit report being queried for (credit reporting
+    regulation, art. 18: written consent, with its purpose)."""
+
+    LOAN_APPLICATION = "loan_application", _("reviewing this loan application")
+    GUARANTOR = "guarantor", _("reviewing the borrower as a guarantor")
+    POST_LOAN = "post_loan", _("post-loan risk management")
+
+
 class ApprovalOutcome(models.TextChoices):
     ENDORSED = "endorsed", _("endorsed (first of two approvers)")
     APPROVED = "approved", _("approved")
@@ -97,6 +106,15 @@ class ApprovalOutcome(models.TextChoices):
 class PaymentMethod(models.TextChoices):
     OWN_ACCOUNT = "own_account", _("to the borrower's own account")
     ENTRUSTED = "entrusted", _("entrusted payment to a named counterparty")
+
+
+class DirectPaymentGround(models.TextChoices):
+    """Why the bank consents to pay a drawdown to the borrower's own account instead of by
+    entrusted payment (docs/rules.md, ``disbursement.entrusted-payment``)."""
+
+    UNKNOWN_COUNTERPARTY = "unknown_counterparty", _("the counterparty cannot be known in advance")
+    NO_NON_CASH = "no_non_cash", _("the counterparty cannot take non-cash payment")
+    BUSINESS_USE = "business_use", _("the loan is for business use")
 
 
 class InspectionKind(models.TextChoices):

@@ -29,7 +29,14 @@ from loans.demo_showcase import (
     exception_for_missing_evidence,
     exception_requested_for_missing_evidence,
 )
-from loans.journeys import HAPPY_PATH, Cast, advance, prepare_for_review, prepare_for_site_visit
+from loans.journeys import (
+    HAPPY_PATH,
+    Cast,
+    act,
+    advance,
+    prepare_for_review,
+    prepare_for_site_visit,
+)
 from loans.models import Borrower, Branch, Loan, LoanProduct, User
 from loans.roles import Role
 from loans.states import LoanState
@@ -146,6 +153,13 @@ def _untouched(loan: Loan, cast: Cast) -> Loan:
     return loan
 
 
+def _renewed(loan: Loan, cast: Cast) -> Loan:
+    """A closed loan renewed (续贷): its renewal waits in intake, linked to it."""
+    loan = advance(loan, S.CLOSED, cast)
+    act(loan, "loan_renew", cast.manager)
+    return loan
+
+
 def _interviewed(loan: Loan, cast: Cast) -> Loan:
     prepare_for_site_visit(loan, cast, at=timezone.now())
     return loan
@@ -225,7 +239,8 @@ PLAN: tuple[tuple[Planned, int], ...] = (
     (Planned(_reach(S.DISBURSEMENT), attempt=("officer", "disburse")), 1),  # no contract yet
     (Planned(_returned(S.DISBURSEMENT, "return_to_approval", "officer", S.POST_LOAN)), 1),
     (Planned(_reach(S.POST_LOAN)), 7),
-    (Planned(_reach(S.CLOSED)), 7),
+    (Planned(_reach(S.CLOSED)), 6),
+    (Planned(_renewed), 1),
     (Planned(_rejected(S.REVIEW, "reviewer")), 3),
     (Planned(_rejected(S.APPROVAL, "approver")), 2),
     *((Planned(_withdrawn(state)), 1) for state in HAPPY_PATH[:5]),  # intake … disbursement

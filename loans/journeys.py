@@ -20,6 +20,8 @@ from pypdf import PdfWriter
 
 from loans.choices import (
     COLLATERAL_GUARANTEES,
+    CreditQueryPurpose,
+    DirectPaymentGround,
     DocumentKind,
     InspectionKind,
     InspectionMode,
@@ -82,7 +84,14 @@ def act(loan: Loan, name: str, actor: User, **data: Any) -> Any:
 
 
 def prepare_for_site_visit(loan: Loan, cast: Cast, *, at: datetime) -> None:
-    act(loan, "credit_authorisation_record", cast.manager, signed_at=at)
+    act(
+        loan,
+        "credit_authorisation_record",
+        cast.manager,
+        signed_at=at,
+        written_consent=True,
+        purpose=CreditQueryPurpose.LOAN_APPLICATION,
+    )
     act(
         loan,
         "interview_record",
@@ -160,7 +169,8 @@ def prepare_for_post_loan(loan: Loan, cast: Cast, *, at: datetime) -> None:
         act(loan, "condition_fulfil", cast.officer, record=condition, fulfilment_note="In person.")
     policy = policy_in_force()
     amount = loan.amount or Decimal(0)
-    entrusted = amount > policy.entrusted_payment_threshold
+    # Entrusted payment is the default; a small business loan is paid to the borrower directly.
+    entrusted = amount > policy.direct_payment_business_use_limit
     act(
         loan,
         "drawdown_request",
@@ -169,6 +179,7 @@ def prepare_for_post_loan(loan: Loan, cast: Cast, *, at: datetime) -> None:
         method=PaymentMethod.ENTRUSTED if entrusted else PaymentMethod.OWN_ACCOUNT,
         counterparty_name="County Building Materials Co." if entrusted else "",
         counterparty_account="6222 0000 0000 1234" if entrusted else "",
+        direct_payment_ground="" if entrusted else DirectPaymentGround.BUSINESS_USE,
     )
 
 

@@ -16,6 +16,7 @@ from workflow.actions import action_options, decide_action
 # Actions on the loan as a whole, offered as links to their form.
 GENERAL_ACTIONS = (
     "application_edit",
+    "loan_renew",
     "loan_reassign",
     "delegate_assign",
     "overdue_mark_technical",
@@ -73,4 +74,7 @@ def loan_page_offers(loan: Loan, user: Any) -> dict[str, Any]:
         "upgrade_offers": record_offers(loan, user, "classification_upgrade_confirm", upgrades),
         # A Reveal button by each masked personal fact, for the people who need the full value.
         "may_reveal": decide_action(loan, "personal_data_reveal", actor=user).refusal is None,
+        # A renewal and the loan it renews link to each other.
+        "renewal_of": loan.renewal_of,
+        "renewed_by": list(loan.renewals.all()),
     }

@@ -357,6 +357,32 @@ RULES: tuple[Rule, ...] = (
         _("art. 7"),
         enforced=False,
     ),
+    # --- renewal ---------------------------------------------------------------------------------
+    Rule(
+        "renewal.no-arrears",
+        _(
+            "A loan is renewed only when nothing is past due, unless the policy in force allows "
+            "renewing a loan in arrears."
+        ),
+        P,
+        BANK,
+    ),
+    Rule(
+        "renewal.risk-class",
+        _(
+            "A renewal is a new application linked to the loan it renews, and starts at least at "
+            "that loan's risk class."
+        ),
+        P,
+        BANK,
+        enforced=False,
+    ),
+    Rule(
+        "renewal.once",
+        _("A loan has at most one renewal in progress or in force."),
+        P,
+        BANK,
+    ),
     # --- people, records, exceptions, personal data ----------------------------------------------
     Rule(
         "roles.owner",

@@ -259,6 +259,12 @@ def reference_changes_visible_to(user: User) -> QuerySet[AuditEvent]:
     )
 
 
+def with_renewal(loans: QuerySet[Loan]) -> QuerySet[Loan]:
+    """Each loan with ``renewed_by``: the id of its latest renewal (None if not renewed)."""
+    latest = Loan.objects.filter(renewal_of=OuterRef("pk")).order_by("-id").values("id")[:1]
+    return loans.annotate(renewed_by=Subquery(latest))
+
+
 def with_sla_status(loans: QuerySet[Loan], now: datetime) -> QuerySet[Loan]:
     """Annotate ``sla_status`` from the running stage timer: on_time, due_soon, overdue (or
     None where no stage timer runs, e.g. closed loans)."""

@@ -17,8 +17,9 @@ forward transition re-runs the intake checks, in case anything changed since.
 Below the transitions, ``ACTIONS`` declares every other write to a loan's file: the stage records
 of ``RECORDS`` (added in their own stage; corrected or cancelled with a reason by their author
 within it and by the branch head afterwards), the application, the contract's versions, approval
-conditions, confirmations by a second person, delegation, policy exceptions, the days past due and
-the classification floor they set (the system's own steps, performed with no person), a technical
+conditions, confirmations by a second person, a renewal (a new application linked to the loan it
+renews, from post-loan or closed), delegation, policy exceptions, the days past due and the
+classification floor they set (the system's own steps, performed with no person), a technical
 overdue, a restructuring, and the reveal of a full personal value (its only write is the audit
 event; loans/personal_data.py). The engine (workflow/engine.py, workflow/actions.py) is the only
 caller of all of them: it locks the loan,
@@ -343,14 +344,14 @@ RECORDS = (
         "credit-authorisations",
         _("Credit report authorisation"),
         "loans.CreditAuthorisation",
-        ("signed_at",),
+        ("signed_at", "written_consent", "purpose"),
         "credit_authorisations",
         MANAGER,
         (S.INTAKE,),
         add="credit_authorisation_record",
         shown=("recorded_by",),
-        checks=(*OWNER, checks.authorisation_dated),
-        correctable=("signed_at",),
+        checks=(*OWNER, checks.authorisation_dated, checks.consent_in_writing),
+        correctable=("signed_at", "written_consent", "purpose"),
     ),
     RecordKind(
         "site_visit",
@@ -450,14 +451,20 @@ RECORDS = (
         "drawdowns",
         _("Drawdown"),
         "loans.Drawdown",
-        ("amount", "method", "counterparty_name", "counterparty_account"),
+        ("amount", "method", "counterparty_name", "counterparty_account", "direct_payment_ground"),
         "drawdowns",
         OFFICER,
         (S.DISBURSEMENT,),
         add="drawdown_request",
         shown=("requested_by", "requested_at", "paid_at"),
-        checks=(*PAYER, checks.drawdown_within_amount),
-        correctable=("amount", "method", "counterparty_name", "counterparty_account"),
+        checks=(*PAYER, checks.drawdown_within_amount, checks.payment_method_allowed),
+        correctable=(
+            "amount",
+            "method",
+            "counterparty_name",
+            "counterparty_account",
+            "direct_payment_ground",
+        ),
     ),
     RecordKind(
         "inspection",
@@ -632,6 +639,14 @@ ACTIONS: tuple[Action, ...] = (
             checks.restructuring_reason_given,
         ],
         perform="loans.services.classification.restructuring_record",
+    ),
+    action(
+        "loan_renew",
+        label=_("Renew the loan (a new application)"),
+        states=[S.POST_LOAN, S.CLOSED],
+        roles=MANAGER,
+        checks=[checks.loan_owner, checks.renewal_not_in_arrears, checks.renewal_not_yet_opened],
+        perform="loans.services.renewals.loan_renew",
     ),
     action(
         "loan_reassign",

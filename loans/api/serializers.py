@@ -89,6 +89,11 @@ class LoanSerializer(serializers.ModelSerializer[Loan]):
     )
     borrower_name = serializers.CharField(source="borrower.name", read_only=True)
     sla_status = serializers.CharField(read_only=True, allow_null=True, default=None)
+    # A renewal links to the loan it renews, and that loan to its latest renewal.
+    renewal_of: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    renewed_by = serializers.IntegerField(read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Loan
@@ -109,6 +114,8 @@ class LoanSerializer(serializers.ModelSerializer[Loan]):
             "days_past_due",
             "risk_class",
             "sla_status",
+            "renewal_of",
+            "renewed_by",
         ]
         read_only_fields = fields
 

@@ -39,6 +39,7 @@ from loans.selectors import (
     audit_trail_of,
     deviations_visible_to,
     loans_visible_to,
+    with_renewal,
     with_sla_status,
 )
 from loans.states import LoanState
@@ -133,7 +134,7 @@ class LoanViewSet(
         loans = loans_visible_to(staff(self.request)).select_related(
             "branch", "account_manager", "product", "borrower"
         )
-        annotated: QuerySet[Loan] = with_sla_status(loans, timezone.now())
+        annotated: QuerySet[Loan] = with_renewal(with_sla_status(loans, timezone.now()))
         return annotated.order_by("-created_at", "-id")
 
     def committed(self, pk: int) -> Any:

@@ -23,6 +23,7 @@ from loans.checks.disbursement import (
     drawdowns_ready,
     entrusted_payment,
     no_split_drawdowns,
+    payment_method_allowed,
 )
 from loans.checks.entry import (
     amount_within_product,
@@ -31,6 +32,7 @@ from loans.checks.entry import (
     co_investigator_eligible,
     collateral_value_positive,
     condition_open,
+    consent_in_writing,
     contract_dated,
     contract_number_free,
     debt_payments_not_negative,
@@ -80,6 +82,7 @@ from loans.checks.records import (
     upgrade_awaiting_confirmation,
     visit_awaiting_confirmation,
 )
+from loans.checks.renewal import renewal_not_in_arrears, renewal_not_yet_opened
 from loans.checks.review import (
     credit_report_checked,
     portfolio_limits,
@@ -122,6 +125,7 @@ __all__ = [
     "collateral_valued",
     "condition_open",
     "conditions_fulfilled",
+    "consent_in_writing",
     "contract_dated",
     "contract_number_free",
     "contract_signed",
@@ -154,10 +158,13 @@ __all__ = [
     "no_inspection_overdue",
     "no_split_drawdowns",
     "overdue_to_mark",
+    "payment_method_allowed",
     "portfolio_limits",
     "pricing_authority",
     "reason_given",
     "record_of",
+    "renewal_not_in_arrears",
+    "renewal_not_yet_opened",
     "repayment_dated",
     "repayment_not_allocated",
     "repayment_reversible",

@@ -137,6 +137,31 @@ authorisation_dated = dated(
     title=_("The authorisation is not dated in the future"),
     clause="intake.credit-consent",
 )
+
+
+@check(
+    code="consent_in_writing",
+    title=_("The borrower's consent to the query is in writing and states its purpose"),
+    clause="intake.credit-consent",
+    kind=CheckKind.INPUT,
+    field="written_consent",
+)
+def consent_in_writing(ctx: CheckContext) -> Outcome:
+    record = ctx.payload.get("record")  # a correction keeps what it does not retype
+
+    def typed(name: str) -> object:
+        return ctx.payload[name] if name in ctx.payload else getattr(record, name, None)
+
+    if typed("written_consent") is True and typed("purpose"):
+        return passed()
+    return failed(
+        _(
+            "The credit report is queried only with the borrower's written consent: confirm it "
+            "is signed, and choose what it is for."
+        )
+    )
+
+
 visit_dated = dated(
     "visited_at",
     code="visit_dated",

@@ -29,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from loans.choices import CreditQueryPurpose
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.roles import Capacity
 from workflow.checks import CheckContext
@@ -94,7 +95,12 @@ def _facts(loan_type_id: int) -> dict[str, Any]:
     events = AuditEvent.objects.filter(content_type_id=loan_type_id, object_id=loan)
     return {
         "file_interviews": _count(Interview.objects.filter(loan=loan)),
-        "file_credit_authorisations": _count(CreditAuthorisation.objects.filter(loan=loan)),
+        # Only a written consent to query for this application authorises the query.
+        "file_credit_authorisations": _count(
+            CreditAuthorisation.objects.filter(
+                loan=loan, written_consent=True, purpose=CreditQueryPurpose.LOAN_APPLICATION
+            )
+        ),
         "file_documents": _count(Document.objects.filter(loan=loan)),
         "file_collateral_valuations": _count(CollateralValuation.objects.filter(loan=loan)),
         "file_collateral_value": Subquery(

@@ -128,10 +128,15 @@ def borrower_not_blocked(ctx: CheckContext) -> Outcome:
 
 @check(
     code="credit_authorisation_on_file",
-    title=_("The borrower authorised the credit-report query"),
+    title=_("The borrower consented in writing to the credit-report query"),
     clause="intake.credit-consent",
 )
 def credit_authorisation_on_file(ctx: CheckContext) -> Outcome:
     if file_facts(ctx)["file_credit_authorisations"]:
         return passed()
-    return failed(_("No signed authorisation to query the borrower's credit report is on file."))
+    return failed(
+        _(
+            "No written consent of the borrower to query their credit report for this "
+            "application is on file."
+        )
+    )

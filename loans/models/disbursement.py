@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from loans.choices import LprTenor, PaymentMethod
+from loans.choices import DirectPaymentGround, LprTenor, PaymentMethod
 from loans.models.base import StageRecord, loan_fk, money, staff_fk
 
 
@@ -62,6 +62,13 @@ class Drawdown(StageRecord):
     method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices)
     counterparty_name = models.CharField(_("counterparty"), max_length=128, blank=True)
     counterparty_account = models.CharField(_("counterparty account"), max_length=64, blank=True)
+    # Paid to the borrower's own account: the ground on which the bank consents to it.
+    direct_payment_ground = models.CharField(
+        _("ground for direct payment"),
+        max_length=24,
+        choices=DirectPaymentGround.choices,
+        blank=True,
+    )
     requested_by = staff_fk(_("requested by"))
     requested_at = models.DateTimeField(_("requested at"))
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)

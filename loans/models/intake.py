@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from loans.choices import CreditQueryPurpose
 from loans.models.base import StageRecord, loan_fk, staff_fk
 from loans.personal_data import PersonalField, mask
 
@@ -30,12 +31,18 @@ class Interview(StageRecord):
 
 
 class CreditAuthorisation(StageRecord):
-    """The borrower's signed authorisation to query their credit report."""
+    """The borrower's written consent to query their credit report, and what for."""
 
     author_field = "recorded_by"
 
     loan = loan_fk(_("loan"), "credit_authorisations")
     signed_at = models.DateTimeField(_("signed at"))
+    written_consent = models.BooleanField(
+        _("the borrower consented in writing"),
+        default=False,
+        help_text=_("A consent given orally or by a third party does not authorise a query."),
+    )
+    purpose = models.CharField(_("purpose"), max_length=24, choices=CreditQueryPurpose.choices)
     recorded_by = staff_fk(_("recorded by"))
     document = models.ForeignKey(
         "loans.Document",

@@ -76,6 +76,15 @@ class Loan(LoanWorkflow):
     # the observation restarts when it falls into arrears again.
     restructured_at = models.DateTimeField(_("restructured at"), null=True, blank=True)
     observed_since = models.DateTimeField(_("observed since"), null=True, blank=True)
+    # A renewal (续贷) is a new application for the same borrower, linked to the loan it renews.
+    renewal_of = models.ForeignKey(
+        "self",
+        verbose_name=_("renewal of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewals",
+    )
 
     class Meta:
         verbose_name = _("loan")

@@ -84,9 +84,20 @@ class PolicyVersion(models.Model):
         _("approval valid for (days)"), default=30
     )
     # Disbursement
-    entrusted_payment_threshold = _money(_("entrusted payment above (CNY)"), 500_000)
+    # Entrusted payment is the default; direct payment, with the bank's consent, up to these
+    # amounts when the counterparty cannot be known in advance, or for business use.
+    direct_payment_unknown_counterparty_limit = _money(
+        _("direct payment, counterparty unknown, up to (CNY)"), 300_000
+    )
+    direct_payment_business_use_limit = _money(
+        _("direct payment for business use up to (CNY)"), 500_000
+    )
     split_window_days = models.PositiveSmallIntegerField(
         _("split-drawdown window (days)"), default=30
+    )
+    # Renewal
+    renewal_in_arrears_allowed = models.BooleanField(
+        _("a loan in arrears may be renewed"), default=False
     )
     # Portfolio structure
     single_borrower_limit = _money(_("single-borrower credit limit (CNY)"), 10_000_000)
@@ -231,6 +242,17 @@ class PolicyVersion(models.Model):
             (int(v) for k, v in self.pricing_authority_bps.items() if int(k) <= (level or 0)),
             default=0,
         )
+
+    def direct_payment_limit(self, ground: str) -> Decimal | None:
+        """The most one direct payment on ``ground`` may be (None: no amount limit)."""
+        from loans.choices import DirectPaymentGround
+
+        unknown = self.direct_payment_unknown_counterparty_limit
+        limits: dict[str, Decimal] = {
+            DirectPaymentGround.UNKNOWN_COUNTERPARTY: unknown,
+            DirectPaymentGround.BUSINESS_USE: self.direct_payment_business_use_limit,
+        }
+        return limits.get(ground)
 
     def required_authority(self, amount: Decimal) -> int | None:
         """The level one approver needs for ``amount``; None above the top tier (two needed)."""

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from loans import checks
+from loans.choices import RiskClass
 from loans.models import BlockedBorrower, Borrower, Delegation, Loan, User
 from loans.reference import reference_facts
 from loans.roles import Role
@@ -88,12 +89,14 @@ def loan_create(
     borrower: Borrower,
     account_manager: User,
     channel: Channel = Channel.WEB,
+    renewal_of: Loan | None = None,
     **application: Any,
 ) -> Loan:
     """Open a loan application in intake, in the account manager's branch.
 
     The application's values are judged by the same input checks as an edit of it; the opening
-    is the first event of the loan's audit chain.
+    is the first event of the loan's audit chain. A renewal (``renewal_of``, only through the
+    ``loan_renew`` action) is linked to the loan it renews and starts at its risk class.
     """
     if account_manager.branch_id is None:
         raise ValueError("An account manager without a branch cannot open loans.")
@@ -109,6 +112,8 @@ def loan_create(
             branch_id=account_manager.branch_id,
             borrower=borrower,
             account_manager=account_manager,
+            renewal_of=renewal_of,
+            risk_class=renewal_of.risk_class if renewal_of else RiskClass.NORMAL,
             **{name: value for name, value in application.items() if value is not None},
         )
         _judge_entry(loan, account_manager, application, now)
@@ -119,12 +124,18 @@ def loan_create(
             loan,
             "application_opened",
             actor=account_manager,
-            payload={"borrower": borrower.pk, **application},
+            payload={"borrower": borrower.pk, **application, **_renewal_facts(loan)},
             channel=channel,
             role=Role.ACCOUNT_MANAGER,
             now=now,
         )
     return loan
+
+
+def _renewal_facts(loan: Loan) -> dict[str, Any]:
+    if loan.renewal_of is None:
+        return {}
+    return {"renewal_of": loan.renewal_of.reference, "risk_class": loan.risk_class}
 
 
 def _judge_entry(loan: Loan, actor: User, values: dict[str, Any], now: Any) -> None:

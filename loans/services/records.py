@@ -63,6 +63,8 @@ def credit_authorisation_record(ctx: CheckContext) -> CreditAuthorisation:
         CreditAuthorisation(
             loan=ctx.obj,
             signed_at=ctx.payload["signed_at"],
+            written_consent=ctx.payload.get("written_consent") is True,
+            purpose=ctx.payload.get("purpose") or "",
             recorded_by=ctx.actor,
             document=ctx.payload.get("document"),
         )
@@ -230,6 +232,7 @@ def drawdown_request(ctx: CheckContext) -> Drawdown:
             method=PaymentMethod(data["method"]),
             counterparty_name=data.get("counterparty_name", ""),
             counterparty_account=data.get("counterparty_account", ""),
+            direct_payment_ground=data.get("direct_payment_ground") or "",
             requested_by=ctx.actor,
             requested_at=ctx.now,
         )

@@ -348,7 +348,7 @@ def test_an_account_manager_may_not_read_the_deviation_log(manager):
 
 def test_the_policy_in_force_is_readable(manager):
     body = api(manager).get("/api/v1/policy/").json()
-    assert (body["version"], body["entrusted_payment_threshold"]) == ("defaults", "500000.00")
+    assert (body["version"], body["direct_payment_business_use_limit"]) == ("defaults", "500000.00")
 
 
 def test_the_schema_and_the_docs_are_served_without_a_cdn(client, manager):
@@ -405,7 +405,9 @@ EXTREME_MOMENTS = [
 )
 def test_a_record_dated_before_2000_or_after_tomorrow_is_refused(loan, manager, moment):
     response = api(manager).post(
-        f"/api/v1/loans/{loan.pk}/credit-authorisations/", {"signed_at": moment}, format="json"
+        f"/api/v1/loans/{loan.pk}/credit-authorisations/",
+        {"signed_at": moment, "written_consent": True, "purpose": "loan_application"},
+        format="json",
     )
 
     body = assert_error(response, 400, "invalid")

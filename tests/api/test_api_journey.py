@@ -72,7 +72,7 @@ def test_a_loan_goes_from_application_to_closed_through_the_api_alone(cast, prod
     ok(
         manager.post(
             f"{url}/credit-authorisations/",
-            {"signed_at": NOW},
+            {"signed_at": NOW, "written_consent": True, "purpose": "loan_application"},
             format="json",
         ),
         201,
@@ -164,7 +164,13 @@ def test_a_loan_goes_from_application_to_closed_through_the_api_alone(cast, prod
     )
     ok(
         officer.post(
-            f"{url}/drawdowns/", {"amount": "120000.00", "method": "own_account"}, format="json"
+            f"{url}/drawdowns/",
+            {
+                "amount": "120000.00",
+                "method": "own_account",
+                "direct_payment_ground": "business_use",
+            },
+            format="json",
         ),
         201,
     )

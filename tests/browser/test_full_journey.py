@@ -81,7 +81,11 @@ def test_a_loan_goes_from_application_to_post_loan_through_the_ui(
     )
     screenshot(page, "journey-1-blocked.png")
 
-    add_record(page, "Credit report authorisation", {"signed_at": now_minute()})
+    add_record(
+        page,
+        "Credit report authorisation",
+        {"signed_at": now_minute(), "written_consent": "on", "purpose": "loan_application"},
+    )
     add_record(
         page, "Interview", {"held_at": now_minute(), "location": "Branch", "notes": "Face to face."}
     )
@@ -195,7 +199,11 @@ def test_a_loan_goes_from_application_to_post_loan_through_the_ui(
     page.get_by_role("button", name="Save").click()
     page.locator('[name="fulfilment_note"]').fill("Signed in front of me.")
     page.get_by_role("button", name="Fulfilled").click()
-    add_record(page, "Drawdown", {"amount": "80000", "method": "own_account"})
+    add_record(
+        page,
+        "Drawdown",
+        {"amount": "80000", "method": "own_account", "direct_payment_ground": "business_use"},
+    )
     screenshot(page, "journey-9-disbursement-checklist.png")
     act(page, "disburse")
     expect(page.locator(".alert-success")).to_contain_text("post-loan")

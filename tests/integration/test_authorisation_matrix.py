@@ -621,7 +621,11 @@ ADDS = {kind.add: kind for kind in RECORDS}
 TODAY = timezone.localtime().isoformat(timespec="seconds")
 RECORD_BODIES: dict[str, dict[str, Any]] = {
     "interviews": {"held_at": TODAY, "location": "Branch", "notes": "Met."},
-    "credit-authorisations": {"signed_at": TODAY},
+    "credit-authorisations": {
+        "signed_at": TODAY,
+        "written_consent": True,
+        "purpose": "loan_application",
+    },
     "site-visits": {"visited_at": TODAY, "location": "Shop", "business": "Open."},
     "collateral-valuations": {
         "description": "Shop",
@@ -631,7 +635,11 @@ RECORD_BODIES: dict[str, dict[str, Any]] = {
     },
     "credit-reports": {"result": "clean"},
     "reviews": {"monthly_income": "20000.00", "monthly_debt_payments": "6000.00", "opinion": "OK."},
-    "drawdowns": {"amount": "80000.00", "method": "own_account"},
+    "drawdowns": {
+        "amount": "80000.00",
+        "method": "own_account",
+        "direct_payment_ground": "business_use",
+    },
     "inspections": {
         "kind": "first",
         "mode": "on_site",

@@ -414,7 +414,7 @@ def test_a_drawdown_above_the_approved_amount_is_refused_as_it_is_entered(
 
     response = api(cast.officer).post(
         f"/api/v1/loans/{loan.pk}/drawdowns/",
-        {"amount": "80000.01", "method": "own_account"},
+        {"amount": "80000.01", "method": "own_account", "direct_payment_ground": "business_use"},
         format="json",
     )
 

@@ -189,3 +189,11 @@ def test_disbursed_demo_loans_have_schedules_and_arrears_come_from_them():
     early = RepaymentSchedule.objects.filter(version=2, reason="early_repayment")
     # loans closed before maturity were repaid early too
     assert early.filter(loan__state=LoanState.POST_LOAN).count() == 1
+
+
+def test_the_demo_shows_a_closed_loan_renewed_by_an_application_in_intake():
+    (renewal,) = Loan.objects.filter(renewal_of__isnull=False)
+
+    assert renewal.state == LoanState.INTAKE
+    assert renewal.renewal_of.state == LoanState.CLOSED
+    assert renewal.borrower_id == renewal.renewal_of.borrower_id

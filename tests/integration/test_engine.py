@@ -190,7 +190,14 @@ def test_every_failed_check_is_reported_not_only_the_first(manager, product):
 
 
 def test_deviation_keeps_each_failed_reason_in_english_and_chinese(loan, manager):
-    act(loan, "credit_authorisation_record", manager, signed_at=timezone.now())
+    act(
+        loan,
+        "credit_authorisation_record",
+        manager,
+        signed_at=timezone.now(),
+        written_consent=True,
+        purpose="loan_application",
+    )
     with pytest.raises(TransitionRefused) as refused:
         perform_transition(loan, "start_site_visit", actor=manager)
 

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from loans import services
-from loans.choices import GuaranteeType
+from loans.choices import DirectPaymentGround, GuaranteeType
 from loans.journeys import act, advance, forward_step, prepare_to_leave
 from loans.models import Loan
 from loans.roles import Role
@@ -565,27 +565,47 @@ def test_an_approval_on_its_last_valid_day_can_be_disbursed(loan, cast):
 def test_drawdowns_above_the_loan_amount_are_refused(loan, cast):
     loan = ready(loan, LoanState.DISBURSEMENT, cast)
     with pytest.raises(InvalidInput) as invalid:  # refused as it is entered
-        act(loan, "drawdown_request", cast.officer, amount=Decimal(1), method="own_account")
+        act(
+            loan,
+            "drawdown_request",
+            cast.officer,
+            amount=Decimal(1),
+            method="own_account",
+            direct_payment_ground="business_use",
+        )
 
     assert "At most CNY 0.00 remains" in invalid.value.message_dict["amount"][0]
 
 
+UNKNOWN, NO_NON_CASH, BUSINESS = (
+    DirectPaymentGround.UNKNOWN_COUNTERPARTY,
+    DirectPaymentGround.NO_NON_CASH,
+    DirectPaymentGround.BUSINESS_USE,
+)
+
+
 @pytest.mark.parametrize(
-    ("amount", "method", "counterparty", "allowed"),
+    ("amount", "method", "ground", "counterparty", "allowed"),
     [
-        (Decimal(500_000), "own_account", "", True),  # at the threshold: own account is fine
-        (Decimal("500000.01"), "own_account", "", False),
-        (Decimal("500000.01"), "entrusted", "County Steel Co.", True),
-        (Decimal("500000.01"), "entrusted", "", False),  # entrusted to nobody in particular
+        (Decimal(50_000), "entrusted", "", "County Steel Co.", True),  # the default
+        (Decimal(50_000), "entrusted", "", "", False),  # entrusted to nobody in particular
+        (Decimal(50_000), "own_account", "", "", False),  # direct payment without consent
+        (Decimal(300_000), "own_account", UNKNOWN, "", True),
+        (Decimal("300000.01"), "own_account", UNKNOWN, "", False),
+        (Decimal(500_000), "own_account", BUSINESS, "", True),
+        (Decimal("500000.01"), "own_account", BUSINESS, "", False),
+        (Decimal(2_000_000), "own_account", NO_NON_CASH, "", True),  # no amount limit
+        (Decimal("500000.01"), "entrusted", "", "County Steel Co.", True),
     ],
 )
-def test_a_drawdown_above_the_threshold_must_be_entrusted_payment(
-    cast, amount, method, counterparty, allowed
+def test_entrusted_payment_is_the_default_and_direct_payment_needs_a_ground_within_its_limit(
+    cast, amount, method, ground, counterparty, allowed
 ):
     loan = factories.LoanFactory(account_manager=cast.manager, amount=amount)
     loan = ready(loan, LoanState.DISBURSEMENT, cast)
-    loan.drawdowns.update(
+    loan.drawdowns.update(  # as a drawdown recorded before the rule, or under another policy
         method=method,
+        direct_payment_ground=ground,
         counterparty_name=counterparty,
         counterparty_account="6222 1111" if counterparty else "",
     )
@@ -594,6 +614,40 @@ def test_a_drawdown_above_the_threshold_must_be_entrusted_payment(
         assert attempt_forward(loan, cast).state == LoanState.POST_LOAN
     else:
         assert refused_forward(loan, cast).deviation.failed_codes == ["entrusted_payment"]
+
+
+@pytest.mark.parametrize(
+    ("data", "allowed"),
+    [
+        ({"method": "own_account"}, False),
+        ({"method": "own_account", "direct_payment_ground": UNKNOWN}, False),  # above 300,000
+        ({"method": "own_account", "direct_payment_ground": BUSINESS}, True),
+        (
+            {
+                "method": "entrusted",
+                "counterparty_name": "County Steel Co.",
+                "counterparty_account": "6222 1111",
+                "direct_payment_ground": BUSINESS,
+            },
+            False,  # an entrusted payment states no ground
+        ),
+    ],
+)
+def test_a_drawdown_is_refused_as_it_is_entered_when_its_payment_is_not_allowed(
+    cast, data, allowed
+):
+    loan = factories.LoanFactory(account_manager=cast.manager, amount=Decimal(400_000))
+    loan = ready(loan, LoanState.DISBURSEMENT, cast)
+    drawdown = loan.drawdowns.get()
+    act(loan, "drawdown_cancel", cast.officer, record=drawdown, reason="Asked again, see below.")
+
+    if allowed:
+        assert act(loan, "drawdown_request", cast.officer, amount=Decimal(400_000), **data)
+        return
+    with pytest.raises(InvalidInput) as invalid:
+        act(loan, "drawdown_request", cast.officer, amount=Decimal(400_000), **data)
+    assert list(invalid.value.message_dict) == ["direct_payment_ground"]
+    assert not Deviation.objects.exists()
 
 
 def test_drawdowns_split_to_dodge_entrusted_payment_are_refused(cast, product):

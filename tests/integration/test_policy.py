@@ -34,7 +34,8 @@ def test_without_any_version_the_built_in_defaults_apply():
 
     assert policy.version == DEFAULT_VERSION
     assert policy.authority_tier_1 == Decimal(100_000)
-    assert policy.entrusted_payment_threshold == Decimal(500_000)
+    assert policy.direct_payment_business_use_limit == Decimal(500_000)
+    assert policy.direct_payment_unknown_counterparty_limit == Decimal(300_000)
     assert policy.sla_days["review"] == 3
 
 

@@ -97,6 +97,7 @@ from loans import journeys, services
 from loans.choices import (
     ApprovalOutcome,
     CreditReportResult,
+    DirectPaymentGround,
     DocumentKind,
     GuaranteeType,
     Industry,
@@ -556,6 +557,7 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "field": (*PersonalField.values, "nonsense"),  # an account names no drawdown: an input error
     "result": tuple(CreditReportResult.values),
     "method": tuple(PaymentMethod.values),
+    "direct_payment_ground": ("", *DirectPaymentGround.values),
     "mode": tuple(InspectionMode.values),
     "repayment_method": ("", *RepaymentMethod.values),
     "guarantee_type": ("", *GuaranteeType.values),
@@ -975,7 +977,7 @@ class LoanProcessModel(RuleBasedStateMachine):
         amount = loan.amount or Decimal(0)
         room = amount - sum((d.amount for d in loan.drawdowns.all()), Decimal(0))
         if room > 0 and not loan.drawdowns.filter(paid_at__isnull=True).exists():
-            entrusted = room > policy_in_force().entrusted_payment_threshold
+            entrusted = room > policy_in_force().direct_payment_business_use_limit
             journeys.act(
                 loan,
                 "drawdown_request",
@@ -984,6 +986,7 @@ class LoanProcessModel(RuleBasedStateMachine):
                 method=PaymentMethod.ENTRUSTED if entrusted else PaymentMethod.OWN_ACCOUNT,
                 counterparty_name="County Building Materials Co." if entrusted else "",
                 counterparty_account="6222 0000 0000 1234" if entrusted else "",
+                direct_payment_ground="" if entrusted else DirectPaymentGround.BUSINESS_USE,
             )
 
     def waive(self, loan: Loan, name: str, actor: User, results: list[CheckResult]) -> None:

@@ -478,7 +478,7 @@ def test_a_record_form_dated_in_year_1_or_9999_is_a_form_error(
 
     response = client.post(
         reverse("loans:record-add", args=[loan.pk, path]),
-        {field: typed, "location": "Branch", "notes": "Met."},
+        {field: typed, "location": "Branch", "notes": "Met.", "written_consent": "on"},
     )
 
     assert response.status_code == 200
