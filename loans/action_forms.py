@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loans.classification import MOST_DAYS_PAST_DUE
 from loans.forms import ApplicationForm, ContractForm, record_form, styled
 from loans.models import Loan, User
 from loans.personal_data import mask_facts
@@ -59,7 +60,9 @@ class DecisionForm(OneTimeToken):
 
 
 class DaysPastDueForm(OneTimeToken):
-    days_past_due = forms.IntegerField(label=_("Days past due"))
+    days_past_due = forms.IntegerField(
+        label=_("Days past due"), min_value=0, max_value=MOST_DAYS_PAST_DUE
+    )
 
 
 class RestructuringForm(OneTimeToken):

@@ -2,10 +2,12 @@
 
 Any overdue → at least special mention; more than 90 days → at least substandard; more than 270
 → at least doubtful; more than 360 → loss. An overdue a reviewer marked as technical (caused by
-the bank's own operations) sets no floor. A restructured loan stays at least substandard through
-its observation period: the longer of the policy's months and its repayment periods (one a month)
-without arrears, counted from the restructuring and again from each new arrears. An inspection
-may classify worse than the floor, never better; nothing classifies better than it.
+the bank's own operations) sets no floor. A restructured loan stays at least special mention
+through its observation period (one that was non-performing is not upgraded meanwhile:
+loans/checks/classification.py, ``upgrade_within_floor``): the longer of the policy's months and
+its repayment periods (one a month) without arrears, counted from the restructuring and again
+from each new arrears. An inspection may classify worse than the floor, never better; nothing
+classifies better than it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ FLOORS = (
     (90, RiskClass.SUBSTANDARD),
     (0, RiskClass.SPECIAL_MENTION),
 )
-RESTRUCTURED_FLOOR = RiskClass.SUBSTANDARD
+# More days past due than any loan can have (about 270 years): a figure above it is an input error.
+MOST_DAYS_PAST_DUE = 100_000
+RESTRUCTURED_FLOOR = RiskClass.SPECIAL_MENTION  # art. 20
 
 
 def floor_for(days_past_due: int) -> RiskClass:

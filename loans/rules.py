@@ -203,7 +203,6 @@ RULES: tuple[Rule, ...] = (
         _("A rate spread below the product's floor needs the approver's pricing authority."),
         P,
         BANK,
-        enforced=False,
     ),
     Rule(
         "approval.conditions",
@@ -297,6 +296,16 @@ RULES: tuple[Rule, ...] = (
         BANK,
     ),
     Rule(
+        "post-loan.repayment-allocation",
+        _(
+            "A repayment pays the oldest due instalment first (overdue interest, interest, "
+            "principal); one allocated to the schedule is cancelled, the latest first, never "
+            "corrected."
+        ),
+        P,
+        BANK,
+    ),
+    Rule(
         "closing.repaid",
         _("A loan closes only when nothing is outstanding."),
         P,
@@ -313,6 +322,16 @@ RULES: tuple[Rule, ...] = (
         R,
         CLASSIFICATION,
         _("art. 6; the 90/270/360-day floors†"),
+    ),
+    Rule(
+        "classification.technical-overdue",
+        _(
+            "An overdue caused by the bank's own operations, marked so by a reviewer with the "
+            "reason, sets no floor."
+        ),
+        R,
+        CLASSIFICATION,
+        _("the days-past-due floors†"),
     ),
     Rule(
         "classification.upgrade-two-person",
@@ -332,7 +351,6 @@ RULES: tuple[Rule, ...] = (
         R,
         CLASSIFICATION,
         _("upgrade conditions†"),
-        enforced=False,
     ),
     Rule(
         "classification.restructured",
@@ -344,7 +362,6 @@ RULES: tuple[Rule, ...] = (
         R,
         CLASSIFICATION,
         _("art. 20"),
-        enforced=False,
     ),
     Rule(
         "classification.non-retail-share",

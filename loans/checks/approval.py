@@ -31,7 +31,7 @@ def approval_conditions_stated(ctx: CheckContext) -> Outcome:
 @check(
     code="pricing_authority",
     title=_("A spread below the product's floor is within the approver's pricing authority"),
-    clause="§3 approval: pricing authority by approver level (bank policy)",
+    clause="approval.pricing-authority",
     kind=CheckKind.PERSON,
 )
 def pricing_authority(ctx: CheckContext) -> Outcome:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from loans.checks.entry import THE_DISBURSEMENT, dated, disbursed
+from loans.classification import MOST_DAYS_PAST_DUE
 from workflow.checks import CheckContext, CheckKind, Outcome, check, failed, passed, text_given
 
-CLAUSE_FLOORS = "§5 classification: floors by days past due (90/270/360 days)"
-CLAUSE_TECHNICAL = "§5 classification: a technical overdue caused by the bank may be excepted"
-CLAUSE_RESTRUCTURED = "§5 classification: a restructured loan's observation period (art. 20)"
-CLAUSE_UPGRADE = "§5 classification: an upgrade is proposed by one person and confirmed by another"
+# Rule ids of docs/rules.md (loans/rules.py)
+CLAUSE_FLOORS = "classification.floors"
+CLAUSE_TECHNICAL = "classification.technical-overdue"
+CLAUSE_RESTRUCTURED = "classification.restructured"
+CLAUSE_UPGRADE = "classification.upgrade-after-arrears"
 
 
 @check(
@@ -25,6 +27,10 @@ def days_past_due_given(ctx: CheckContext) -> Outcome:
     days = ctx.payload.get("days_past_due")
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         return failed(_("Days past due cannot be negative."))
+    if days > MOST_DAYS_PAST_DUE:
+        return failed(
+            _("Days past due cannot be more than %(most)s.") % {"most": MOST_DAYS_PAST_DUE}
+        )
     return passed()
 
 
@@ -72,7 +78,7 @@ restructuring_dated = dated(
 @check(
     code="upgrade_within_floor",
     title=_("The days past due and any restructuring allow the better class"),
-    clause=f"{CLAUSE_FLOORS}; {CLAUSE_RESTRUCTURED}; {CLAUSE_UPGRADE}",
+    clause=CLAUSE_UPGRADE,
 )
 def upgrade_within_floor(ctx: CheckContext) -> Outcome:
     from loans.choices import RiskClass

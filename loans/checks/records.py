@@ -108,7 +108,7 @@ def drawdown_not_paid(ctx: CheckContext) -> Outcome:
 @check(
     code="repayment_not_allocated",
     title=_("A repayment allocated to the schedule is cancelled, not corrected"),
-    clause="§3 post-loan: repayments allocated to the repayment schedule",
+    clause="post-loan.repayment-allocation",
     kind=CheckKind.INPUT,
     field="record",
 )
@@ -124,7 +124,7 @@ def repayment_not_allocated(ctx: CheckContext) -> Outcome:
 @check(
     code="repayment_reversible",
     title=_("The repayment is the latest allocated and made no new schedule version"),
-    clause="§3 post-loan: repayments allocated to the repayment schedule",
+    clause="post-loan.repayment-allocation",
     kind=CheckKind.INPUT,
     field="record",
 )

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from loans.classification import MOST_DAYS_PAST_DUE
+
 REFERENCE, DATE, REPAYMENT, DAYS_PAST_DUE, TRANSACTION = (
     "reference",
     "date",
@@ -203,6 +205,6 @@ def _days(number: int, value: str) -> int | Rejection | None:
         return Rejection(number, DAYS_PAST_DUE, "not_a_number", {"value": value})
     if days < 0:
         return Rejection(number, DAYS_PAST_DUE, "negative", {"value": value})
-    if days > 100_000:
+    if days > MOST_DAYS_PAST_DUE:
         return Rejection(number, DAYS_PAST_DUE, "not_a_number", {"value": value})
     return days

@@ -72,7 +72,7 @@ class Loan(LoanWorkflow):
     # A reviewer marked the current overdue as technical (the bank's own doing): its days past
     # due set no floor. The mark ends with the overdue (days past due back to zero).
     overdue_technical = models.BooleanField(_("technical overdue"), default=False)
-    # A restructured loan stays at least substandard while observed (loans/classification.py);
+    # A restructured loan stays at least special mention while observed (loans/classification.py);
     # the observation restarts when it falls into arrears again.
     restructured_at = models.DateTimeField(_("restructured at"), null=True, blank=True)
     observed_since = models.DateTimeField(_("observed since"), null=True, blank=True)

@@ -223,6 +223,11 @@ def approver_authority(cell: Cell, facts: Facts) -> bool:
     return (cell.persona.authority_level or 0) >= needed
 
 
+def pricing_authority(cell: Cell, facts: Facts) -> bool:
+    """The loans are priced at their product's spread floor: no pricing authority is needed."""
+    return True
+
+
 def approver_authority_to_reject(cell: Cell, facts: Facts) -> bool:
     """Rejecting needs the tier approving needs (the top tier above it)."""
     needed = facts.policy.required_authority(facts.amount) or facts.policy.top_tier[1]
@@ -293,6 +298,7 @@ PERSON_RULES: dict[str, PersonRule] = {
     ),
     "approver_authority": approver_authority,
     "approver_authority_to_reject": approver_authority_to_reject,
+    "pricing_authority": pricing_authority,
     "endorsement_allowed": endorsement_allowed,
     "named_co_investigator": named_co_investigator,
     "upgrade_confirmer_independent": upgrade_confirmer_independent,

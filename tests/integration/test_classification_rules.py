@@ -109,7 +109,7 @@ def test_a_non_performing_loan_is_not_upgraded_before_its_arrears_are_repaid(dis
     assert [r.code for r in refused.value.failed] == ["upgrade_within_floor"]
 
 
-def test_a_restructured_loan_stays_substandard_through_its_observation(disbursed, cast):
+def test_a_restructured_loan_stays_at_least_special_mention_while_observed(disbursed, cast):
     act(
         disbursed,
         "restructuring_record",
@@ -120,11 +120,12 @@ def test_a_restructured_loan_stays_substandard_through_its_observation(disbursed
     services.days_past_due_update(loan=disbursed, days_past_due=0)  # a feed with no arrears
 
     loan = Loan.objects.get(pk=disbursed.pk)
-    assert loan.risk_class == RiskClass.SUBSTANDARD
+    assert loan.risk_class == RiskClass.SPECIAL_MENTION
     downgrade = audit_trail_of(loan).filter(action="classification_floor_apply").last()
-    assert (downgrade.actor, downgrade.payload["classified"]["to"]) == (None, "substandard")
-    with pytest.raises(ValidationError, match="under observation is at least substandard"):
+    assert (downgrade.actor, downgrade.payload["classified"]["to"]) == (None, "special_mention")
+    with pytest.raises(ValidationError, match="under observation is at least special mention"):
         inspect(disbursed, cast.manager, proposed=RiskClass.NORMAL)
+    assert Loan.objects.get(pk=disbursed.pk).risk_class == RiskClass.SPECIAL_MENTION
 
 
 def test_an_upgrade_proposed_before_a_restructuring_is_refused_as_a_deviation(disbursed, cast):
