@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "workflow",
     "loans",
+    "recovery",
     "config.apps.OperationsConfig",
     "accounts",
 ]
@@ -377,6 +378,9 @@ if REDIS_URL:
     }
 # Beat only fires idempotent work: the sweep reads due timers from the database, the relay sends
 # what the outbox holds. A missed or duplicated tick changes nothing.
+# Idempotent work of the processes once a day (Celery task names, also run by run_scheduler):
+# loans more than the policy's days past due open a collection case (recovery/services.py).
+DAILY_TASKS = ["recovery.tasks.open_collection_cases"]
 CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {
         "task": "workflow.tasks.sweep_timers",
@@ -387,6 +391,10 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit": {
         "task": "workflow.tasks.verify_audit",
         "schedule": crontab(hour=2, minute=30),
+    },
+    **{
+        f"daily-{path}": {"task": path, "schedule": crontab(hour=1, minute=15)}
+        for path in DAILY_TASKS
     },
 }
 # Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
