@@ -59,7 +59,8 @@ class CollectionCaseViewSet(
 
     def get_queryset(self) -> QuerySet[CollectionCase]:
         if getattr(self, "swagger_fake_view", False):
-            return CollectionCase.objects.none()
+            none: QuerySet[CollectionCase] = CollectionCase.objects.none()
+            return none
         cases: QuerySet[CollectionCase] = cases_visible_to(staff(self.request))
         related: QuerySet[CollectionCase] = cases.select_related(
             "loan", "branch", "account_manager"
