@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("loans/", include("loans.urls")),
+    path("collections/", include("recovery.urls")),
     path("notifications/", include("workflow.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("loans.api.urls", "api"), namespace="api")),
