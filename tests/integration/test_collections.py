@@ -271,3 +271,37 @@ def test_other_branches_never_see_the_case(case, outsider, manager):
 
     deviation = refused(lambda: contact(case, outsider))
     assert deviation.kind == Deviation.Kind.OUT_OF_SCOPE
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+def test_the_case_timers_remind_count_lateness_and_escalate(case, manager, branch):
+    from workflow import timers
+    from workflow.models import Notification
+
+    head = factories.staff(Role.BRANCH_HEAD, branch=branch, username="head1")
+    timer = running(case).get()
+
+    timers.sweep(now=timer.escalate_at + timedelta(minutes=1))
+
+    reminded = Notification.objects.get(kind=Notification.Kind.REMINDER)
+    assert reminded.recipient == manager
+    late = Deviation.objects.get(kind=Deviation.Kind.SLA_OVERDUE)
+    assert (late.object_id, late.from_state) == (case.pk, CaseState.OPEN)
+    assert Notification.objects.get(kind=Notification.Kind.ESCALATION).recipient == head
+
+
+def test_beat_and_the_demo_scheduler_run_the_opener_daily(disbursed, settings):
+    from io import StringIO
+
+    from workflow.management.commands.run_scheduler import Command
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "recovery.tasks.open_collection_cases" in scheduled
+    in_arrears(disbursed, 100)
+
+    Command(stdout=StringIO()).run_daily_tasks()
+    Command(stdout=StringIO()).run_daily_tasks()
+
+    assert CollectionCase.objects.filter(loan=disbursed).count() == 1

@@ -170,3 +170,15 @@ def test_the_demo_shows_a_policy_version_an_exception_and_classifications():
     assert Loan.objects.get(pk=waiting.object_id).state == LoanState.SITE_VISIT
     assert Loan.objects.filter(risk_class__gte=2).count() >= 2
     assert AuditEvent.objects.filter(action="classified").count() >= 2
+
+
+def test_the_demo_has_a_loan_in_arrears_with_a_collection_case():
+    from recovery.models import CollectionCase
+    from recovery.states import CaseState
+
+    (case,) = CollectionCase.objects.all()
+    assert case.loan.days_past_due > 90
+    assert case.state == CaseState.CONTACTED
+    assert case.contact_attempts.filter(reached=True).exists()
+    assert events_of(case)[0].action == "case_opened"
+    assert verify_chain(events_of(case)).intact
