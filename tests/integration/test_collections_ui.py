@@ -115,3 +115,15 @@ def test_the_list_pages_by_keyset(case, manager, django_assert_max_num_queries):
         response = client.get(reverse("recovery:list"), {"cursor": "forged"})
     assert response.status_code == 400  # a link that was not valid: the first page instead
     assert case.loan.reference in response.content.decode()
+
+
+def test_the_admin_shows_a_case_but_never_changes_it(case, admin_client):
+    page = admin_client.get(reverse("admin:recovery_collectioncase_change", args=[case.pk]))
+
+    assert page.status_code == 200
+    assert admin_client.get(reverse("admin:recovery_collectioncase_add")).status_code == 403
+    deleted = admin_client.post(
+        reverse("admin:recovery_collectioncase_delete", args=[case.pk]), {"post": "yes"}
+    )
+    assert deleted.status_code == 403
+    assert CollectionCase.objects.filter(pk=case.pk).exists()
