@@ -356,10 +356,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_QUEUES = ("notifications", "sweeps", "analytics")
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUES]  # type: ignore[no-untyped-call]
 CELERY_TASK_DEFAULT_QUEUE = "notifications"
+# Idempotent work of the processes once a day (Celery task names, also run by run_scheduler):
+# loans more than the policy's days past due open a collection case (recovery/services.py).
+DAILY_TASKS = ["recovery.tasks.open_collection_cases"]
 CELERY_TASK_ROUTES = {
     "workflow.tasks.email_notification": {"queue": "notifications"},
     "workflow.tasks.sweep_timers": {"queue": "sweeps"},
     "workflow.tasks.relay_outbox": {"queue": "sweeps"},
+    **{path: {"queue": "sweeps"} for path in DAILY_TASKS},
     # Reports, dashboards' figures, exports: anything under an "analytics" module.
     "*.analytics.*": {"queue": "analytics"},
 }
@@ -383,9 +387,6 @@ if REDIS_URL:
     }
 # Beat only fires idempotent work: the sweep reads due timers from the database, the relay sends
 # what the outbox holds. A missed or duplicated tick changes nothing.
-# Idempotent work of the processes once a day (Celery task names, also run by run_scheduler):
-# loans more than the policy's days past due open a collection case (recovery/services.py).
-DAILY_TASKS = ["recovery.tasks.open_collection_cases"]
 CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {
         "task": "workflow.tasks.sweep_timers",

@@ -299,6 +299,9 @@ def test_beat_and_the_demo_scheduler_run_the_opener_daily(disbursed, settings):
 
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "recovery.tasks.open_collection_cases" in scheduled
+    assert settings.CELERY_TASK_ROUTES["recovery.tasks.open_collection_cases"] == {
+        "queue": "sweeps"
+    }
     in_arrears(disbursed, 100)
 
     Command(stdout=StringIO()).run_daily_tasks()
