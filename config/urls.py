@@ -22,9 +22,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("loans/", include("loans.urls")),
+    path("collections/", include("recovery.urls")),
     path("notifications/", include("workflow.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("loans.api.urls", "api"), namespace="api")),
+    path("api/v1/", include(("recovery.api.urls", "recovery-api"), namespace="recovery-api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Behind login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the docs page sends a browser to
     # the login page instead of answering 401. The split view serves Swagger UI's start-up script

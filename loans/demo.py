@@ -41,6 +41,7 @@ from loans.models import Borrower, Branch, Loan, LoanProduct, User
 from loans.roles import Role
 from loans.states import LoanState
 from loans.validators import USCC_ALPHABET, resident_id_check_character, uscc_check_character
+from recovery.demo import collection_case_in_arrears
 from workflow.engine import TransitionRefused, perform_transition
 from workflow.models import Channel, Deviation
 
@@ -413,6 +414,7 @@ def load_demo_data(*, stdout: Writer | None = None, seed: int = DEMO_SEED) -> De
     _create_loans(rng, plan, borrowers)
     service_some_disbursed_loans()
     classify_some_disbursed_loans(inspector=User.objects.get(username="manager1"))
+    collection_case_in_arrears()
     make_work_late()
     counts = Counter(Loan.objects.values_list("state", flat=True))
     return DemoSummary(

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "workflow",
     "loans",
+    "recovery",
     "config.apps.OperationsConfig",
     "accounts",
 ]
@@ -314,7 +315,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RiskClassEnum": "loans.choices.RiskClass"},
+    "ENUM_NAME_OVERRIDES": {
+        "RiskClassEnum": "loans.choices.RiskClass",
+        "CaseStateEnum": "recovery.states.CaseState",
+        "ContactChannelEnum": "recovery.states.ContactChannel",
+        "ChannelEnum": "workflow.models.Channel",
+    },
 }
 
 # The API's throttle counters: in Redis, shared by every web worker, when there is one.
@@ -352,10 +358,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_QUEUES = ("notifications", "sweeps", "analytics")
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUES]  # type: ignore[no-untyped-call]
 CELERY_TASK_DEFAULT_QUEUE = "notifications"
+# Idempotent work of the processes once a day, in this order, after the bank's day has turned
+# (Celery task names; beat fires them at 00:20, 00:40, …, and run_scheduler at start and daily):
+# each scheduled loan's days past due (docs/servicing.md), then a collection case for each loan
+# more than the policy's days past due (recovery/services.py).
+DAILY_TASKS = ["loans.tasks.refresh_days_past_due", "recovery.tasks.open_collection_cases"]
 CELERY_TASK_ROUTES = {
     "workflow.tasks.email_notification": {"queue": "notifications"},
     "workflow.tasks.sweep_timers": {"queue": "sweeps"},
     "workflow.tasks.relay_outbox": {"queue": "sweeps"},
+    **{path: {"queue": "sweeps"} for path in DAILY_TASKS},
     # Reports, dashboards' figures, exports: anything under an "analytics" module.
     "*.analytics.*": {"queue": "analytics"},
 }
@@ -390,14 +402,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflow.tasks.verify_audit",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Each scheduled loan's days past due, after the bank's day has turned (docs/servicing.md).
-    "refresh-days-past-due": {
-        "task": "loans.tasks.refresh_days_past_due",
-        "schedule": crontab(hour=0, minute=20),
+    **{
+        f"daily-{path}": {"task": path, "schedule": crontab(hour=0, minute=20 + 20 * order)}
+        for order, path in enumerate(DAILY_TASKS)
     },
 }
-# The daily work `manage.py run_scheduler` runs at start and then once a day, as beat would.
-SCHEDULER_DAILY_TASKS = ["loans.tasks.refresh_days_past_due"]
 # Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)
 

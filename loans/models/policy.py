@@ -24,6 +24,26 @@ def default_sla_days() -> dict[str, int]:
     return {"intake": 3, "site_visit": 5, "review": 3, "approval": 2, "disbursement": 30}
 
 
+# Collection cases (recovery/workflow.py): the stages with an SLA, in days.
+COLLECTION_STAGES_WITH_SLA = (
+    "open",
+    "contacted",
+    "restructuring_proposed",
+    "legal_action",
+    "write_off_proposed",
+)
+
+
+def default_collection_sla_days() -> dict[str, int]:
+    return {
+        "open": 3,
+        "contacted": 10,
+        "restructuring_proposed": 10,
+        "legal_action": 60,
+        "write_off_proposed": 10,
+    }
+
+
 def default_score_weights() -> dict[str, int]:
     return {"debt_to_income": 40, "credit_report": 30, "guarantee": 20, "concentration": 10}
 
@@ -145,6 +165,13 @@ class PolicyVersion(models.Model):
     restructured_observation_periods = models.PositiveSmallIntegerField(
         _("observation of a restructured loan (repayment periods without arrears)"), default=2
     )
+    # Collections: a loan more than this many days past due opens a collection case.
+    collection_after_days = models.PositiveSmallIntegerField(
+        _("collection case opens after (days past due)"), default=90
+    )
+    collection_sla_days = models.JSONField(
+        _("collection SLAs (days)"), default=default_collection_sla_days
+    )
     # Risk score
     score_weights = models.JSONField(_("risk score weights"), default=default_score_weights)
 
@@ -188,6 +215,15 @@ class PolicyVersion(models.Model):
             errors["sla_days"] = _("Give a positive whole number of days for each of: %s.") % (
                 ", ".join(STAGES_WITH_SLA)
             )
+        collection = self.collection_sla_days
+        if (
+            not isinstance(collection, dict)
+            or set(collection) != set(COLLECTION_STAGES_WITH_SLA)
+            or (not all(isinstance(v, int) and v > 0 for v in collection.values()))
+        ):
+            errors["collection_sla_days"] = _(
+                "Give a positive whole number of days for each of: %s."
+            ) % (", ".join(COLLECTION_STAGES_WITH_SLA))
         weights = self.score_weights
         if (
             not isinstance(weights, dict)

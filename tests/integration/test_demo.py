@@ -199,3 +199,15 @@ def test_the_demo_shows_a_closed_loan_renewed_by_an_application_in_intake():
     assert renewal.state == LoanState.INTAKE
     assert renewal.renewal_of.state == LoanState.CLOSED
     assert renewal.borrower_id == renewal.renewal_of.borrower_id
+
+
+def test_the_demo_has_a_loan_in_arrears_with_a_collection_case():
+    from recovery.models import CollectionCase
+    from recovery.states import CaseState
+
+    (case,) = CollectionCase.objects.all()
+    assert case.loan.days_past_due > 90
+    assert case.state == CaseState.CONTACTED
+    assert case.contact_attempts.filter(reached=True).exists()
+    assert events_of(case)[0].action == "case_opened"
+    assert verify_chain(events_of(case)).intact

@@ -1,6 +1,6 @@
 """Run the timer sweep and the outbox relay in a loop, and verify the audit trail and run the
-daily tasks of ``SCHEDULER_DAILY_TASKS`` daily: the in-process stand-in for Celery beat and a
-worker, for running without Redis (the demo)."""
+processes' daily tasks (``settings.DAILY_TASKS``, dotted paths of idempotent task functions) daily:
+the in-process stand-in for Celery beat and a worker, for running without Redis (the demo)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,12 @@ class Command(BaseCommand):
             if time.monotonic() >= next_verification:
                 intact = tasks.verify_audit()
                 self.stdout.write(f"audit trail verified: {'intact' if intact else 'BROKEN'}")
-                for path in getattr(settings, "SCHEDULER_DAILY_TASKS", []):
-                    result = import_string(path)()
-                    self.stdout.write(f"{path}: {result}")
+                self.run_daily_tasks()
                 next_verification = time.monotonic() + DAY_SECONDS
             time.sleep(interval)
+
+    def run_daily_tasks(self) -> None:
+        """Each of the processes' daily tasks, as beat fires them (they are idempotent)."""
+        for path in settings.DAILY_TASKS:
+            outcome = import_string(path)()
+            self.stdout.write(f"{path}: {outcome}")
