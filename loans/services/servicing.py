@@ -291,12 +291,18 @@ def loan_days_past_due(loan: Loan, on: date) -> int | None:
 def days_past_due_refresh(*, on: date | None = None) -> int:
     """Compute each scheduled loan's days past due on the local date ``on`` (today) and write
     the changed ones through ``days_past_due_update``. Idempotent: a second run writes nothing.
-    Returns how many loans changed."""
+    A loan the core-banking feed reports on is left to the feed, the bank's system of record for
+    it. Returns how many loans changed."""
+    from loans.models import FeedRow
     from loans.services import days_past_due_update
 
     day = on or timezone.localdate()
     changed = 0
-    loans = Loan.objects.filter(state=LoanState.POST_LOAN, schedules__isnull=False).distinct()
+    loans = (
+        Loan.objects.filter(state=LoanState.POST_LOAN, schedules__isnull=False)
+        .exclude(pk__in=FeedRow.objects.values("loan_id"))
+        .distinct()
+    )
     for loan in loans.iterator(chunk_size=500):
         figure = loan_days_past_due(loan, day)
         if figure is None or figure == loan.days_past_due:

@@ -18,6 +18,7 @@ from loans.models import FeedImport, Loan, Repayment
 from loans.policy import policy_in_force
 from loans.roles import Role
 from loans.selectors import audit_trail_of, next_inspection_due
+from loans.services.servicing import days_past_due_refresh
 from loans.states import LoanState
 from tests import factories
 from workflow import timers
@@ -337,3 +338,11 @@ def _upload(content: bytes, name: str = "feed.csv"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def test_the_daily_refresh_leaves_a_loan_the_feed_reports_on_to_the_feed(disbursed, cast):
+    """The schedule says nothing is due yet; the core system, the record, says 40 days."""
+    fed_days(disbursed, cast.officer, 40)
+
+    assert days_past_due_refresh() == 0
+    assert Loan.objects.get(pk=disbursed.pk).days_past_due == 40
