@@ -30,9 +30,14 @@
         var item = document.createElement("li");
         var image = document.createElement("img");
         image.alt = file.name;
-        image.src = URL.createObjectURL(file);
         item.appendChild(image);
         previews.appendChild(item);
+        // A data: URL (the content security policy allows no blob: images).
+        var reader = new FileReader();
+        reader.addEventListener("load", function () {
+          image.src = reader.result;
+        });
+        reader.readAsDataURL(file);
       });
     });
 
