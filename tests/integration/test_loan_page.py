@@ -8,14 +8,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from loans.choices import InspectionKind, InspectionMode
-from loans.journeys import act, advance
-from loans.models import Inspection, Repayment
+from loans.choices import DocumentKind, InspectionKind, InspectionMode
+from loans.journeys import EVIDENCE_PHOTO, act, advance
+from loans.models import Document, Inspection, Repayment
 from loans.states import LoanState
 from tests import factories
 
@@ -185,6 +186,7 @@ def test_the_loan_page_reads_a_large_file_in_a_constant_number_of_statements(cli
     with CaptureQueriesContext(connection) as small:
         page_of(client, loan)
 
+    visit = loan.site_visits.get()
     for number in range(12):
         factories.InterviewFactory(loan=loan, notes=f"Note {number}.")
         Inspection.objects.create(
@@ -199,9 +201,20 @@ def test_the_loan_page_reads_a_large_file_in_a_constant_number_of_statements(cli
         Repayment.objects.create(
             loan=loan, principal=Decimal(10), paid_at=timezone.now(), recorded_by=cast.officer
         )
+        for attached in (visit, None):  # a visit's photo, and a document of the loan
+            Document.objects.create(
+                loan=loan,
+                site_visit=attached,
+                kind=DocumentKind.PHOTO,
+                file=ContentFile(EVIDENCE_PHOTO, name="shop.jpg"),
+                original_name=f"shop-{number}.jpg",
+                size=len(EVIDENCE_PHOTO),
+                uploaded_by=cast.manager,
+            )
     with CaptureQueriesContext(connection) as large:
         page = page_of(client, loan).content.decode()
 
     assert "Finding 11." in page
     assert "Note 11." in page
+    assert "shop-11.jpg" in page
     assert len(large.captured_queries) == len(small.captured_queries)
