@@ -8,11 +8,13 @@ import io
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import ExifTags, Image
 from playwright.sync_api import Page, expect
 
-from loans.journeys import act, advance
+from loans.choices import DocumentKind
+from loans.journeys import EVIDENCE_PDF, act, advance
 from loans.models import Document
 from loans.states import LoanState
 from tests.browser.conftest import login, screenshot
@@ -93,12 +95,26 @@ def test_photos_are_added_at_a_site_visit_and_an_approver_opens_one_full_size(
     expect(page.locator(f"#visit-{visit.pk} .photos time").first).to_have_text("2026-11-20 09:30")
     screenshot(page, f"case-file-photos-{language}-{screen}.png")
 
+    act(loan, "document_upload", cast.manager, kind=DocumentKind.BUSINESS_LICENCE,
+        file=ContentFile(EVIDENCE_PDF, name="licence.pdf"))  # fmt: skip
     loan = advance(loan, LoanState.APPROVAL, cast)
     page.context.clear_cookies()
     login(page, live_server, cast.approver.username)
     choose_language(page, language)
     page.goto(f"{live_server.url}/loans/{loan.pk}/")
     first_action_is_on_the_first_screen(page, height)
+    # The SLA badge is tall enough for Chinese characters (a line height of 1 clips their tops).
+    badge = page.locator(".next-actor .badge")
+    ratio = badge.evaluate(
+        "el => parseFloat(getComputedStyle(el).lineHeight)"
+        " / parseFloat(getComputedStyle(el).fontSize)"
+    )
+    assert ratio >= 1.3
+    # The PDF is previewed in a frame of the page: the content security policy lets it load.
+    preview = page.locator("#card-document details.pdf-preview")
+    preview.locator("summary").click()
+    expect(preview.locator("iframe")).to_be_visible()
+    page.wait_for_timeout(1000)  # a refused frame would be reported as a violation by now
     screenshot(page, f"case-file-approver-{language}-{screen}.png")
     link = page.locator(f"#visit-{visit.pk} a.photo-link").first
     link.click()
