@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from loans.choices import CreditReportResult, GuaranteeType
 
 DTI_AT_FULL_CONCERN = Decimal("0.7")  # debt service at 70% of income is as bad as it gets
@@ -80,3 +83,60 @@ def score(
     factors.sort(key=lambda f: -f.points)
     total = round(sum(f.points for f in factors))
     return total, [asdict(f) for f in factors]
+
+
+# Each factor's name, and what it measures, as a reader of the review sees them.
+FACTOR_LABELS = {
+    "debt_to_income": gettext_lazy("Debt-to-income"),
+    "credit_report": gettext_lazy("Credit report"),
+    "guarantee": gettext_lazy("Guarantee"),
+    "concentration": gettext_lazy("Industry concentration"),
+}
+FACTOR_MEANINGS = {
+    "debt_to_income": gettext_lazy("monthly debt payments as a share of monthly income"),
+    "credit_report": gettext_lazy("the credit report's result and overdue accounts"),
+    "guarantee": gettext_lazy("how well the guarantee type secures the loan"),
+    "concentration": gettext_lazy(
+        "the industry's share of the branch's balance, against its limit"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class FactorRow:
+    """A risk factor in words: its name, the input, and its points out of its weight."""
+
+    label: Any
+    meaning: Any
+    value: str
+    points: float
+    weight: int
+
+
+def factor_value(code: str, value: str) -> str:
+    """The factor's input in the reader's language (it is stored as computed: a percentage, or
+    the credit result and overdue count, or the guarantee type's code)."""
+    if code == "guarantee" and value in GuaranteeType.values:
+        return str(GuaranteeType(value).label)
+    if code == "credit_report":
+        result, _sep, overdue = value.partition(", ")
+        if result in CreditReportResult.values:
+            count = int(overdue.split(" ")[0]) if overdue[:1].isdigit() else 0
+            return _("%(result)s, %(count)s overdue accounts") % {
+                "result": CreditReportResult(result).label,
+                "count": count,
+            }
+    return value
+
+
+def describe_factors(factors: list[dict[str, Any]]) -> list[FactorRow]:
+    return [
+        FactorRow(
+            label=FACTOR_LABELS.get(str(item.get("code")), str(item.get("code"))),
+            meaning=FACTOR_MEANINGS.get(str(item.get("code")), ""),
+            value=factor_value(str(item.get("code")), str(item.get("value", ""))),
+            points=float(item.get("points", 0)),
+            weight=int(item.get("weight", 0)),
+        )
+        for item in factors
+    ]

@@ -8,23 +8,32 @@ page (``<script``, ``<html``, ``<svg`` …) is refused: that is how a JPEG+HTML 
 magic-byte check. Everything else is refused. Stored names are random (uuid4) with the accepted
 extension; the name the person chose is kept as data (``Document.original_name``).
 
+A photo accepted gets a small JPEG copy beside it (``<name>.thumb.jpg``), turned upright by its
+EXIF orientation, for the loan page; and the moment it was taken, from its EXIF
+``DateTimeOriginal`` (with ``OffsetTimeOriginal`` where the camera wrote it; else the bank's
+local time).
+
 The request that carries the file is capped before it is read (config/middleware.py, the proxy's
 ``client_max_body_size``): see docs/security.md, "Uploads".
 """
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 import warnings
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone as django_timezone
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
@@ -33,6 +42,8 @@ IMAGE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
 PDF = ".pdf"
 ACCEPTED = frozenset({*IMAGE_FORMATS, PDF})
 PHOTO_EXTENSIONS = frozenset(IMAGE_FORMATS)
+# The longest side of a photo's thumbnail, in pixels (twice the size shown, for sharp screens).
+THUMBNAIL_SIZE = 480
 # A photo this large is refused before it is decoded (a decompression bomb).
 MAX_IMAGE_PIXELS = 50_000_000
 # Markup that makes a browser run a file as a page, wherever it sits in the file.
@@ -175,3 +186,60 @@ def display_name(name: str) -> str:
     """The name the person gave the file, as data: its last part, printable, at most 255."""
     last = PurePath(str(name).replace("\\", "/")).name
     return "".join(c for c in last if c.isprintable())[:255] or "file"
+
+
+def thumbnail_name(original: str) -> str:
+    """The thumbnail's storage name: beside the original, under the original's random name."""
+    path = PurePath(original)
+    return str(path.with_name(f"{path.stem}.thumb.jpg"))
+
+
+def make_thumbnail(file: Any) -> ContentFile[bytes] | None:
+    """A JPEG at most ``THUMBNAIL_SIZE`` pixels on its longer side, turned upright as its EXIF
+    orientation says; None for a file that is not an image (a PDF)."""
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+            buffer = io.BytesIO()
+            upright.convert("RGB").save(buffer, format="JPEG", quality=80, optimize=True)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    finally:
+        file.seek(0)
+    return ContentFile(buffer.getvalue(), name="thumb.jpg")
+
+
+def capture_time(file: Any) -> datetime | None:
+    """When the photo was taken, from its EXIF ``DateTimeOriginal`` (or ``DateTime``); an aware
+    moment, in the camera's offset where it wrote one, else in the bank's local time."""
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            exif = image.getexif()
+            details = exif.get_ifd(ExifTags.IFD.Exif)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    finally:
+        file.seek(0)
+    taken = details.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
+    if not isinstance(taken, str):
+        return None
+    try:
+        moment = datetime.strptime(taken.strip().rstrip("\x00"), "%Y:%m:%d %H:%M:%S")  # noqa: DTZ007 - the zone is applied below
+    except ValueError:
+        return None
+    offset = _offset(details.get(ExifTags.Base.OffsetTimeOriginal))
+    if offset is not None:
+        return moment.replace(tzinfo=offset)
+    return django_timezone.make_aware(moment)
+
+
+def _offset(value: Any) -> timezone | None:
+    """An EXIF offset such as ``+08:00``; None when absent or unreadable."""
+    match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", str(value or "").strip().rstrip("\x00"))
+    if match is None:
+        return None
+    sign = 1 if match.group(1) == "+" else -1
+    return timezone(sign * timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))

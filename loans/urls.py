@@ -3,6 +3,7 @@ from django.urls import path
 from loans import (
     action_views,
     application_views,
+    document_views,
     export_views,
     feed_views,
     oversight_views,
@@ -27,6 +28,22 @@ urlpatterns = [
         "<int:pk>/actions/<slug:name>/<int:record_id>/",
         action_views.loan_action,
         name="record-action",
+    ),
+    path(
+        "<int:pk>/documents/<int:document_id>/",
+        document_views.document_file,
+        name="document",
+    ),
+    path(
+        "<int:pk>/documents/<int:document_id>/thumbnail/",
+        document_views.document_file,
+        {"variant": "thumbnail"},
+        name="document-thumbnail",
+    ),
+    path(
+        "<int:pk>/site-visits/<int:visit_id>/photos/",
+        document_views.site_visit_photos,
+        name="site-visit-photos",
     ),
     path("deviations/", oversight_views.deviation_log, name="deviations"),
     path("deviations/export.csv", oversight_views.deviation_export, name="deviations-export"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -18,35 +17,25 @@ from django.views.decorators.http import require_POST
 from loans.access import get_loan_for_user
 from loans.forms import TransitionForm
 from loans.keyset import Order, bounded_counts, paginate
-from loans.loan_page import loan_page_offers
+from loans.loan_page import case_file
 from loans.models import LoanProduct, User
 from loans.paging import COUNT_CAP, Count, WebPage, web_page
-from loans.records import RECORDS, addable
 from loans.roles import Role
 from loans.selectors import (
     SlaStatus,
-    audit_trail_of,
-    describe_requests,
-    deviations_of,
-    exception_requests_of,
     loans_visible_to,
     queue_for,
     queue_order,
     with_sla_status,
 )
 from loans.states import LoanState
-from loans.timeline import refused_attempts, timeline
-from workflow.actions import action_options
 from workflow.engine import (
     InvalidInput,
-    TransitionOption,
     TransitionRefused,
     UnknownTransition,
     perform_transition,
-    preflight,
 )
 from workflow.models import Channel
-from workflow.registry import process_for
 
 # Where each role starts its day, in order of precedence.
 LANDING = (
@@ -195,50 +184,9 @@ def loan_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The loan as a case file (loans/loan_page.py)."""
     loan = get_loan_for_user(request.user, pk)  # type: ignore[arg-type]
-    options = preflight(loan, actor=request.user)
-    definition = process_for(loan).definition
-    return render(
-        request,
-        "loans/loan_detail.html",
-        {
-            "loan": loan,
-            "options": options,
-            "events": timeline(audit_trail_of(loan), definition),
-            "deviations": refused_attempts(
-                deviations_of(loan).select_related("actor")[:50], definition
-            ),
-            "exception_requests": describe_requests(exception_requests_of(loan)),
-            "may_decide_exceptions": any(
-                option.allowed
-                for option in action_options(loan, actor=request.user, names={"exception_grant"})
-            ),
-            "form": TransitionForm(),
-            "addable": addable(request.user, loan),
-            "review": loan.reviews.select_related("reviewer").first(),
-            "visit": loan.site_visits.select_related(
-                "lead_investigator", "co_investigator"
-            ).first(),
-            "contract": getattr(loan, "contract", None),
-            "conditions": loan.approval_conditions.all(),
-            "officer_checklist": loan.state == LoanState.DISBURSEMENT
-            and request.user.has_role(Role.DISBURSEMENT_OFFICER),  # type: ignore[union-attr]
-            "file": [(kind, getattr(loan, kind.related_name).all()[:5]) for kind in RECORDS],
-            # Which transitions ask for a reason and comment, or for conditions: their checks say.
-            "asks_reason": _asking(options, "reason_given"),
-            "asks_conditions": _asking(options, "approval_conditions_stated"),
-            "awaiting_input": {o.name for o in options if o.awaiting_input},
-            # One token per page view: submitting the same form twice performs its step once.
-            "token": uuid.uuid4().hex,
-            "correctable": {k.name for k in RECORDS if k.correctable},
-            "cancellable": {k.name for k in RECORDS},
-            **loan_page_offers(loan, request.user),
-        },
-    )
-
-
-def _asking(options: list[TransitionOption], check_code: str) -> set[str]:
-    return {o.name for o in options if any(r.code == check_code for r in o.checks)}
+    return render(request, "loans/loan_detail.html", case_file(loan, request.user))
 
 
 def attach_errors(form: Any, error: ValidationError) -> None:

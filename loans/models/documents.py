@@ -28,6 +28,12 @@ def upload_path(document: Document, filename: str) -> str:
     return f"loans/{document.loan_id}/{document.kind}/{uploads.storage_name(extension)}"
 
 
+def thumbnail_path(document: Document, filename: str) -> str:
+    """Beside the original, under the original's random name: ``<name>.thumb.jpg``. (The file
+    field comes first in the model, so the original's name is final when this is asked.)"""
+    return uploads.thumbnail_name(document.file.name)
+
+
 class Document(StageRecord):
     author_field = "uploaded_by"
 
@@ -47,6 +53,12 @@ class Document(StageRecord):
     size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_by = staff_fk(_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # A photo's small copy for the loan page (made on upload, turned upright by its EXIF).
+    thumbnail = models.FileField(
+        _("thumbnail"), upload_to=thumbnail_path, max_length=255, blank=True
+    )
+    # When the photo was taken, from its EXIF DateTimeOriginal where the camera wrote one.
+    captured_at = models.DateTimeField(_("taken at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("document")
@@ -55,3 +67,11 @@ class Document(StageRecord):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return PurePath(self.file.name or "").suffix.lower() in PHOTO_EXTENSIONS
+
+    @property
+    def is_pdf(self) -> bool:
+        return PurePath(self.file.name or "").suffix.lower() == uploads.PDF

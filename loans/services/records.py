@@ -32,7 +32,7 @@ from loans.models.documents import validate_upload
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.portfolio import position
 from loans.servicing import pricing
-from loans.uploads import display_name
+from loans.uploads import capture_time, display_name, make_thumbnail
 from workflow.checks import CheckContext
 
 M = TypeVar("M", bound=models.Model)
@@ -73,23 +73,27 @@ def credit_authorisation_record(ctx: CheckContext) -> CreditAuthorisation:
 
 def document_upload(ctx: CheckContext) -> Document:
     """Store an uploaded file after checking its size, extension and decoded content, under a
-    random name; the name the person gave it is kept as data."""
+    random name; the name the person gave it is kept as data. A photo gets its thumbnail beside
+    it and the moment it was taken from its EXIF (loans/uploads.py)."""
     file, kind = ctx.payload["file"], ctx.payload["kind"]
     try:
         validate_upload(file, kind)
     except ValidationError as error:
         raise ValidationError({"file": error}) from None
-    return validated(
-        Document(
-            loan=ctx.obj,
-            site_visit=ctx.payload.get("site_visit"),
-            kind=DocumentKind(kind),
-            file=file,
-            original_name=display_name(file.name),
-            size=file.size,
-            uploaded_by=ctx.actor,
-        )
+    document = Document(
+        loan=ctx.obj,
+        site_visit=ctx.payload.get("site_visit"),
+        kind=DocumentKind(kind),
+        file=file,
+        original_name=display_name(file.name),
+        size=file.size,
+        uploaded_by=ctx.actor,
+        captured_at=capture_time(file),
     )
+    thumbnail = make_thumbnail(file)
+    if thumbnail is not None:  # stored beside the original when the record is saved
+        document.thumbnail = thumbnail
+    return validated(document)
 
 
 def site_visit_record(ctx: CheckContext) -> SiteVisit:

@@ -109,7 +109,7 @@ def test_a_loan_goes_from_application_to_post_loan_through_the_ui(
         },
     )
     visit = loan.site_visits.get()
-    page.locator(".record", has_text="Site visit").get_by_role("link", name="Correct").click()
+    page.locator("#card-site_visit .record").get_by_role("link", name="Correct").click()
     page.locator('[name="visited_at"]').fill(right.strftime("%Y-%m-%dT%H:%M"))
     page.locator('[name="reason"]').fill("Typed the time of the phone call, not of the visit.")
     screenshot(page, "journey-2-correct-the-visit.png")

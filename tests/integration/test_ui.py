@@ -355,7 +355,8 @@ def test_the_approver_sees_the_risk_score_and_the_site_visit_findings(client, ca
     page = client.get(reverse("loans:detail", args=[loan.pk])).content.decode()
 
     assert 'data-testid="risk-score"' in page
-    assert "debt_to_income" in page
+    assert "Debt-to-income" in page
+    assert "debt_to_income" not in page  # the factor in words, not its code
     assert "Monthly takings checked against bank statements" in page
 
 
