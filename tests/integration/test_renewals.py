@@ -88,9 +88,6 @@ def test_a_loan_in_arrears_is_not_renewed(repaying, manager):
     assert not repaying.renewals.exists()
 
 
-# On SQLite the engine's prepared locked read does not rebind the moment of the policy in force
-# (workflow/prepared.py), so a policy version written in a test never applies there.
-@pytest.mark.postgres
 def test_a_loan_in_arrears_is_renewed_where_the_policy_allows_it(repaying, manager):
     factories.PolicyVersionFactory(
         renewal_in_arrears_allowed=True, effective_from=timezone.now() - timedelta(days=1)

@@ -133,7 +133,7 @@ def test_a_refused_step_shows_every_reason_and_says_it_was_recorded(client, loan
     )
 
     page = response.content.decode()
-    assert "No signed authorisation to query the borrower" in page
+    assert "No written consent of the borrower to query their credit report" in page
     assert "No face-to-face interview with the borrower has been recorded." in page
     assert "This attempt was recorded for compliance." in page
     assert Deviation.objects.get().channel == "web"
