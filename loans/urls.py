@@ -3,6 +3,7 @@ from django.urls import path
 from loans import (
     action_views,
     application_views,
+    deviation_views,
     export_views,
     oversight_views,
     reveal_views,
@@ -27,9 +28,15 @@ urlpatterns = [
         action_views.loan_action,
         name="record-action",
     ),
-    path("deviations/", oversight_views.deviation_log, name="deviations"),
-    path("deviations/export.csv", oversight_views.deviation_export, name="deviations-export"),
-    path("deviations/<int:pk>/", oversight_views.deviation_detail, name="deviation"),
+    path("deviations/", deviation_views.deviation_log, name="deviations"),
+    path("deviations/review/", deviation_views.deviation_review_many, name="deviations-review"),
+    path("deviations/export.csv", deviation_views.deviation_export_csv, name="deviations-export"),
+    path(
+        "deviations/export.xlsx",
+        deviation_views.deviation_export_xlsx,
+        name="deviations-export-xlsx",
+    ),
+    path("deviations/<int:pk>/", deviation_views.deviation_detail, name="deviation"),
     path("reference-changes/", oversight_views.reference_changes, name="reference-changes"),
     path("overview/", oversight_views.branch_overview, name="overview"),
 ]
