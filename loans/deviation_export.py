@@ -17,12 +17,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -34,6 +36,7 @@ from workflow.models import DeviationReview
 from workflow.vocabulary import Vocabulary
 
 EXPORT_BATCH = 1000  # rows per chunk sent, and per fetch from the database's cursor
+FIRST_BATCH = 100  # the first chunk's rows: the reader sees rows before a whole batch is read
 
 # What each row is read from, in the order of ``_cells``.
 FIELDS = (
@@ -88,6 +91,10 @@ class Export:
     vocabulary: Vocabulary
     language: str
 
+    @cached_property
+    def _names(self) -> _Names:
+        return _Names(self.vocabulary)
+
     def lines(self) -> Iterator[list[Any]]:
         """Each deviation's cells (the moment as a local datetime without its zone), in
         batches read inside one transaction: outside one, PostgreSQL would compute the whole
@@ -102,26 +109,30 @@ class Export:
                 with connections[database].cursor() as cursor:
                     cursor.execute("SET LOCAL jit = off")
             batch: list[tuple[Any, ...]] = []
+            size = min(FIRST_BATCH, EXPORT_BATCH)  # the first rows go at once, then batches
             for row in self.rows.iterator(chunk_size=EXPORT_BATCH):
                 batch.append(row)
-                if len(batch) == EXPORT_BATCH:
+                if len(batch) == size:
                     yield from self._cells(batch, database, loan_type)
-                    batch = []
+                    batch, size = [], EXPORT_BATCH
             if batch:
                 yield from self._cells(batch, database, loan_type)
 
     def _cells(
         self, batch: list[tuple[Any, ...]], database: str, loan_type: int
     ) -> Iterator[list[Any]]:
-        names = self.vocabulary
+        names = self._names
         loan_ids = {row[4] for row in batch if row[3] == loan_type}
         loans = {
             pk: (reference, borrower, mask(id_number, PersonalField.ID_NUMBER))
             for pk, reference, borrower, id_number in Loan.objects.using(database)
-            .filter(pk__in=loan_ids)
+            .filter(pk__in=_one_of(loan_ids, database))
             .values_list("pk", "reference", "borrower__name", "borrower__id_number")
         }
-        reviews = _reviews_of([row[0] for row in batch], database, names)
+        # Only a reviewed deviation has left "open" (no review moves one back): the others need
+        # no read of reviews.
+        reviewed = [row[0] for row in batch if row[-1] != DeviationReview.Status.OPEN]
+        reviews = _reviews_of(reviewed, database, names) if reviewed else {}
         for (
             pk,
             created_at,
@@ -161,9 +172,54 @@ class Export:
             ]
 
 
+class _Names:
+    """The vocabulary's names, each translated once per export (a million rows repeat a few
+    dozen names: translating each cell again would cost more than reading the row)."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self._vocabulary = vocabulary
+        self._known: dict[tuple[str, str], str] = {}
+
+    def _name(self, what: str, code: str) -> str:
+        key = (what, code)
+        if key not in self._known:
+            self._known[key] = getattr(self._vocabulary, what)(code)
+        return self._known[key]
+
+    def step(self, code: str) -> str:
+        return self._name("step", code)
+
+    def state(self, code: str) -> str:
+        return self._name("state", code)
+
+    def kind(self, code: str) -> str:
+        return self._name("kind", code)
+
+    def severity(self, code: str) -> str:
+        return self._name("severity", code)
+
+    def check(self, code: str) -> str:
+        return self._name("check", code)
+
+    def channel(self, code: str) -> str:
+        return self._name("channel", code)
+
+    def status(self, code: str) -> str:
+        return self._name("status", code)
+
+
 def staff_name(username: str | None, first_name: str | None, last_name: str | None) -> str:
     """A member of staff as the app names them (``User.get_full_name``, else the user name)."""
     return f"{first_name or ''} {last_name or ''}".strip() or (username or "")
+
+
+def _one_of(ids: Iterable[int], database: str) -> Any:
+    """``ids`` as the right side of an ``__in``: on PostgreSQL one array parameter, not a
+    thousand placeholders to compile and send each batch."""
+    values = sorted(set(ids))
+    if connections[database].vendor != "postgresql":
+        return values
+    return RawSQL("SELECT unnest(%s::bigint[])", (values,))
 
 
 def _reason(item: dict[str, Any], language: str) -> str:
@@ -171,12 +227,12 @@ def _reason(item: dict[str, Any], language: str) -> str:
     return str(reasons.get(language) or reasons.get("en") or "")
 
 
-def _reviews_of(ids: list[int], database: str, names: Vocabulary) -> dict[int, list[str]]:
+def _reviews_of(ids: list[int], database: str, names: _Names) -> dict[int, list[str]]:
     """Each deviation's reviews in words, oldest first: when, who, the status, the note."""
     found: dict[int, list[str]] = defaultdict(list)
     rows = (
         DeviationReview.objects.using(database)
-        .filter(deviation_id__in=ids)
+        .filter(deviation_id__in=_one_of(ids, database))
         .order_by("deviation_id", "seq")
         .values_list(
             "deviation_id",
@@ -218,12 +274,13 @@ def csv_chunks(export: Export) -> Iterator[str]:
     with translation.override(export.language):
         yield "\ufeff" + writer.writerow(headers())
     chunk: list[str] = []
+    size = min(FIRST_BATCH, EXPORT_BATCH)
     for cells in export.lines():
         cells[1] = f"{cells[1]:%Y-%m-%d %H:%M:%S}"
         chunk.append(writer.writerow(cells))
-        if len(chunk) == EXPORT_BATCH:
+        if len(chunk) == size:
             yield "".join(chunk)
-            chunk = []
+            chunk, size = [], EXPORT_BATCH
     if chunk:
         yield "".join(chunk)
 
