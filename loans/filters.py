@@ -84,6 +84,9 @@ class BoundedDateField(forms.DateField):
         return day
 
 
+ALL = _("All")  # the empty choice: no filter on the field
+
+
 class LocalDateFilter(django_filters.DateFilter):  # type: ignore[misc]
     """A day of the bank's calendar (``TIME_ZONE``): from its local midnight (``start``), or up
     to the next day's local midnight (the day itself included), whatever UTC says."""
@@ -113,15 +116,26 @@ class DeviationLogFilter(django_filters.FilterSet):  # type: ignore[misc]
 
     date_from = LocalDateFilter(field_name="created_at", start=True, label=_("From (date)"))
     date_to = LocalDateFilter(field_name="created_at", start=False, label=_("To (date)"))
-    branch = django_filters.ChoiceFilter(field_name="scope", label=_("Branch"))
-    actor = django_filters.ChoiceFilter(field_name="actor__username", label=_("Staff"))
+    branch = django_filters.ChoiceFilter(field_name="scope", label=_("Branch"), empty_label=ALL)
+    actor = django_filters.ChoiceFilter(
+        field_name="actor__username", label=_("Staff"), empty_label=ALL
+    )
     loan = django_filters.CharFilter(method="filter_loan", label=_("Loan reference"))
-    transition = django_filters.ChoiceFilter(label=_("Attempted step"))
-    check_code = django_filters.ChoiceFilter(method="filter_check_code", label=_("Failed check"))
-    kind = django_filters.ChoiceFilter(choices=Deviation.Kind.choices, label=_("Kind"))
-    severity = django_filters.ChoiceFilter(choices=Deviation.Severity.choices, label=_("Severity"))
+    transition = django_filters.ChoiceFilter(label=_("Attempted step"), empty_label=ALL)
+    check_code = django_filters.ChoiceFilter(
+        method="filter_check_code", label=_("Failed check"), empty_label=ALL
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=Deviation.Kind.choices, label=_("Kind"), empty_label=ALL
+    )
+    severity = django_filters.ChoiceFilter(
+        choices=Deviation.Severity.choices, label=_("Severity"), empty_label=ALL
+    )
     status = django_filters.ChoiceFilter(
-        choices=compliance.Status.choices, field_name="status", label=_("Status")
+        choices=compliance.Status.choices,
+        field_name="status",
+        label=_("Status"),
+        empty_label=ALL,
     )
     sort = django_filters.ChoiceFilter(
         label=_("Order"), choices=SORTS, empty_label=None, method="keep_order"
