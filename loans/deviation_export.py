@@ -14,7 +14,8 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -95,7 +96,7 @@ class Export:
     def _names(self) -> _Names:
         return _Names(self.vocabulary)
 
-    def lines(self) -> Iterator[list[Any]]:
+    def lines(self) -> Generator[list[Any], None, None]:
         """Each deviation's cells (the moment as a local datetime without its zone), in
         batches read inside one transaction: outside one, PostgreSQL would compute the whole
         result before the first row (a cursor that outlives its transaction is materialised
@@ -295,20 +296,28 @@ def xlsx_file(export: Export) -> IO[bytes]:
     workbook = Workbook(write_only=True)
     with translation.override(export.language):
         sheet = workbook.create_sheet(_("Deviations"))
-        title_row = headers()
-    for index, width in enumerate(COLUMN_WIDTHS):
-        sheet.column_dimensions[_column(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append(title_row)
-    _append_all(sheet, export.lines())
+        for index, width in enumerate(COLUMN_WIDTHS):
+            sheet.column_dimensions[_column(index)].width = width
+        sheet.freeze_panes = "A2"
+        sheet.append(headers())
+        with closing(export.lines()) as lines:
+            _append_all(sheet, lines)
     target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it
     workbook.save(target)
     target.seek(0)
     return target
 
 
+# A worksheet holds 1,048,576 rows: the header and this many deviations, then a last row that
+# says the rest are only in the CSV.
+XLSX_ROWS = 1_048_574
+
+
 def _append_all(sheet: Any, lines: Iterable[list[Any]]) -> None:
-    for cells in lines:
+    for written, cells in enumerate(lines):
+        if written == XLSX_ROWS:
+            sheet.append([_("More deviations than a worksheet holds: the CSV has them all.")])
+            return
         cell = WriteOnlyCell(sheet, value=cells[1])
         cell.number_format = "yyyy-mm-dd hh:mm:ss"
         cells[1] = cell

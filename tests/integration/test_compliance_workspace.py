@@ -434,3 +434,19 @@ def test_the_filtered_log_keeps_a_constant_number_of_queries(
         response = client.get(LOG, params)
     assert len(response.context["rows"]) == 8
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_xlsx_stops_at_a_worksheets_rows_and_points_to_the_csv(
+    client, product, manager, compliance, monkeypatch
+):
+    monkeypatch.setattr("loans.deviation_export.XLSX_ROWS", 2)
+    for _ in range(3):
+        refuse(factories.LoanFactory(account_manager=manager, product=product), manager)
+    client.force_login(compliance)
+
+    response = client.get(reverse("loans:deviations-export-xlsx"))
+
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 3
+    assert rows[-1][0] == "More deviations than a worksheet holds: the CSV has them all."
