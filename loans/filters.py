@@ -167,7 +167,7 @@ class DeviationLogFilter(django_filters.FilterSet):  # type: ignore[misc]
         form: forms.Form = super().form
         for field in form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", f"{css} form-control-sm")
+            field.widget.attrs.setdefault("class", f"{css} {css}-sm")
         return form
 
     def keep_order(self, queryset: Any, name: str, value: str) -> Any:
