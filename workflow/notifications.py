@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from workflow import outbox
-from workflow.models import Notification, Timer, VerificationRun
+from workflow.models import Deviation, Notification, Timer, VerificationRun
 
 EMAIL_TASK = "workflow.tasks.email_notification"
 
@@ -77,6 +77,56 @@ def notify_all(
     created = Notification.objects.bulk_create(
         [notification for key, notification in candidates.items() if key not in sent]
     )
+    outbox.enqueue_all(EMAIL_TASK, [[notification.pk] for notification in created])
+    return created
+
+
+def notify_escalated(
+    escalated: Iterable[tuple[Deviation, models.Model]], *, actor: Any, note: str, now: datetime
+) -> list[Notification]:
+    """Tell the people each deviation's process escalates to (a loan's branch heads) that
+    compliance escalated it, with the note: one notification per recipient and deviation, each
+    with an e-mail task in the outbox, in the caller's transaction."""
+    from workflow.registry import process_for
+    from workflow.vocabulary import vocabulary_of
+
+    deviation_type = ContentType.objects.get_for_model(Deviation)
+    who = (actor.get_full_name() or actor.get_username()) if actor is not None else ""
+    wanted: list[Notification] = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for deviation, obj in escalated:
+            process = process_for(obj)
+            names = vocabulary_of(process.definition)
+            facts = {
+                "number": deviation.pk,
+                "object": obj,
+                "step": names.step(deviation.transition),
+                "kind": names.kind(deviation.kind),
+                "who": who,
+                "note": note,
+            }
+            subject = _("Deviation #%(number)s on %(object)s escalated") % facts
+            body = (
+                _(
+                    "%(who)s escalated deviation #%(number)s on %(object)s (%(step)s: %(kind)s). "
+                    "Note: %(note)s"
+                )
+                % facts
+            )
+            recipients = {r.pk: r for r in process.escalation_recipients(obj, None)}
+            wanted.extend(
+                Notification(
+                    recipient=recipient,
+                    kind=Notification.Kind.ESCALATION,
+                    content_type=deviation_type,
+                    object_id=deviation.pk,
+                    subject=subject[:255],
+                    body=body,
+                    created_at=now,
+                )
+                for recipient in recipients.values()
+            )
+    created = Notification.objects.bulk_create(wanted)
     outbox.enqueue_all(EMAIL_TASK, [[notification.pk] for notification in created])
     return created
 

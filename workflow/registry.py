@@ -104,7 +104,8 @@ class Process:
         return []
 
     def escalation_recipients(self, obj: models.Model, timer: Any) -> list[Any]:
-        """Who is told when the timer is late beyond the escalation delay."""
+        """Who is told when the timer is late beyond the escalation delay, or (``timer`` None)
+        when compliance escalates one of the object's deviations (workflow/compliance.py)."""
         return []
 
     def integrity_recipients(self, obj: models.Model | None) -> list[Any]:

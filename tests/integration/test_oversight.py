@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -38,7 +41,7 @@ def test_compliance_lands_on_the_deviation_log_of_its_branch(
     response = client.get("/", follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("loans:deviations")
-    assert [d.pk for d, _ref in response.context["rows"]] == [mine.pk]
+    assert [row.pk for row in response.context["rows"]] == [mine.pk]
     assert loan.reference in response.content.decode()
 
 
@@ -52,8 +55,8 @@ def test_the_log_filters_by_kind_and_check_code(client, loan, manager, officer, 
         "rows"
     ]
 
-    assert [d.kind for d, _ in by_kind] == ["wrong_state"]
-    assert [d.pk for d, _ in by_code] == [checks.pk]
+    assert [row.deviation.kind for row in by_kind] == ["wrong_state"]
+    assert [row.pk for row in by_code] == [checks.pk]
 
 
 def test_the_log_refuses_staff_without_the_role(client, manager):
@@ -126,10 +129,13 @@ def test_the_filtered_log_is_exported_as_streamed_csv(client, loan, manager, rev
     response = client.get(reverse("loans:deviations-export"), {"kind": "checks_failed"})
 
     assert response.streaming
-    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("id,created_at,scope,actor")
-    assert len(lines) == 2
-    assert "credit_authorisation_on_file interview_recorded" in lines[1]
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert len(rows) == 1
+    assert rows[0]["Loan reference"] == loan.reference
+    assert rows[0]["Failed checks"] == (
+        "The borrower authorised the credit-report query; A face-to-face interview is on file"
+    )
 
 
 def test_the_overview_shows_a_branch_head_stages_late_work_and_exceptions(client, cast, head):
