@@ -6,6 +6,7 @@ from loans import (
     export_views,
     oversight_views,
     reveal_views,
+    search_views,
     views,
 )
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("new/borrower/", application_views.borrower_add, name="borrower-add"),
     path("new/", application_views.application_add, name="application-add"),
     path("queue/", views.queue, name="queue"),
+    path("search/", search_views.search, name="search"),
     path("<int:pk>/", views.loan_detail, name="detail"),
     path("<int:pk>/transitions/<slug:name>/", views.loan_transition, name="transition"),
     path("<int:pk>/reveal/", reveal_views.loan_reveal, name="reveal"),
