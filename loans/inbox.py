@@ -29,6 +29,8 @@ from workflow.models import Timer
 # Every inbox list's order unless the user sorts otherwise: the earliest due date first (the
 # overdue loans lead), a loan without a running stage timer last (loans/selectors.py QUEUE_ORDER).
 DUE_FIRST = "sla"
+# A condition no loan meets (unlike ``pk__in=[]``, it can stand inside an aggregate's filter).
+NO_LOAN = Q(pk__isnull=True)
 
 
 def authority_limit(user: User) -> Decimal | None:
@@ -43,7 +45,7 @@ def authority_limit(user: User) -> Decimal | None:
 def above_authority(limit: Decimal | None) -> Q:
     """Loans waiting for approval whose amount is above ``limit`` (none without a limit)."""
     if limit is None:
-        return Q(pk__in=[])
+        return NO_LOAN
     return Q(state=LoanState.APPROVAL, amount__gt=limit)
 
 
@@ -76,8 +78,8 @@ def inbox_counts(user: User, now: datetime) -> InboxCounts:
     manages = user.has_role(Role.ACCOUNT_MANAGER)
     if not stages and not manages:
         return InboxCounts()
-    waiting = Q(state__in=stages) if stages else Q(pk__in=[])
-    mine = Q(account_manager=user, state__in=OPEN_STATES) if manages else Q(pk__in=[])
+    waiting = Q(state__in=stages) if stages else NO_LOAN
+    mine = Q(account_manager=user, state__in=OPEN_STATES) if manages else NO_LOAN
     totals = (
         loans_visible_to(user)
         .filter(waiting | mine)
