@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -94,3 +96,19 @@ def test_the_inbox_pages_by_keyset_with_constant_queries(client, manager, loan, 
         response = client.get(reverse("workflow:inbox") + response.context["page"].next_url)
 
     assert sorted(seen) == sorted(made)
+
+
+def test_the_inbox_keeps_a_constant_number_of_queries(client, manager, loan):
+    for n in range(3):
+        notify(manager, loan, f"Reminder {n}")
+    client.force_login(manager)
+    client.get(reverse("workflow:inbox"))  # caches warmed
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("workflow:inbox"))
+    for n in range(30):
+        notify(manager, loan, f"More {n}")
+
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("workflow:inbox"))
+
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -4,6 +4,8 @@ the query names one loan, only among the branches the user sees, personal facts 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from loans.personal_data import mask
@@ -122,3 +124,17 @@ def test_the_navigation_offers_the_search_box_on_every_page(client, reviewer):
 
     assert f'action="{reverse("loans:search")}"' in page
     assert 'role="search"' in page
+
+
+def test_the_results_keep_a_constant_number_of_queries(client, reviewer, manager):
+    factories.LoanFactory.create_batch(3, account_manager=manager, borrower__name="Chen Jie")
+    client.force_login(reviewer)
+    search(client, "Chen")  # caches warmed
+    with CaptureQueriesContext(connection) as few:
+        search(client, "Chen")
+    factories.LoanFactory.create_batch(30, account_manager=manager, borrower__name="Chen Jie")
+
+    with CaptureQueriesContext(connection) as many:
+        search(client, "Chen")
+
+    assert len(many.captured_queries) == len(few.captured_queries)
