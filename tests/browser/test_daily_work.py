@@ -141,7 +141,7 @@ def test_notifications_are_opened_and_marked_read(page: Page, live_server, waiti
     expect(page).to_have_url(re.compile(rf"/loans/{waiting[0].pk}/$"))
 
 
-def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(page: Page, live_server, cast):
+def test_the_skip_link_is_the_first_stop_and_focus_is_visible(page: Page, live_server, cast):
     login(page, live_server, "reviewer1")
     page.goto(f"{live_server.url}/loans/queue/")
 
@@ -152,6 +152,12 @@ def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(page: Page, li
     page.keyboard.press("Enter")
 
     expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")  # on into the page: the focused control shows a ring
+    ring = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth]; }"
+    )
+    assert ring == ["solid", "3px"]
 
 
 def test_chromium_prints_the_memo_with_the_approvers_name(page: Page, live_server, approved):
