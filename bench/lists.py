@@ -20,10 +20,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench import data
+from loans.inbox import DUE_FIRST
 from loans.keyset import Order, encode
 from loans.models import Loan, User
-from loans.selectors import DEVIATION_ORDERS, queue_for, queue_order
-from loans.views import LOAN_LIST_ORDER, PIPELINE_ORDER
+from loans.selectors import DEVIATION_ORDERS, queue_for, queue_order, with_sla_status
+from loans.views import LOAN_LIST_ORDER
 from workflow.models import Deviation
 
 # rows at the small size, the large one, and the "million" step (loans and deviations alike)
@@ -63,11 +64,12 @@ def _loans_deep(user: User) -> str:
 
 def _pipeline_deep(user: User) -> str:
     mine = Loan.objects.filter(account_manager=user, state="approval")
-    return _deep_cursor(mine, PIPELINE_ORDER)
+    rows, order = queue_order(with_sla_status(mine, timezone.now()), DUE_FIRST)
+    return _deep_cursor(rows, order)
 
 
 def _queue_deep(user: User) -> str:
-    rows, order = queue_order(queue_for(user, timezone.now()), "waiting")  # type: ignore[arg-type]
+    rows, order = queue_order(queue_for(user, timezone.now()), DUE_FIRST)  # type: ignore[arg-type]
     return _deep_cursor(rows, order)
 
 

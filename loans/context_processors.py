@@ -2,12 +2,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from loans.inbox import counts_for_request
 from loans.roles import Role
 from loans.selectors import QUEUE_STAGE
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Which role screens the navigation offers the user."""
+    """Which role screens the navigation offers the user, with the inbox counts beside them."""
     user = request.user
     if not user.is_authenticated:
         return {}
@@ -19,5 +20,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "deviations": bool(roles & {Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD}),
             "reference_changes": bool(roles & {Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD}),
             "overview": Role.BRANCH_HEAD in roles,
-        }
+        },
+        "inbox_counts": counts_for_request(request),
     }

@@ -319,8 +319,9 @@ def queue_for(user: User, now: datetime) -> QuerySet[Loan] | None:
 
 # The queue's sort keys, as offered to the user (a leading "-" sorts descending). A column is
 # paged on directly; an expression never NULL (keyset paging compares keys) is annotated as
-# ``queue_key``. The default order, time in stage, is served by an index; the others sort the
-# loans of the user's stages, which a stage's size bounds (see docs/performance.md).
+# ``queue_key``. The default order is the due date (overdue first); time in stage is served by an
+# index; the others sort the loans of the user's stages, which a stage's size bounds (see
+# docs/performance.md).
 QUEUE_ORDER: dict[str, str | Any] = {
     "borrower": "borrower__name",
     "amount": Coalesce("amount", Value(Decimal(0)), output_field=DecimalField()),
@@ -332,10 +333,11 @@ QUEUE_ORDER: dict[str, str | Any] = {
 
 
 def queue_order(loans: QuerySet[Loan], sort: str) -> tuple[QuerySet[Loan], Order]:
-    """``loans`` ready to page in the queue's ``sort`` (the time in stage when unknown)."""
+    """``loans`` ready to page in the queue's ``sort`` (the due date when unknown: overdue
+    first)."""
     key = sort.removeprefix("-")
     if key not in QUEUE_ORDER:
-        sort = key = "waiting"
+        sort = key = "sla"
     expression = QUEUE_ORDER[key]
     if not isinstance(expression, str):
         loans, expression = loans.annotate(queue_key=expression), "queue_key"

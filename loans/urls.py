@@ -7,8 +7,10 @@ from loans import (
     document_views,
     export_views,
     feed_views,
+    memo_views,
     oversight_views,
     reveal_views,
+    search_views,
     views,
 )
 
@@ -19,9 +21,12 @@ urlpatterns = [
     path("new/borrower/", application_views.borrower_add, name="borrower-add"),
     path("new/", application_views.application_add, name="application-add"),
     path("queue/", views.queue, name="queue"),
+    path("search/", search_views.search, name="search"),
     path("<int:pk>/", views.loan_detail, name="detail"),
     path("<int:pk>/transitions/<slug:name>/", views.loan_transition, name="transition"),
     path("<int:pk>/reveal/", reveal_views.loan_reveal, name="reveal"),
+    path("<int:pk>/memo/", memo_views.approval_memo, name="approval_memo"),
+    path("<int:pk>/summary/", memo_views.loan_summary, name="loan_summary"),
     path("export.csv", export_views.loan_export, name="export"),
     path("<int:pk>/records/<slug:path>/", action_views.record_add, name="record-add"),
     path("<int:pk>/actions/<slug:name>/", action_views.loan_action, name="action"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from loans.access import get_loan_for_user
 from loans.forms import TransitionForm
+from loans.inbox import DUE_FIRST, above_authority, authority_limit, sort_headers
 from loans.keyset import Order, bounded_counts, paginate
 from loans.loan_page import case_file
 from loans.models import LoanProduct, User
@@ -28,7 +29,7 @@ from loans.selectors import (
     queue_order,
     with_sla_status,
 )
-from loans.states import LoanState
+from loans.states import OPEN_STATES, LoanState
 from workflow.engine import (
     InvalidInput,
     TransitionRefused,
@@ -60,27 +61,24 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("loans:list")
 
 
-# Open loans by stage: the first loans of each column, oldest in the stage first.
-OPEN_STATES = [
-    s for s in LoanState if s not in {LoanState.CLOSED, LoanState.REJECTED, LoanState.WITHDRAWN}
-]
-PIPELINE_ORDER = Order("in-stage", ("state_entered_at", "id"))
+# Open loans by stage: the first loans of each column, the earliest due first (overdue lead).
 PIPELINE_COLUMN = 20
 
 
 @login_required
 def my_loans(request: HttpRequest) -> HttpResponse:
-    """The account manager's pipeline: their open loans by stage, with time in stage and SLA.
+    """The account manager's pipeline: their open loans by stage, with due date and SLA.
     Each column shows its first loans and a bounded count; ``?stage=`` pages through one."""
     user: User = request.user  # type: ignore[assignment]
     if not user.has_role(Role.ACCOUNT_MANAGER):
         return HttpResponse(status=403)
     mine = loans_visible_to(user).filter(account_manager=user)
     counts = bounded_counts(mine, "state", [s.value for s in OPEN_STATES], cap=COUNT_CAP)
-    cards = with_sla_status(mine, timezone.now()).select_related("borrower", "product")
+    now = timezone.now()
+    cards, order = queue_order(with_sla_status(mine, now).select_related("borrower", "product"), "")
     stage = request.GET.get("stage", "")
     if stage in counts:
-        page = web_page(request, cards.filter(state=stage), PIPELINE_ORDER)
+        page = web_page(request, cards.filter(state=stage), order)
         columns = [(LoanState(stage), page.rows, Count.bounded(counts[stage], COUNT_CAP), False)]
     else:
         page = WebPage(rows=[], next_url=None, previous_url=None)
@@ -88,7 +86,7 @@ def my_loans(request: HttpRequest) -> HttpResponse:
         for state in OPEN_STATES:  # a query per stage that has loans: each reads one column
             found = counts[state.value]
             first = (
-                paginate(cards.filter(state=state), PIPELINE_ORDER, None, size=PIPELINE_COLUMN)
+                paginate(cards.filter(state=state), order, None, size=PIPELINE_COLUMN)
                 if found
                 else None
             )
@@ -98,24 +96,20 @@ def my_loans(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "loans/my_loans.html",
-        {
-            "columns": columns,
-            "stage": stage if stage in counts else "",
-            "page": page,
-            "now": timezone.now(),
-        },
+        {"columns": columns, "stage": stage if stage in counts else "", "page": page, "now": now},
         status=page.status,
     )
 
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    """Loans waiting for the user's decision: reviewers, approvers, disbursement officers."""
+    """Loans waiting for the user's decision (reviewers, approvers, disbursement officers) as a
+    task inbox: the earliest due first, and an approver's loans above their authority apart."""
     user: User = request.user  # type: ignore[assignment]
     rows = queue_for(user, timezone.now())
     if rows is None:
         return HttpResponse(status=403)
-    sort = request.GET.get("sort", "waiting")
+    sort = request.GET.get("sort", DUE_FIRST)
     filters = {
         "product": request.GET.get("product", ""),
         "sla": request.GET.get("sla", ""),
@@ -127,32 +121,29 @@ def queue(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(sla_status=filters["sla"])  # type: ignore[misc]
     if filters["q"]:
         rows = rows.filter(borrower__name__icontains=filters["q"])
-    rows, order = queue_order(rows, sort)
-    page = web_page(request, rows, order)
+    limit = authority_limit(user)
+    within, order = queue_order(rows.exclude(above_authority(limit)), sort)
+    page = web_page(request, within, order)
+    above = None
+    if limit is not None:  # the loans only a higher authority may approve, earliest due first
+        above_rows, above_order = queue_order(rows.filter(above_authority(limit)), DUE_FIRST)
+        above = web_page(request, above_rows, above_order, param="above")
     return render(
         request,
         "loans/queue.html",
         {
             "loans": page.rows,
             "page": page,
-            "authority_limit": _authority_limit(user),
-            "sort": sort,
+            "above": above,
+            "authority_limit": limit,
+            "sort": order.name.removeprefix("queue:"),
+            "headers": sort_headers(request, order.name.removeprefix("queue:")),
             "filters": filters,
             "products": LoanProduct.objects.filter(active=True),
             "sla_choices": SlaStatus.LABELS,
         },
-        status=page.status,
+        status=400 if page.error or (above and above.error) else 200,
     )
-
-
-def _authority_limit(user: User) -> object:
-    from loans.policy import policy_in_force
-
-    if not user.has_role(Role.APPROVER) or not user.authority_level:
-        return None
-    policy = policy_in_force()
-    tiers = (policy.authority_tier_1, policy.authority_tier_2, policy.authority_tier_3)
-    return tiers[min(user.authority_level, 3) - 1]
 
 
 LOAN_LIST_ORDER = Order("newest", ("created_at", "id"), descending=True)

@@ -44,6 +44,8 @@ class Borrower(models.Model):
         verbose_name = _("borrower")
         verbose_name_plural = _("borrowers")
         ordering = ["name"]
+        # The search box finds a borrower by the phone number as written down (loans/search.py).
+        indexes = [models.Index(fields=["phone"], name="borrower_phone")]
 
     def __str__(self) -> str:
         return self.name

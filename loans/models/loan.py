@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import GuaranteeType, Industry, RepaymentMethod, RiskClass
@@ -112,6 +113,10 @@ class Loan(LoanWorkflow):
 
     def __str__(self) -> str:
         return self.reference
+
+    def get_absolute_url(self) -> str:
+        """The loan's page (a notification about the loan links to it)."""
+        return reverse("loans:detail", args=[self.pk])
 
     @property
     def contract(self) -> Contract | None:

@@ -8,4 +8,10 @@
       select.form.submit();
     });
   });
+  // A button marked data-print prints the page (the approval memo, with its print stylesheet).
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
 })();

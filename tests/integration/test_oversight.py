@@ -134,7 +134,8 @@ def test_the_filtered_log_is_exported_as_streamed_csv(client, loan, manager, rev
     assert len(rows) == 1
     assert rows[0]["Loan reference"] == loan.reference
     assert rows[0]["Failed checks"] == (
-        "The borrower consented in writing to the credit-report query; A face-to-face interview is on file"
+        "The borrower consented in writing to the credit-report query; "
+        "A face-to-face interview is on file"
     )
 
 

@@ -90,7 +90,7 @@ def test_the_queue_lists_loans_awaiting_the_reviewer_in_the_branch_only(client, 
     assert list(response.context["loans"]) == [waiting]
 
 
-def test_the_queue_marks_loans_above_the_approvers_authority(client, cast, junior_approver):
+def test_the_queue_sets_loans_above_the_approvers_authority_apart(client, cast, junior_approver):
     small = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.APPROVAL, cast)
     big = advance(
         factories.LoanFactory(account_manager=cast.manager, amount=Decimal(150_000)),
@@ -99,12 +99,14 @@ def test_the_queue_marks_loans_above_the_approvers_authority(client, cast, junio
     )
     client.force_login(junior_approver)
 
-    page = client.get(reverse("loans:queue")).content.decode()
+    response = client.get(reverse("loans:queue"))
+    page = response.content.decode()
 
     assert "up to ¥100,000" in page
-    assert page.count('data-testid="above-limit"') == 1
-    assert page.index(big.reference) < page.index('data-testid="above-limit"')
-    assert small.reference in page
+    assert list(response.context["loans"]) == [small]
+    assert list(response.context["above"].rows) == [big]
+    assert page.index(small.reference) < page.index('data-testid="above-authority"')
+    assert page.index('data-testid="above-authority"') < page.index(big.reference)
 
 
 def test_the_queue_is_refused_to_a_role_that_decides_nothing(client, manager):
