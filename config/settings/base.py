@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "workflow",
     "loans",
+    "insight",
     "config.apps.OperationsConfig",
     "accounts",
 ]
@@ -388,9 +389,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflow.tasks.verify_audit",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Today's portfolio snapshot of every office, refreshed each hour: an upsert per office and
+    # local day, so a repeated or missed tick changes nothing (docs/insight.md).
+    "snapshot-portfolio": {
+        "task": "insight.tasks.snapshot_portfolio",
+        "schedule": crontab(minute=55),
+    },
 }
 # Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)
+# Beat's other periodic work, run by `run_scheduler` too: task path -> interval in seconds.
+SCHEDULER_PERIODIC_TASKS = {"insight.tasks.snapshot_portfolio": 3600}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))

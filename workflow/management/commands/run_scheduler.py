@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import import_string
 
 from workflow import outbox, tasks, timers
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, interval: float, once: bool, **options: Any) -> None:
         next_verification = time.monotonic()  # at start, then daily, as beat's schedule does
+        periodic = {path: time.monotonic() for path in settings.SCHEDULER_PERIODIC_TASKS}
         while True:
             handled = timers.sweep()
             sent = outbox.relay()
@@ -38,4 +40,14 @@ class Command(BaseCommand):
                 intact = tasks.verify_audit()
                 self.stdout.write(f"audit trail verified: {'intact' if intact else 'BROKEN'}")
                 next_verification = time.monotonic() + DAY_SECONDS
+            self._run_periodic(periodic)
             time.sleep(interval)
+
+    def _run_periodic(self, due: dict[str, float]) -> None:
+        """The other apps' periodic tasks (SCHEDULER_PERIODIC_TASKS), at start and then each at
+        its interval, as beat's schedule would."""
+        for path, at in due.items():
+            if time.monotonic() >= at:
+                result = import_string(path)()
+                self.stdout.write(f"{path}: {result}")
+                due[path] = time.monotonic() + settings.SCHEDULER_PERIODIC_TASKS[path]
