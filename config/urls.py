@@ -22,8 +22,10 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("loans/", include("loans.urls")),
+    path("insight/", include("insight.urls")),
     path("notifications/", include("workflow.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/insight/", include(("insight.api.urls", "insight-api"), namespace="insight-api")),
     path("api/v1/", include(("loans.api.urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Behind login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the docs page sends a browser to

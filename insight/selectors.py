@@ -10,8 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
 
+from insight.buckets import AMOUNT_BANDS, TERM_BANDS, UNKNOWN, Band, band_named
 from insight.measure import LoanFacts
+from loans.choices import RiskClass
+from loans.keyset import Order
 from loans.models import Branch, Loan
 from loans.states import LoanState
 from workflow.models import AuditEvent
@@ -115,3 +119,58 @@ def loan_events(*, before: datetime | None, limit: int | None = None) -> Iterato
         rows = rows[:limit]
     for loan_id, at, state, snapshot in rows.iterator(chunk_size=2000):
         yield LoanEvent(loan_id=loan_id, at=at, state=state, snapshot=snapshot or {})
+
+
+# --- Drill-down: the loans behind a figure ------------------------------------------------------
+
+NEWEST = Order("insight:newest", ("created_at", "id"), descending=True)
+QUALITY = {"npl": Q(risk_class__gte=RiskClass.SUBSTANDARD), "special_mention": Q(risk_class=2)}
+
+
+def _band_filter(field: str, bands: tuple[Band, ...], key: str) -> Q | None:
+    if key == UNKNOWN:
+        return Q(**{f"{field}__isnull": True})
+    band = band_named(bands, key)
+    if band is None:
+        return None
+    where = Q(**{f"{field}__gt": band.low})
+    return where & Q(**{f"{field}__lte": band.high}) if band.high is not None else where
+
+
+def _id(key: str) -> int | None:
+    return int(key) if key.isdigit() else None
+
+
+def figure_filter(dimension: str, key: str) -> Q | None:
+    """The loans a figure of the structure counts (None: no such figure)."""
+    if dimension in ("industry", "guarantee_type"):
+        return Q(**{dimension: key})
+    if dimension == "product":
+        return Q(product__code=key) if key else Q(product__isnull=True)
+    if dimension == "group":
+        return Q(borrower__group=key)
+    if dimension == "term":
+        return _band_filter("term_months", TERM_BANDS, key)
+    if dimension == "amount":
+        return _band_filter("amount", AMOUNT_BANDS, key)
+    if dimension == "quality":
+        return QUALITY.get(key)
+    number = _id(key)
+    if number is None:
+        return None
+    return {
+        "risk_class": Q(risk_class=number),
+        "manager": Q(account_manager_id=number),
+        "office": Q(branch_id=number),
+    }.get(dimension)
+
+
+def loans_behind(branch_ids: list[int], where: Q | None = None) -> QuerySet[Loan]:
+    """The loans in the portfolio of ``branch_ids`` that a figure counts, for a keyset page."""
+    loans = Loan.objects.filter(branch_id__in=branch_ids, state=LoanState.POST_LOAN)
+    if where is not None:
+        loans = loans.filter(where)
+    behind: QuerySet[Loan] = loans.select_related(
+        "borrower", "product", "account_manager", "branch"
+    )
+    return behind

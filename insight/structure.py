@@ -58,6 +58,9 @@ class Status:
     LABELS = {OK: _("within the limit"), NEAR: _("near the limit"), OVER: _("over the limit")}
 
 
+STATUS_VALUES = [Status.OK, Status.NEAR, Status.OVER]
+
+
 def status_of(share: Decimal, limit: Decimal) -> str:
     if share > limit:
         return Status.OVER

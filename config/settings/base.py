@@ -313,7 +313,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RiskClassEnum": "loans.choices.RiskClass"},
+    "ENUM_NAME_OVERRIDES": {
+        "RiskClassEnum": "loans.choices.RiskClass",
+        "LimitStatusEnum": "insight.structure.STATUS_VALUES",
+    },
 }
 
 # The API's throttle counters: in Redis, shared by every web worker, when there is one.
