@@ -13,7 +13,7 @@ import sys
 import time
 
 # Each suite: a module ``bench.<name>`` with ``run(scale: str) -> bool`` (False: a target missed).
-SUITES = ("engine", "sweep", "lists", "export", "partitions")
+SUITES = ("engine", "sweep", "lists", "export", "partitions", "insight")
 
 
 def main(argv: list[str] | None = None) -> int:
