@@ -49,6 +49,12 @@ LIMIT_TITLES = {
     "group": _("largest share of one borrower group"),
 }
 NOT_RECORDED = _("not recorded")
+NO_GROUP = _("no group")
+BAND_ORDER = {
+    "risk_class": [str(c.value) for c in RiskClass],
+    "term": [band.key for band in TERM_BANDS],
+    "amount": [band.key for band in AMOUNT_BANDS],
+}
 
 
 class Status:
@@ -226,7 +232,11 @@ def _breakdown(
                 status=status_of(share, limit) if limited and limit is not None else None,
             )
         )
-    rows.sort(key=lambda row: (-row.balance, row.label))
+    if dimension in BAND_ORDER:  # classes and bands in their own order, the others largest first
+        order = BAND_ORDER[dimension]
+        rows.sort(key=lambda row: order.index(row.key) if row.key in order else len(order))
+    else:
+        rows.sort(key=lambda row: (-row.balance, row.label))
     return Breakdown(dimension=dimension, title=TITLES[dimension], rows=rows)
 
 
@@ -277,6 +287,6 @@ def _labels(cells: dict[str, dict[str, Cell]], scope: Scope) -> dict[str, dict[s
         "amount": {b.key: str(b.label) for b in AMOUNT_BANDS},
         "risk_class": {str(c.value): str(c.label) for c in RiskClass},
         "manager": managers,
-        "group": {k: k for k in cells["group"]},
+        "group": {k: k or str(NO_GROUP) for k in cells["group"]},
         "office": {str(b.pk): b.name for b in scope.offices},
     }

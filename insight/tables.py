@@ -52,7 +52,7 @@ def tables_of(structure: Structure) -> list[Table]:
         Table(
             name="limits",
             title=_("Concentration limits"),
-            headers=[_("Limit"), _("Largest"), _("Measured share"), _("Limit"), _("Status")],
+            headers=[_("Limit"), _("Largest"), _("Measured share"), _("Policy limit"), _("Status")],
             rows=[
                 [
                     str(limit.title),

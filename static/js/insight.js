@@ -22,7 +22,7 @@
       xAxis: { type: "value", axisLabel: { formatter: function (v) { return compact.format(v); } } },
       yAxis: { type: "category", inverse: true, data: series.labels,
         axisLabel: { width: 140, overflow: "truncate" } },
-      series: [{ type: "bar", data: series.values }]
+      series: [{ type: "bar", barMaxWidth: 32, data: series.values }]
     };
   }
 
@@ -49,7 +49,7 @@
         { type: "value", axisLabel: { formatter: "{value}%" } }
       ],
       series: [
-        { name: trend.names.balance, type: "bar", data: trend.balance,
+        { name: trend.names.balance, type: "bar", barMaxWidth: 48, data: trend.balance,
           tooltip: { valueFormatter: function (v) { return money.format(v); } } },
         { name: trend.names.npl, type: "line", yAxisIndex: 1, data: trend.npl },
         { name: trend.names.special_mention, type: "line", yAxisIndex: 1, data: trend.special_mention }
