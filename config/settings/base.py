@@ -360,6 +360,7 @@ CELERY_TASK_ROUTES = {
     "workflow.tasks.relay_outbox": {"queue": "sweeps"},
     # Reports, dashboards' figures, exports: anything under an "analytics" module.
     "*.analytics.*": {"queue": "analytics"},
+    "insight.tasks.*": {"queue": "analytics"},
 }
 # A task past its soft limit gets SoftTimeLimitExceeded (and is retried from the outbox or the
 # next sweep); past the hard limit its worker process is replaced. Keep both under

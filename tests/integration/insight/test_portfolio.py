@@ -157,3 +157,16 @@ def test_backfill_command_over_days_the_live_task_wrote_changes_nothing(loan, ca
     ]
     assert today == live
     assert PortfolioSnapshot.objects.count() == 3 * len(live)
+
+
+def test_beat_and_the_demo_scheduler_take_todays_snapshot(portfolio, settings):
+    from insight.tasks import snapshot_portfolio
+    from workflow.management.commands.run_scheduler import Command
+
+    entry = settings.CELERY_BEAT_SCHEDULE["snapshot-portfolio"]
+    assert entry["task"] == snapshot_portfolio.name
+    Command()._run_periodic({entry["task"]: 0.0})
+
+    today = PortfolioSnapshot.objects.get(branch__code="B01", day=timezone.localdate())
+    assert today.balance == D(1_000_000)
+    assert snapshot_portfolio() == PortfolioSnapshot.objects.count()
