@@ -9,33 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from insight.measure import LoanFacts, Tally
+from insight.measure import LoanFacts, Tally, tally
 from insight.models import PortfolioSnapshot
 from insight.selectors import loan_events, loans_in_portfolio, office_ids, static_loan_facts
 
 BATCH_DAYS = 31
 
 
-def snapshot_take(*, day: date | None = None) -> int:
+def snapshot_take() -> int:
     """Write today's snapshot of every office from the loans as they are now; the rows written."""
-    day = day or timezone.localdate()
-    tallies = _tallies_for(loans_in_portfolio())
-    return _upsert(_rows(day, office_ids(), tallies))
+    tallies = tally(loans_in_portfolio())
+    return _upsert(_rows(timezone.localdate(), office_ids(), tallies))
 
 
-def _tallies_for(loans: Iterable[LoanFacts]) -> dict[int, Tally]:
-    tallies: dict[int, Tally] = {}
-    for facts in loans:
-        tallies.setdefault(facts.branch_id, Tally()).add(facts)
-    return tallies
-
-
-def _rows(day: date, offices: Iterable[int], tallies: dict[int, Tally]) -> Iterator[Any]:
+def _rows(
+    day: date, offices: Iterable[int], tallies: dict[int, Tally]
+) -> Iterator[PortfolioSnapshot]:
     for office in offices:
         figures = tallies.get(office) or Tally()
         yield PortfolioSnapshot(
