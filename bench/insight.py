@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 
@@ -67,7 +68,7 @@ def _head(cast: data.Cast) -> Client:
     head, _ = User.objects.update_or_create(
         username=f"{cast.branch.code.lower()}-head", defaults={"branch": cast.branch}
     )
-    head.groups.set([data.Group.objects.get(name=Role.BRANCH_HEAD)])
+    head.groups.set([Group.objects.get(name=Role.BRANCH_HEAD)])
     client = Client(HTTP_HOST="localhost")
     client.force_login(head)
     return client
