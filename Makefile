@@ -20,6 +20,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py load_demo
+	$(DEMO_ENV) $(PY) manage.py load_portfolio_history
 	$(DEMO_ENV) $(PY) manage.py run_scheduler & trap 'kill $$!' EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 

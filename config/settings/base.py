@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "workflow",
     "loans",
     "recovery",
+    "insight",
     "config.apps.OperationsConfig",
     "accounts",
 ]
@@ -320,6 +321,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStateEnum": "recovery.states.CaseState",
         "ContactChannelEnum": "recovery.states.ContactChannel",
         "ChannelEnum": "workflow.models.Channel",
+        "LimitStatusEnum": "insight.structure.STATUS_VALUES",
     },
 }
 
@@ -370,6 +372,7 @@ CELERY_TASK_ROUTES = {
     **{path: {"queue": "sweeps"} for path in DAILY_TASKS},
     # Reports, dashboards' figures, exports: anything under an "analytics" module.
     "*.analytics.*": {"queue": "analytics"},
+    "insight.tasks.*": {"queue": "analytics"},
 }
 # A task past its soft limit gets SoftTimeLimitExceeded (and is retried from the outbox or the
 # next sweep); past the hard limit its worker process is replaced. Keep both under
@@ -406,9 +409,17 @@ CELERY_BEAT_SCHEDULE = {
         f"daily-{path}": {"task": path, "schedule": crontab(hour=0, minute=20 + 20 * order)}
         for order, path in enumerate(DAILY_TASKS)
     },
+    # Today's portfolio snapshot of every office, refreshed each hour: an upsert per office and
+    # local day, so a repeated or missed tick changes nothing (docs/insight.md).
+    "snapshot-portfolio": {
+        "task": "insight.tasks.snapshot_portfolio",
+        "schedule": crontab(minute=55),
+    },
 }
 # Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)
+# Beat's other periodic work, run by `run_scheduler` too: task path -> interval in seconds.
+SCHEDULER_PERIODIC_TASKS = {"insight.tasks.snapshot_portfolio": 3600}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))

@@ -1,6 +1,7 @@
 """Run the timer sweep and the outbox relay in a loop, and verify the audit trail and run the
-processes' daily tasks (``settings.DAILY_TASKS``, dotted paths of idempotent task functions) daily:
-the in-process stand-in for Celery beat and a worker, for running without Redis (the demo)."""
+processes' daily tasks (``settings.DAILY_TASKS``, dotted paths of idempotent task functions) daily
+and their periodic ones (``settings.SCHEDULER_PERIODIC_TASKS``) at their intervals: the in-process
+stand-in for Celery beat and a worker, for running without Redis (the demo)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, interval: float, once: bool, **options: Any) -> None:
         next_verification = time.monotonic()  # at start, then daily, as beat's schedule does
+        periodic = {path: time.monotonic() for path in settings.SCHEDULER_PERIODIC_TASKS}
         while True:
             handled = timers.sweep()
             sent = outbox.relay()
@@ -41,6 +43,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"audit trail verified: {'intact' if intact else 'BROKEN'}")
                 self.run_daily_tasks()
                 next_verification = time.monotonic() + DAY_SECONDS
+            self._run_periodic(periodic)
             time.sleep(interval)
 
     def run_daily_tasks(self) -> None:
@@ -48,3 +51,12 @@ class Command(BaseCommand):
         for path in settings.DAILY_TASKS:
             outcome = import_string(path)()
             self.stdout.write(f"{path}: {outcome}")
+
+    def _run_periodic(self, due: dict[str, float]) -> None:
+        """The other apps' periodic tasks (SCHEDULER_PERIODIC_TASKS), at start and then each at
+        its interval, as beat's schedule would."""
+        for path, at in due.items():
+            if time.monotonic() >= at:
+                result = import_string(path)()
+                self.stdout.write(f"{path}: {result}")
+                due[path] = time.monotonic() + settings.SCHEDULER_PERIODIC_TASKS[path]

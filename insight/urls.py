@@ -1,0 +1,10 @@
+from django.urls import path
+
+from insight import views
+
+app_name = "insight"
+urlpatterns = [
+    path("portfolio/", views.portfolio, name="portfolio"),
+    path("portfolio/loans/", views.portfolio_loans, name="portfolio-loans"),
+    path("portfolio/export.<str:fmt>", views.portfolio_export, name="portfolio-export"),
+]
