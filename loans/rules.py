@@ -366,6 +366,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "classification.non-retail-share",
         _(
+            # xgettext:no-python-format
             "When more than 10% of a non-retail borrower's claims at the bank are non-performing, "
             "all of them are."
         ),
