@@ -28,7 +28,9 @@ SHOWN_REJECTIONS = 500  # rows refused shown on the page (the count says how man
 class FeedForm(forms.Form):
     file = forms.FileField(
         label=_("Core banking file (CSV, UTF-8)"),
-        help_text=_("Columns: reference, date, repayment and/or days_past_due, transaction."),
+        help_text=_(
+            "The first row names the columns below; a row gives a repayment, days past due or both."
+        ),
     )
 
     def clean_file(self) -> bytes:

@@ -318,6 +318,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RiskClassEnum": "loans.choices.RiskClass",
+        "RepaymentMethodEnum": "loans.choices.RepaymentMethod",
+        "PaymentMethodEnum": "loans.choices.PaymentMethod",
         "CaseStateEnum": "recovery.states.CaseState",
         "ContactChannelEnum": "recovery.states.ContactChannel",
         "ChannelEnum": "workflow.models.Channel",

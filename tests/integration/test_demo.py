@@ -14,10 +14,13 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.test import TestCase, override_settings
+from django.urls import reverse
 
 from loans.demo import DEMO_PASSWORD
 from loans.models import Borrower, Branch, Loan, LoanProduct, User
 from loans.states import LoanState
+from recovery.models import CollectionCase
+from tests.i18n_check import codes_shown, untranslated_msgids
 from workflow.audit import events_of, verify_chain
 from workflow.models import AuditEvent, Deviation
 
@@ -202,7 +205,6 @@ def test_the_demo_shows_a_closed_loan_renewed_by_an_application_in_intake():
 
 
 def test_the_demo_has_a_loan_in_arrears_with_a_collection_case():
-    from recovery.models import CollectionCase
     from recovery.states import CaseState
 
     (case,) = CollectionCase.objects.all()
@@ -211,3 +213,64 @@ def test_the_demo_has_a_loan_in_arrears_with_a_collection_case():
     assert case.contact_attempts.filter(reached=True).exists()
     assert events_of(case)[0].action == "case_opened"
     assert verify_chain(events_of(case)).intact
+
+
+# --- every page in Chinese ----------------------------------------------------------------------
+
+
+def _pages_of(user: User) -> list[str]:
+    """The pages a user of this role opens in a day's work, on the demo's loans."""
+    pages = [reverse("home"), reverse("loans:list"), reverse("workflow:inbox")]
+    pages += [reverse("loans:search") + "?q=LF-2026", reverse("recovery:list")]
+    case = CollectionCase.objects.filter(loan__branch_id__in=user.visible_branch_ids).first()
+    if case is not None:
+        pages.append(reverse("recovery:detail", args=[case.pk]))
+    roles = user.roles
+    if "account_manager" in roles:
+        pages += [reverse("loans:mine"), reverse("loans:application-add")]
+    if roles & {"reviewer", "approver", "disbursement_officer"}:
+        pages.append(reverse("loans:queue"))
+    if roles & {"compliance_officer", "branch_head"}:
+        pages += [reverse("loans:deviations"), reverse("loans:reference-changes")]
+        deviation = Deviation.objects.filter(scope=user.branch.code).first()
+        pages.append(reverse("loans:deviation", args=[deviation.pk]))
+    if "branch_head" in roles:
+        pages.append(reverse("loans:overview"))
+    if roles & {"compliance_officer", "branch_head"}:
+        pages.append(reverse("insight:portfolio"))
+    if "disbursement_officer" in roles:
+        pages.append(reverse("loans:feed-upload"))
+    visible = Loan.objects.filter(branch_id__in=user.visible_branch_ids)
+    for state in LoanState:
+        loan = visible.filter(state=state).order_by("pk").first()
+        if loan is not None:
+            pages.append(reverse("loans:detail", args=[loan.pk]))
+    repaying = visible.filter(state=LoanState.POST_LOAN).order_by("pk").first()
+    if repaying is not None:
+        pages += [
+            reverse("loans:approval_memo", args=[repaying.pk]),
+            reverse("loans:loan_summary", args=[repaying.pk]),
+        ]
+    return pages
+
+
+@pytest.mark.parametrize(
+    "username", ["manager1", "reviewer1", "approver3", "officer1", "compliance1", "head1"]
+)
+def test_every_page_reads_in_chinese_without_a_code(client, username):
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    client.cookies["django_language"] = "zh-hans"
+    untranslated: dict[str, set[str]] = {}
+    codes: dict[str, set[str]] = {}
+
+    for page in _pages_of(user):
+        with untranslated_msgids() as missing:
+            response = client.get(page, follow=True)
+        assert response.status_code == 200, page
+        untranslated.update({page: missing} if missing else {})
+        shown = codes_shown(response.content.decode())
+        codes.update({page: shown} if shown else {})
+
+    assert untranslated == {}
+    assert codes == {}
