@@ -276,9 +276,10 @@ def _labels(cells: dict[str, dict[str, Cell]], scope: Scope) -> dict[str, dict[s
         str(user.pk): user.get_full_name() or user.username
         for user in User.objects.filter(pk__in=[int(k) for k in cells["manager"]])
     }
-    products = dict(
-        LoanProduct.objects.filter(code__in=list(cells["product"])).values_list("code", "name")
-    )
+    products = {
+        product.code: product.display_name
+        for product in LoanProduct.objects.filter(code__in=list(cells["product"]))
+    }
     return {
         "industry": {k: f"{k} {Industry(k).label}" for k in cells["industry"] if k},
         "product": products,
@@ -288,5 +289,5 @@ def _labels(cells: dict[str, dict[str, Cell]], scope: Scope) -> dict[str, dict[s
         "risk_class": {str(c.value): str(c.label) for c in RiskClass},
         "manager": managers,
         "group": {k: k or str(NO_GROUP) for k in cells["group"]},
-        "office": {str(b.pk): b.name for b in scope.offices},
+        "office": {str(b.pk): b.display_name for b in scope.offices},
     }

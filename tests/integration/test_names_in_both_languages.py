@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from tests import factories
@@ -25,3 +26,19 @@ def test_without_a_chinese_name_the_english_one_is_shown():
 
     with translation.override("zh-hans"):
         assert product.display_name == "Merchant micro loan"
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("en", "Merchant micro loan"), ("zh-hans", "商户贷")]
+)
+def test_the_loan_pages_name_the_product_in_the_readers_language(client, loan, language, shown):
+    type(loan.product).objects.filter(pk=loan.product_id).update(
+        name="Merchant micro loan", name_zh_hans="商户贷"
+    )
+    client.force_login(loan.account_manager)
+    client.cookies["django_language"] = language
+
+    pages = [reverse("loans:list"), reverse("loans:detail", args=[loan.pk])]
+
+    for page in pages:
+        assert shown in client.get(page).content.decode(), page
