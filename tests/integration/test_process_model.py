@@ -544,13 +544,18 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "exception_grant": ("request", "note"),
     "exception_decline": ("request", "note"),
     "personal_data_reveal": ("field",),
+    "days_past_due_update": ("days_past_due",),
+    "classification_floor_apply": (),
+    "overdue_mark_technical": ("reason",),
+    "restructuring_record": ("restructured_at", "reason"),
+    "loan_renew": (),
 }
 RECORD_OF: dict[str, type[models.Model]] = {
     "site_visit_confirm": SiteVisit,
     "condition_fulfil": ApprovalCondition,
     "classification_upgrade_confirm": Inspection,
 }
-MOMENTS = ("held_at", "signed_at", "visited_at", "inspected_at", "paid_at")
+MOMENTS = ("held_at", "signed_at", "visited_at", "inspected_at", "paid_at", "restructured_at")
 PEOPLE = ("co_investigator", "witness", "account_manager", "delegate")
 MONEY_FIELDS = ("value", "principal", "monthly_income", "monthly_debt_payments", "amount")
 CHOICES: dict[str, tuple[Any, ...]] = {
@@ -563,6 +568,7 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "guarantee_type": ("", *GuaranteeType.values),
     "industry": ("", Industry.A, Industry.F),
     "overdue_accounts": (0, 2),
+    "days_past_due": (0, 5, 95, -1),
     "term_months": (None, 0, 12, 100),
     "proposed_class": (None, *RiskClass.values),
     "signed_face_to_face": (True, False),

@@ -54,6 +54,6 @@ def test_two_refreshes_at_once_write_each_figure_once(cast, product):
         stored = Loan.objects.get(pk=loan.pk)
         assert stored.days_past_due == 95
         assert stored.risk_class == RiskClass.SUBSTANDARD
-        assert audit_trail_of(stored).filter(action="classified").count() == 1
+        assert audit_trail_of(stored).filter(action="classification_floor_apply").count() == 1
         assert verify_chain(events_of(stored)).intact
     assert days_past_due_refresh(on=day) == 0
