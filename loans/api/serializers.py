@@ -91,7 +91,8 @@ class LoanSerializer(serializers.ModelSerializer[Loan]):
     sla_status = serializers.CharField(read_only=True, allow_null=True, default=None)
     # A renewal links to the loan it renews, and that loan to its latest renewal.
     renewal_of: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True,
+        allow_null=True,  # null: the loan renews none
     )
     renewed_by = serializers.IntegerField(read_only=True, allow_null=True, default=None)
 
