@@ -137,10 +137,11 @@ def make_intake_loans(w: World, count: int, *, tag: str) -> list[int]:
         """
         INSERT INTO loans_loan (state, reference, branch_id, borrower_id, account_manager_id,
             product_id, amount, term_months, purpose, repayment_method, guarantee_type, industry,
-            created_at, state_entered_at, outstanding_balance, days_past_due, risk_class)
+            created_at, state_entered_at, outstanding_balance, days_past_due, risk_class,
+            overdue_technical)
         SELECT 'intake', %(tag)s || '-' || n, %(branch)s, %(borrower)s, %(manager)s, %(product)s,
             80000, 12, 'Restock for the season', 'equal_instalments', 'guarantee', 'F',
-            now(), now(), 0, 0, 1
+            now(), now(), 0, 0, 1, false
         FROM generate_series(1, %(count)s) AS n
         """,
         {
@@ -166,8 +167,9 @@ def make_intake_loans(w: World, count: int, *, tag: str) -> list[int]:
         SELECT id, %(manager)s, now(), 'branch office', 'Interviewed face to face.', ''
         FROM unnest(%(ids)s::bigint[]) AS id;
         INSERT INTO loans_creditauthorisation (loan_id, recorded_by_id, signed_at,
-            cancellation_reason)
-        SELECT id, %(manager)s, now(), '' FROM unnest(%(ids)s::bigint[]) AS id;
+            written_consent, purpose, cancellation_reason)
+        SELECT id, %(manager)s, now(), true, 'loan_application', ''
+        FROM unnest(%(ids)s::bigint[]) AS id;
         INSERT INTO workflow_timer (content_type_id, object_id, scope, kind, stage, started_at,
             remind_at, due_at, escalate_at, next_action_at)
         SELECT %(ct)s, id, 'BENCH', 'stage', 'intake', now(), now() + interval '2 days',
