@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from loans.choices import ApprovalOutcome
 from workflow.checks import CheckContext
+from workflow.definition import keeps_facts
 
 
 def record_decision(outcome: ApprovalOutcome) -> Callable[[CheckContext], None]:
@@ -33,6 +34,7 @@ def record_decision(outcome: ApprovalOutcome) -> Callable[[CheckContext], None]:
     return effect
 
 
+@keeps_facts
 def pay_drawdowns(ctx: CheckContext) -> None:
     """Pay the pending drawdowns; the loan's balance becomes what has been paid out (saved with
     the loan by the engine). The drawdowns are those the step's checks read under the lock."""
@@ -46,6 +48,7 @@ def pay_drawdowns(ctx: CheckContext) -> None:
     loan.outstanding_balance = sum((d.amount for d in records), Decimal(0))
 
 
+@keeps_facts
 def make_schedule(ctx: CheckContext) -> None:
     """Make the loan's first repayment schedule from the amount paid out (after
     ``pay_drawdowns``), its term and repayment method, and the contract's rate."""

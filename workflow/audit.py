@@ -24,7 +24,7 @@ from django.db import models
 from django.db.models import JSONField, OuterRef, Subquery
 from django.db.models.functions import JSONObject
 
-from workflow import seals
+from workflow import seals, writes
 from workflow.models import AuditEvent, Chain, Deviation, DeviationReview
 from workflow.seals import GENESIS_HASH
 
@@ -180,10 +180,11 @@ def append_event(
         **fields,
     )
     event.hash = event_hash(event)
-    event.save()
-    seals.seal(
-        Chain.EVENTS, event.content_type_id, event.object_id, event.seq, event.hash, created_at
+    head = {(event.content_type_id, event.object_id): seals.Head(event.seq, event.hash)}
+    [(key,)] = writes.together(
+        seals.sealing(Chain.EVENTS, head, created_at), writes.insert([event], returning=True)
     )
+    writes.saved(event, key)
     if CHAIN_HEAD in obj.__dict__:
         obj.__dict__[CHAIN_HEAD] = {"seq": event.seq, "hash": event.hash, "snapshot": snapshot}
     return event

@@ -36,6 +36,22 @@ def performed_by_engine(instance: models.Model) -> bool:
     return running is not None and running[:2] == (type(instance), instance.pk)
 
 
+Effect = Callable[[CheckContext], None]
+
+
+def keeps_facts(effect: Effect) -> Effect:
+    """Mark an effect that writes none of the records the object's facts are read from (a
+    payment, a schedule): the facts read with the row lock stay good for the step's audit
+    snapshot, which then needs no second read."""
+    effect.keeps_facts = True  # type: ignore[attr-defined]
+    return effect
+
+
+def changes_facts(effects: Iterable[Effect]) -> bool:
+    """Whether any of ``effects`` may change what the object's facts are read from."""
+    return any(not getattr(effect, "keeps_facts", False) for effect in effects)
+
+
 @dataclass(frozen=True)
 class Step:
     """What the engine needs to know about one transition from one source state."""

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from workflow import seals, signals
+from workflow import seals, signals, writes
 from workflow.audit import deviation_hash
 from workflow.checks import CheckKind, CheckResult, Severity
 from workflow.definition import Action, TransitionSpec
@@ -125,10 +125,11 @@ def deviation_for(
 
 
 def chain_and_save(deviations: list[Deviation]) -> list[Deviation]:
-    """Link each deviation to its object's deviation chain and write them, in three statements
+    """Link each deviation to its object's deviation chain and write them, in two statements
     whatever their number: claim the chains' seals (locking them, so concurrent writers of the
-    same object wait and writers of other objects do not), insert the deviations, move the seals.
-    Deviations of the same object are chained in the order given."""
+    same object wait and writers of other objects do not), then insert the deviations and move the
+    seals together (:mod:`workflow.writes`; three statements where the database cannot combine
+    them). Deviations of the same object are chained in the order given."""
     if not deviations:
         return deviations
     keys = [(d.content_type_id, d.object_id) for d in deviations]
@@ -141,9 +142,13 @@ def chain_and_save(deviations: list[Deviation]) -> list[Deviation]:
         heads[(deviation.content_type_id, deviation.object_id)] = seals.Head(
             deviation.seq, deviation.hash
         )
-    saved = Deviation.objects.bulk_create(deviations)
-    seals.seal_many(Chain.DEVIATIONS, heads, deviations[-1].created_at)
-    return saved
+    inserted = writes.together(
+        seals.sealing(Chain.DEVIATIONS, heads, deviations[-1].created_at),
+        writes.insert(deviations, returning=True),
+    )
+    for deviation, (key,) in zip(deviations, inserted, strict=True):
+        writes.saved(deviation, key)
+    return deviations
 
 
 def _severity(decision: Decision) -> Deviation.Severity:

@@ -30,7 +30,7 @@ from django_fsm import ConcurrentTransition
 from workflow import idempotency, reads, signals, timers
 from workflow.audit import CHAIN_HEAD, append_event, chain_head, forget_head, json_ready
 from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severity
-from workflow.definition import _running
+from workflow.definition import _running, changes_facts
 from workflow.deviations import Decision, record_deviation
 from workflow.models import AuditEvent, Channel, Deviation, PolicyException
 from workflow.prepared import prepared_get
@@ -365,7 +365,7 @@ def _apply(
             process.on_entered(obj, process.state_of(obj), now)
         for effect in step.effects:  # what they change on the object is saved with the step
             effect(context)
-        if step.effects:
+        if changes_facts(step.effects):
             process.file_changed(obj)
         save_changes(obj, before)
     except ConcurrentTransition:

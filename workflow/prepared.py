@@ -45,6 +45,10 @@ class _Prepared:
         self.init_list = [column[0].target.attname for column in self.compiler.select[first:last]]
         self.populators = get_related_populators(info, self.compiler.select, self.db)
         self.annotations = dict(self.compiler.annotation_col_map)
+        # What turns each column into its Python value, found once (as ``results_iter`` would on
+        # every run).
+        columns = [column[0] for column in self.compiler.select[: self.compiler.col_count]]
+        self.converters = self.compiler.get_converters(columns)
 
     def get(self, key: Any, at: datetime) -> Any:
         params = list(self.params)
@@ -56,7 +60,7 @@ class _Prepared:
             fetched = cursor.fetchall()
         if len(fetched) != 1:
             raise self.model.DoesNotExist(f"{self.model.__name__} {key} does not exist.")
-        [row] = list(self.compiler.results_iter(results=[fetched]))
+        [row] = list(self.compiler.apply_converters(fetched, self.converters))
         first, last = self.span
         obj = self.model.from_db(self.db, self.init_list, row[first:last])
         for populator in self.populators:

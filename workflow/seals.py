@@ -19,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
+from workflow import writes
 from workflow.models import Chain, ChainSeal
 
 GENESIS_HASH = "0" * 64
@@ -58,9 +59,14 @@ def seal(
 def seal_many(chain: Chain, heads: dict[tuple[int, int], Head], now: datetime) -> None:
     """Move the seals of several chains of one kind, keyed by (content type id, object id), to
     their new heads: one INSERT … ON CONFLICT DO UPDATE for all of them."""
+    writes.together(sealing(chain, heads, now))
+
+
+def sealing(chain: Chain, heads: dict[tuple[int, int], Head], now: datetime) -> writes.Statement:
+    """The statement of :func:`seal_many`, to send with the write it seals (:mod:`writes`)."""
     key_id = settings.AUDIT_HMAC_KEY_ID
     key = settings.AUDIT_HMAC_KEY.encode()
-    ChainSeal.objects.bulk_create(
+    return writes.insert(
         [
             ChainSeal(
                 chain=chain,
@@ -74,9 +80,8 @@ def seal_many(chain: Chain, heads: dict[tuple[int, int], Head], now: datetime) -
             )
             for (content_type_id, object_id), head in sorted(heads.items())
         ],
-        update_conflicts=True,
+        update_conflicts=["last_seq", "last_hash", "key_id", "mac", "sealed_at"],
         unique_fields=["chain", "content_type", "object_id"],
-        update_fields=["last_seq", "last_hash", "key_id", "mac", "sealed_at"],
     )
 
 

@@ -17,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from workflow import notifications, reads, signals
+from workflow import notifications, reads, signals, writes
 from workflow.deviations import Decision, chain_and_save, deviation_for
 from workflow.models import Channel, Deviation, Notification, Timer
 from workflow.registry import Process, process_for
@@ -45,7 +45,7 @@ def running(obj: models.Model) -> models.QuerySet[Timer]:
     )
 
 
-def start(process: Process, obj: models.Model, plan: TimerPlan, now: datetime) -> Timer:
+def _new_timer(process: Process, obj: models.Model, plan: TimerPlan, now: datetime) -> Timer:
     timer = Timer(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
@@ -58,15 +58,43 @@ def start(process: Process, obj: models.Model, plan: TimerPlan, now: datetime) -
         escalate_at=plan.escalate_at,
     )
     timer.refresh_next_action()
+    return timer
+
+
+def start(process: Process, obj: models.Model, plan: TimerPlan, now: datetime) -> Timer:
+    timer = _new_timer(process, obj, plan, now)
     timer.save()
     return timer
 
 
-def stop(obj: models.Model, now: datetime, *, kind: Timer.Kind | None = None) -> int:
+def _stopping(obj: models.Model, kind: Timer.Kind | None = None) -> models.QuerySet[Timer]:
     timers = running(obj)
-    if kind is not None:
-        timers = timers.filter(kind=kind)
-    return timers.update(stopped_at=now, next_action_at=None)
+    return timers if kind is None else timers.filter(kind=kind)
+
+
+def stop(obj: models.Model, now: datetime, *, kind: Timer.Kind | None = None) -> int:
+    return _stopping(obj, kind).update(stopped_at=now, next_action_at=None)
+
+
+def stop_and_start(
+    process: Process,
+    obj: models.Model,
+    plans: list[TimerPlan],
+    now: datetime,
+    *,
+    kind: Timer.Kind | None = None,
+) -> list[Timer]:
+    """Stop the running timers (of ``kind``, or all) and start those of ``plans``: one statement
+    where the database allows (:mod:`workflow.writes`)."""
+    new = [_new_timer(process, obj, plan, now) for plan in plans]
+    stopping = writes.update(_stopping(obj, kind), stopped_at=now, next_action_at=None)
+    if not new:
+        writes.together(stopping)
+        return new
+    keys = writes.together(stopping, writes.insert(new, returning=True))
+    for timer, (key,) in zip(new, keys, strict=True):
+        writes.saved(timer, key)
+    return new
 
 
 def on_transition(process: Process, obj: models.Model, source: str, now: datetime) -> None:
@@ -74,9 +102,7 @@ def on_transition(process: Process, obj: models.Model, source: str, now: datetim
     target = process.state_of(obj)
     if target == source:
         return
-    stop(obj, now)
-    for plan in process.timer_plans(obj, target, now):
-        start(process, obj, plan, now)
+    stop_and_start(process, obj, list(process.timer_plans(obj, target, now)), now)
 
 
 def start_initial(obj: models.Model) -> list[Timer]:
@@ -91,10 +117,8 @@ def start_initial(obj: models.Model) -> list[Timer]:
 
 def restart(obj: models.Model, kind: Timer.Kind, plan: TimerPlan) -> Timer:
     """Replace the running timer of ``kind`` (e.g. the next inspection after one was made)."""
-    process = process_for(obj)
-    now = timezone.now()
-    stop(obj, now, kind=kind)
-    return start(process, obj, plan, now)
+    [timer] = stop_and_start(process_for(obj), obj, [plan], timezone.now(), kind=kind)
+    return timer
 
 
 # --- the sweep ---------------------------------------------------------------------------------

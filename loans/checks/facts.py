@@ -70,7 +70,7 @@ VISIT_FIELDS = (
 )
 
 
-CONTRACT_FIELDS = ("id", "number", "signed_at", "signed_face_to_face", "witness_id")
+CONTRACT_FIELDS = ("id", "number", "signed_at", "signed_face_to_face", "witness_id", "annual_rate")
 
 
 @functools.lru_cache(maxsize=4)

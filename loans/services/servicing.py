@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from loans.checks.entry import local_day
+from loans.checks.facts import latest_contract
 from loans.models import (
     Instalment,
     Loan,
@@ -50,11 +51,16 @@ def _save_version(
     start: date,
     now: datetime,
     repayment: Repayment | None = None,
+    version: int | None = None,
 ) -> RepaymentSchedule:
-    latest = current_schedule(loan)
+    """Save ``rows`` as the loan's next schedule version (``version`` when the caller knows it),
+    carrying over what was paid on instalments that keep their number and due date."""
+    if version is None:
+        latest = current_schedule(loan)
+        version = latest.version + 1 if latest else 1
     schedule = RepaymentSchedule.objects.create(
         loan=loan,
-        version=latest.version + 1 if latest else 1,
+        version=version,
         reason=reason,
         principal=principal,
         annual_rate=annual_rate,
@@ -98,7 +104,7 @@ def schedule_create(ctx: CheckContext) -> None:
     if amount <= 0 or not loan.term_months or not loan.repayment_method:
         return
     start = local_day(ctx.now)
-    contract = loan.contract
+    contract = latest_contract(ctx)  # read with the row lock
     rate = contract.annual_rate if contract and contract.annual_rate is not None else None
     if rate is None:
         rate = pricing.price(loan, ctx.policy, start).annual_rate
@@ -118,6 +124,8 @@ def schedule_create(ctx: CheckContext) -> None:
         annual_rate=rate,
         start=start,
         now=ctx.now,
+        # A loan is disbursed once: its first schedule (the unique version refuses a second).
+        version=1,
     )
     ctx.audit["schedule"] = {"version": schedule.version, "instalments": len(rows)}
 
