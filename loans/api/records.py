@@ -16,12 +16,9 @@ from rest_framework.response import Response
 from config.resilience import answer_after_commit
 from loans.access import get_loan_for_user
 from loans.api import serializers as s
-from loans.api.errors import refusal_response
+from loans.api import steps
 from loans.models import Loan
 from loans.records import RECORDS, RecordKind
-from workflow.actions import perform_action
-from workflow.engine import TransitionRefused
-from workflow.models import Channel
 
 
 def require_role(user: Any, roles: frozenset[str]) -> None:
@@ -60,19 +57,8 @@ class RecordView(generics.GenericAPIView[Any]):
 
 
 def act(request: Request, loan: Loan, name: str, data: dict[str, Any]) -> Any:
-    """Perform action ``name`` through the engine; a refusal answers 403/409 with its deviation,
-    an input error 400 (raised), a repeat under the same ``Idempotency-Key`` what it wrote."""
-    try:
-        return perform_action(
-            loan,
-            name,
-            actor=request.user,
-            data=data,
-            channel=Channel.API,
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
-        )
-    except TransitionRefused as refused:
-        return refusal_response(refused)
+    """Perform action ``name`` through the engine (:func:`loans.api.steps.action`)."""
+    return steps.action(request, loan, name, data)
 
 
 def record_views() -> list[tuple[str, type[RecordView]]]:

@@ -24,12 +24,14 @@ from loans import services
 from loans.access import get_loan_for_user
 from loans.action_forms import TARGETS, form_for, payload_of, target_of
 from loans.api import serializers as s
+from loans.api import steps
 from loans.api.errors import refusal_response
 from loans.api.pagination import AuditPagination
 from loans.api.records import act, require_role
+from loans.api.steps import staff
 from loans.filters import DeviationFilter
 from loans.keyset import Order
-from loans.models import Borrower, Loan, User
+from loans.models import Borrower, Loan
 from loans.policy import policy_in_force
 from loans.reveal import REVEAL, reveal
 from loans.roles import Role
@@ -46,7 +48,7 @@ from loans.states import LoanState
 from workflow import compliance
 from workflow.actions import action_options
 from workflow.checks import CheckKind
-from workflow.engine import TransitionRefused, UnknownTransition, perform_transition, preflight
+from workflow.engine import TransitionRefused, preflight
 from workflow.models import Channel, Deviation, Notification
 from workflow.registry import process_for
 
@@ -54,14 +56,6 @@ from workflow.registry import process_for
 def loans_visible_to_nobody() -> QuerySet[Loan]:
     none: QuerySet[Loan] = Loan.objects.none()
     return none
-
-
-def staff(request: Any) -> User:
-    """The authenticated member of staff (every view requires authentication)."""
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated()
-    return user
 
 
 REFUSED = {
@@ -290,20 +284,8 @@ class LoanViewSet(
         loan = get_loan_for_user(staff(request), pk)
         payload = s.TransitionRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            perform_transition(
-                loan,
-                name,
-                actor=staff(request),
-                payload=payload.validated_data,
-                channel=Channel.API,
-                idempotency_key=request.headers.get("Idempotency-Key", ""),
-            )
-        except UnknownTransition:
-            raise exceptions.NotFound(f"No transition named {name}.") from None
-        except TransitionRefused as refused:
-            return refusal_response(refused)
-        return Response(self.committed(loan.pk))
+        refused = steps.transition(request, loan, name, payload.validated_data)
+        return refused or Response(self.committed(loan.pk))
 
     @extend_schema(responses=s.AuditEventSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=AuditPagination)

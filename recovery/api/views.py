@@ -14,17 +14,16 @@ from rest_framework.response import Response
 
 from config.resilience import answer_after_commit
 from loans.api import serializers as ls
-from loans.api.errors import refusal_response
+from loans.api import steps
 from loans.api.pagination import AuditPagination
-from loans.api.views import _check, staff
+from loans.api.steps import staff
+from loans.api.views import _check
 from loans.keyset import Order
 from recovery.api import serializers as s
 from recovery.models import CollectionCase
 from recovery.selectors import audit_trail_of, cases_visible_to, get_case_for_user
 from recovery.states import CaseState
-from workflow.actions import perform_action
-from workflow.engine import TransitionRefused, UnknownTransition, perform_transition, preflight
-from workflow.models import Channel
+from workflow.engine import preflight
 from workflow.registry import process_for
 
 REFUSED = {
@@ -109,20 +108,8 @@ class CollectionCaseViewSet(
         case = self.get_object()
         payload = s.CaseTransitionRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            perform_transition(
-                case,
-                name,
-                actor=staff(request),
-                payload=payload.validated_data,
-                channel=Channel.API,
-                idempotency_key=request.headers.get("Idempotency-Key", ""),
-            )
-        except UnknownTransition:
-            raise exceptions.NotFound(f"No transition named {name}.") from None
-        except TransitionRefused as refused:
-            return refusal_response(refused)
-        return Response(self.answer(case.pk))
+        refused = steps.transition(request, case, name, payload.validated_data)
+        return refused or Response(self.answer(case.pk))
 
     @extend_schema(
         request=ACTION_REQUEST,
@@ -138,17 +125,9 @@ class CollectionCaseViewSet(
             raise exceptions.NotFound(f"No action named {name}.")
         given = shape(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            written = perform_action(
-                case,
-                name,
-                actor=staff(request),
-                data=dict(given.validated_data),
-                channel=Channel.API,
-                idempotency_key=request.headers.get("Idempotency-Key", ""),
-            )
-        except TransitionRefused as refused:
-            return refusal_response(refused)
+        written = steps.action(request, case, name, dict(given.validated_data))
+        if isinstance(written, Response):
+            return written
         status = 201 if isinstance(written, Model) else 200
         return Response(self.answer(case.pk), status=status)
 
