@@ -47,6 +47,19 @@ TITLES = {
     "downgrades": _("Downgrades"),
 }
 
+# The figure behind each factor, for its drill-down (insight/scorecard_forms.py).
+FACTOR_FIGURE = {
+    "volume": "disbursed",
+    "cycle_time": "disbursed",
+    "returns": "returns",
+    "deviations": "deviations",
+    "sla_breaches": "sla_breaches",
+    "inspections": "inspections",
+    "special_mention": "special_mention",
+    "non_performing": "non_performing",
+    "downgrades": "downgrades",
+}
+
 
 @dataclass(frozen=True)
 class Period:
@@ -76,7 +89,12 @@ class Period:
 
     @property
     def label(self) -> str:
-        return self.key
+        if self.months == 3:
+            return _("Q%(quarter)s %(year)s") % {
+                "quarter": (self.start.month - 1) // 3 + 1,
+                "year": self.start.year,
+            }
+        return _("%(month)s/%(year)s") % {"month": self.start.month, "year": self.start.year}
 
     def span(self, now: datetime | None = None) -> tuple[datetime, datetime]:
         """The period's moments, its end no later than ``now``."""
@@ -210,6 +228,10 @@ class Factor:
     @property
     def title(self) -> Any:
         return TITLES[self.name]
+
+    @property
+    def figure(self) -> str:
+        return FACTOR_FIGURE[self.name]
 
     @property
     def contribution(self) -> Decimal:
