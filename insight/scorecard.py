@@ -108,9 +108,9 @@ class Period:
 
 
 def period_parse(text: str | None, today: date) -> Period | None:
-    """``2026-11`` (a month) or ``2026-Q4`` (a quarter); the month under way when empty."""
+    """``2026-11`` (a month) or ``2026-Q4`` (a quarter); the quarter under way when empty."""
     if not text:
-        return Period(month_start(today), 1)
+        return Period(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), 3)
     try:
         year, rest = text.split("-", 1)
         if rest.upper().startswith("Q") and rest[1:] in ("1", "2", "3", "4"):
@@ -296,6 +296,14 @@ SCORERS: dict[str, Scorer] = {
 }
 
 
+def _score(name: str, totals: Totals, best: Best) -> Decimal:
+    """A factor's score; nothing for a manager with nothing to measure (no loan disbursed, handled
+    or in the book), whose clean record would otherwise rank them above the working."""
+    if not (totals.disbursed_count or totals.handled_count or totals.book_count):
+        return ZERO
+    return _floor(SCORERS[name](totals, best))
+
+
 def scorecard(scope: ScorecardScope, period: Period, *, now: datetime | None = None) -> Scorecard:
     """The cards of the managers ``scope`` shows, ranked by their composite score."""
     start, end = period.span(now)
@@ -319,7 +327,7 @@ def scorecard(scope: ScorecardScope, period: Period, *, now: datetime | None = N
             manager=user,
             totals=totals[pk],
             factors=[
-                Factor(name, _floor(SCORERS[name](totals[pk], best[office])), int(weights[name]))
+                Factor(name, _score(name, totals[pk], best[office]), int(weights[name]))
                 for name in SCORECARD_FACTORS
             ],
         )

@@ -20,6 +20,7 @@ from insight import scorecard_selectors as behind
 from insight.forms import scope_choice
 from insight.scorecard import TITLES, Period, Scorecard, period_parse, scorecard
 from insight.scorecard_forms import LOAN_FIGURES, BehindForm, PeriodForm, ScorecardExportForm
+from insight.scorecard_measure import month_start
 from insight.scorecard_scope import ScorecardScope, may_read_manager, scorecard_scope
 from insight.scorecard_tables import manager_name, scorecard_tables
 from insight.selectors import NEWEST
@@ -81,12 +82,12 @@ def chart_data(card_set: Scorecard) -> dict[str, Any]:
 
 
 def periods_around(period: Period, today: Any) -> list[Period]:
-    """The choices of the period menu: the last twelve months and four quarters."""
-    month = period_parse(None, today)
-    assert month is not None  # noqa: S101 - the month under way always parses
-    quarter = period_parse(f"{today.year}-Q{(today.month - 1) // 3 + 1}", today)
-    assert quarter is not None  # noqa: S101
-    return [month.shifted(-n) for n in range(12)] + [quarter.shifted(-n) for n in range(4)]
+    """The choices of the period menu: the last four quarters and twelve months."""
+    quarter = period_parse(None, today)
+    month = Period(month_start(today), 1)
+    assert quarter is not None  # noqa: S101 - the quarter under way always parses
+    choices = [quarter.shifted(-n) for n in range(4)] + [month.shifted(-n) for n in range(12)]
+    return choices if period in choices else [period, *choices]
 
 
 @login_required

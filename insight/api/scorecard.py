@@ -24,7 +24,9 @@ from insight.scorecard_scope import scorecard_scope
 PARAMETERS = [
     *SCOPE_PARAMETERS,
     OpenApiParameter(
-        "period", str, description="A month (2026-09) or a quarter (2026-Q3); default this month."
+        "period",
+        str,
+        description="A month (2026-09) or a quarter (2026-Q3); default the quarter under way.",
     ),
 ]
 

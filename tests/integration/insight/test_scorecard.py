@@ -124,3 +124,13 @@ def test_the_backfill_reproduces_the_live_month(manager, careful, month):
             "non_performing_balance",
         ):
             assert getattr(row, name) == getattr(before, name), name
+
+
+def test_a_manager_with_nothing_to_measure_scores_nothing(head, branch, manager, careful, month):
+    idle = factories.staff(Role.ACCOUNT_MANAGER, branch=branch, username="idle")
+    with time_machine.travel(MEASURED_AT, tick=False):
+        scorecard_take()
+        cards = scorecard(scorecard_scope(head), SEPTEMBER)
+
+    assert cards.cards[-1].manager == idle
+    assert cards.cards[-1].composite == 0
