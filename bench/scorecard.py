@@ -84,10 +84,10 @@ def run(scale: str) -> bool:
         lambda: scorecard_backfill(since=today - timedelta(days=365), until=today),
     )
     clients = (_head(casts["small"]), _head(casts["large"]))
-    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"  # the page's default
     pages = (
-        ("scorecard, this month", "/insight/scorecard/"),
-        ("scorecard, this quarter", f"/insight/scorecard/?period={quarter}"),
+        ("scorecard, this quarter", "/insight/scorecard/"),
+        ("scorecard, this month", f"/insight/scorecard/?period={today:%Y-%m}"),
         ("scorecard API", "/api/v1/insight/scorecard/"),
         (
             "drill-down, disbursed",
