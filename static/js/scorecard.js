@@ -46,7 +46,8 @@
       series: [
         { name: volume.names.amount, type: "bar", barMaxWidth: 48, data: volume.amount,
           tooltip: { valueFormatter: function (v) { return money.format(v); } } },
-        { name: volume.names.npl, type: "line", yAxisIndex: 1, data: volume.npl }
+        { name: volume.names.npl, type: "line", yAxisIndex: 1, data: volume.npl,
+          symbolSize: 12, lineStyle: { width: 0 } }
       ]
     };
   }
