@@ -3,20 +3,28 @@ weights and under the policy in force at the period, who sees which cards."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.contenttypes.models import ContentType
 
 from insight.scorecard import Period, scorecard
 from insight.scorecard_measure import scorecard_backfill, scorecard_take
 from insight.scorecard_models import ScorecardMonth
 from insight.scorecard_scope import scorecard_scope
+from loans.choices import ReturnReason
+from loans.models import Loan
 from loans.models.policy import default_scorecard_weights
 from loans.roles import Role
+from loans.states import LoanState
 from tests import factories
-from tests.integration.insight.scorecard_data import LOCAL, MEASURED_AT, build_month
+from tests.integration.insight.data import held
+from tests.integration.insight.scorecard_data import LOCAL, MEASURED_AT, build_month, disbursed
+from workflow.engine import perform_transition
+from workflow.models import Timer
+from workflow.timers import sweep
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -134,3 +142,62 @@ def test_a_manager_with_nothing_to_measure_scores_nothing(head, branch, manager,
 
     assert cards.cards[-1].manager == idle
     assert cards.cards[-1].composite == 0
+
+
+def test_returns_sla_breaches_and_inspections_are_counted(manager, reviewer, product):
+    loan_type = ContentType.objects.get_for_model(Loan)
+    with time_machine.travel(MEASURED_AT, tick=False):
+        returned = held(manager, product, state=LoanState.REVIEW)
+        perform_transition(
+            returned,
+            "return_to_site_visit",
+            actor=reviewer,
+            payload={"reason": ReturnReason.values[0], "comment": "Two photos missing."},
+        )
+        Loan.objects.filter(pk=returned.pk).update(
+            state=LoanState.POST_LOAN, disbursed_at=MEASURED_AT - timedelta(hours=1)
+        )
+        kept = disbursed(manager, product, on_day=10, cycle_days=5, amount=90_000, balance=90_000)
+
+        def timer(kind, stage, due_day, **fields):
+            due = datetime(2026, 9, due_day, 9, tzinfo=LOCAL)
+            return Timer.objects.create(
+                content_type=loan_type,
+                object_id=kept.pk,
+                kind=kind,
+                stage=stage,
+                started_at=due - timedelta(days=10),
+                due_at=due,
+                **fields,
+            )
+
+        timer(
+            Timer.Kind.STAGE, "site_visit", 11, next_action_at=datetime(2026, 9, 11, tzinfo=LOCAL)
+        )
+        timer(
+            Timer.Kind.INSPECTION, "post_loan", 20, stopped_at=datetime(2026, 9, 18, tzinfo=LOCAL)
+        )
+        timer(
+            Timer.Kind.INSPECTION,
+            "post_loan",
+            22,
+            next_action_at=datetime(2026, 9, 22, tzinfo=LOCAL),
+        )
+        timer(Timer.Kind.INSPECTION, "post_loan", 29)  # not yet due
+        sweep()
+        scorecard_take()
+
+    row = ScorecardMonth.objects.get(manager=manager, month=SEPTEMBER.start)
+    assert (row.disbursed_count, row.returned_count) == (2, 1)
+    assert row.sla_breaches == 1
+    assert (row.inspections_due, row.inspections_on_time) == (2, 1)
+    assert (row.deviations_high, row.deviations_medium) == (0, 0)  # lateness is counted apart
+
+
+def test_the_hourly_task_is_scheduled_and_measures(settings, manager):
+    from insight.tasks import measure_scorecard
+
+    entry = settings.CELERY_BEAT_SCHEDULE["measure-scorecard"]
+    assert entry["task"] == measure_scorecard.name
+    assert measure_scorecard.name in settings.SCHEDULER_PERIODIC_TASKS
+    assert measure_scorecard() == ScorecardMonth.objects.count() >= 1
