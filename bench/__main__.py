@@ -13,7 +13,7 @@ import sys
 import time
 
 # Each suite: a module ``bench.<name>`` with ``run(scale: str) -> bool`` (False: a target missed).
-SUITES = ("engine", "sweep", "lists", "export", "partitions", "import", "insight")
+SUITES = ("engine", "sweep", "lists", "export", "partitions", "import", "insight", "scorecard")
 # A suite whose name is no module name (``import`` is a keyword): its module.
 MODULES = {"import": "core_feed"}
 

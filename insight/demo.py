@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from insight.models import PortfolioSnapshot
+from insight.scorecard_measure import scorecard_backfill
 from insight.snapshots import snapshot_backfill, snapshot_take
 from loans import services
 from loans.choices import (
@@ -62,7 +63,9 @@ def load_portfolio_history(*, seed: int = SEED) -> int:
     branch = Branch.objects.get(code="B01")
     today = timezone.localtime()
     for n in range(LOANS):
-        manager = rng.choice(managers)
+        # manager1 sells two loans in three and every one that falls behind; manager2 fewer, all
+        # repaid: the scorecard ranks the careful one first (insight/scorecard.py).
+        manager = managers[0] if n % 4 == 1 or n % 3 != 2 else managers[1]
         cast = Cast(
             manager=manager,
             co_investigator=next(m for m in managers if m != manager),
@@ -104,6 +107,9 @@ def load_portfolio_history(*, seed: int = SEED) -> int:
         since=timezone.localdate() - timedelta(days=HISTORY_DAYS), until=timezone.localdate()
     )
     snapshot_take()
+    scorecard_backfill(
+        since=timezone.localdate() - timedelta(days=HISTORY_DAYS), until=today.date()
+    )
     return written
 
 

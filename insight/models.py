@@ -40,3 +40,8 @@ class PortfolioSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id} {self.day}"
+
+
+from insight.scorecard_models import ScorecardMonth  # noqa: E402  (the scorecard's own table)
+
+__all__ = ["PortfolioSnapshot", "ScorecardMonth"]

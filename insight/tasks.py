@@ -13,3 +13,12 @@ from insight.snapshots import snapshot_take
 def snapshot_portfolio() -> int:
     """Today's snapshot of every office (an upsert per office and local day); the rows written."""
     return snapshot_take()
+
+
+@shared_task(name="insight.tasks.measure_scorecard", soft_time_limit=900, time_limit=1200)
+def measure_scorecard() -> int:
+    """The account managers' figures of this month and the last (an upsert per manager and
+    month); the rows written."""
+    from insight.scorecard_measure import scorecard_take
+
+    return scorecard_take()

@@ -20,6 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "deviations": bool(roles & {Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD}),
             "reference_changes": bool(roles & {Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD}),
             "overview": Role.BRANCH_HEAD in roles,
+            "scorecard": bool(roles & {Role.ACCOUNT_MANAGER, Role.BRANCH_HEAD}),
         },
         "inbox_counts": counts_for_request(request),
     }

@@ -103,6 +103,8 @@ class Loan(LoanWorkflow):
                 fields=["account_manager", "state", "state_entered_at", "id"],
                 name="loan_pipeline",
             ),
+            # A manager's loans disbursed in a period: the scorecard's drill-down and measurement.
+            models.Index(fields=["account_manager", "disbursed_at"], name="loan_manager_disbursed"),
         ]
         constraints = [
             models.CheckConstraint(

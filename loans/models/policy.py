@@ -48,6 +48,35 @@ def default_score_weights() -> dict[str, int]:
     return {"debt_to_income": 40, "credit_report": 30, "guarantee": 20, "concentration": 10}
 
 
+# The account-manager scorecard's factors (insight/scorecard.py), in the order it shows them.
+SCORECARD_FACTORS = (
+    "volume",
+    "cycle_time",
+    "returns",
+    "deviations",
+    "sla_breaches",
+    "inspections",
+    "special_mention",
+    "non_performing",
+    "downgrades",
+)
+
+
+def default_scorecard_weights() -> dict[str, int]:
+    """Volume counts, but quality counts more: a fifth of the composite (DOMAIN.md §6)."""
+    return {
+        "volume": 20,
+        "cycle_time": 10,
+        "returns": 10,
+        "deviations": 15,
+        "sla_breaches": 10,
+        "inspections": 10,
+        "special_mention": 5,
+        "non_performing": 15,
+        "downgrades": 5,
+    }
+
+
 def default_loan_prime_rates() -> list[dict[str, str]]:
     """The loan prime rates published by the National Interbank Funding Center (percent)."""
     return [
@@ -174,6 +203,8 @@ class PolicyVersion(models.Model):
     )
     # Risk score
     score_weights = models.JSONField(_("risk score weights"), default=default_score_weights)
+    # Account-manager scorecard: the weight of each factor in the composite (they add up to 100)
+    scorecard_weights = models.JSONField(_("scorecard weights"), default=default_scorecard_weights)
 
     class Meta:
         verbose_name = _("policy version")
@@ -234,6 +265,7 @@ class PolicyVersion(models.Model):
             errors["score_weights"] = _("Give whole weights for %s that add up to 100.") % (
                 ", ".join(RISK_FACTORS)
             )
+        errors.update(self._scorecard_errors())
         for name in (
             "industry_concentration_limit",
             "guarantee_concentration_limit",
@@ -244,6 +276,22 @@ class PolicyVersion(models.Model):
         errors.update(self._pricing_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _scorecard_errors(self) -> dict[str, Any]:
+        weights = self.scorecard_weights
+        if (
+            isinstance(weights, dict)
+            and set(weights) == set(SCORECARD_FACTORS)
+            and all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in weights.values()
+            )
+            and sum(weights.values()) == 100
+        ):
+            return {}
+        return {
+            "scorecard_weights": _("Give whole weights for %s that add up to 100.")
+            % ", ".join(SCORECARD_FACTORS)
+        }
 
     def _pricing_errors(self) -> dict[str, Any]:
         from loans.servicing.pricing import lpr_table_errors

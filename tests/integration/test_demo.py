@@ -238,6 +238,8 @@ def _pages_of(user: User) -> list[str]:
         pages.append(reverse("loans:overview"))
     if roles & {"compliance_officer", "branch_head"}:
         pages.append(reverse("insight:portfolio"))
+    if roles & {"account_manager", "branch_head"}:
+        pages.append(reverse("insight:scorecard"))
     if "disbursement_officer" in roles:
         pages.append(reverse("loans:feed-upload"))
     visible = Loan.objects.filter(branch_id__in=user.visible_branch_ids)

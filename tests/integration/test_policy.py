@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from loans.journeys import act, advance, prepare_to_leave
 from loans.models import PolicyVersion
+from loans.models.policy import default_scorecard_weights
 from loans.policy import DEFAULT_VERSION, policy_in_force
 from loans.roles import Role
 from loans.selectors import audit_trail_of
@@ -109,6 +110,8 @@ def test_a_version_not_yet_in_force_can_still_be_corrected():
             "score_weights",
             {"debt_to_income": 50, "credit_report": 30, "guarantee": 20, "concentration": 10},
         ),
+        ("scorecard_weights", {"volume": 100}),
+        ("scorecard_weights", default_scorecard_weights() | {"volume": 21}),
         ("industry_concentration_limit", Decimal("1.5")),
         ("authority_tier_3", Decimal(1)),
     ],

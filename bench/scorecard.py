@@ -1,0 +1,105 @@
+"""The account-manager scorecard as the loans grow: its page (a month and a quarter), its API and
+a drill-down page at the large size ÷ the small one (server time, queries), and the time the
+measurement takes (the hourly task and a year's backfill).
+
+The insight benchmark's data (bench/data.py, bench/insight.py ``_spread``): two branches, each with
+ten account managers sharing its loans, disbursed over the last twelve months, and deviations of
+one manager. The measurement writes one row per manager and month; the pages read those rows, so
+their cost must not follow the number of loans.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from bench import data
+from bench.insight import _head, _report, _spread
+from bench.lists import Figure, measure
+from insight.scorecard_measure import scorecard_backfill, scorecard_take
+from loans.roles import Role
+
+SIZES = {"ci": (200, 2_000), "full": (1_000, 100_000)}
+REPEAT = {"ci": 2, "full": 9}
+MANAGERS = 10
+
+
+def _managers(cast: data.Cast) -> list[int]:
+    """Ten managers in the branch (the cast's own first), sharing its loans; each loan in post-loan
+    disbursed over the last year, some days after its application."""
+    others = [
+        data._staff(f"{cast.branch.code.lower()}-manager-{n}", Role.ACCOUNT_MANAGER, cast.branch)
+        for n in range(1, MANAGERS)
+    ]
+    ids = [cast.manager.pk, *(user.pk for user in others)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE loans_loan SET
+                account_manager_id = (%(managers)s::bigint[])[1 + id %% %(n)s],
+                disbursed_at = CASE WHEN state = 'post_loan'
+                    THEN %(now)s::timestamptz - (id %% 360) * interval '1 day' END
+            WHERE branch_id = %(branch)s
+            """,
+            {"managers": ids, "n": len(ids), "now": timezone.now(), "branch": cast.branch.pk},
+        )
+        cursor.execute(
+            """
+            UPDATE loans_loan SET created_at = disbursed_at - (5 + id %% 40) * interval '1 day'
+            WHERE branch_id = %(branch)s AND disbursed_at IS NOT NULL
+            """,
+            {"branch": cast.branch.pk},
+        )
+        cursor.execute("ANALYZE loans_loan")
+    return ids
+
+
+def _timed(label: str, work: Callable[[], int]) -> None:
+    started = time.perf_counter()
+    rows = work()
+    print(f"{label}: {rows} rows, {time.perf_counter() - started:.2f} s", flush=True)
+
+
+def run(scale: str) -> bool:
+    data.use_bench_database()
+    small, large = SIZES[scale]
+    repeat = REPEAT[scale]
+    data.reset()
+    casts = {"small": data.cast("SMALL"), "large": data.cast("LARGE")}
+    managers = {}
+    for name, size in (("small", small), ("large", large)):
+        made = data.grow_loans(casts[name], size)
+        _spread(casts[name])
+        managers[name] = _managers(casts[name])
+        data.grow_deviations(casts[name], size // 10)
+        print(f"{size:>9,} loans in a branch ({made:.1f} s to add)", flush=True)
+    today = timezone.localdate()
+    _timed("hourly measurement (this month and the last)", scorecard_take)
+    _timed(
+        "backfill of twelve months",
+        lambda: scorecard_backfill(since=today - timedelta(days=365), until=today),
+    )
+    clients = (_head(casts["small"]), _head(casts["large"]))
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"  # the page's default
+    pages = (
+        ("scorecard, this quarter", "/insight/scorecard/"),
+        ("scorecard, this month", f"/insight/scorecard/?period={today:%Y-%m}"),
+        ("scorecard API", "/api/v1/insight/scorecard/"),
+        (
+            "drill-down, disbursed",
+            f"/insight/scorecard/behind/?period={quarter}&figure=disbursed&manager={{m}}",
+        ),
+    )
+    figures: list[tuple[str, Figure, Figure]] = []
+    for name, url in pages:
+        at_small, at_large = measure(
+            (clients[0], url.format(m=managers["small"][0])),
+            (clients[1], url.format(m=managers["large"][0])),
+            repeat,
+        )
+        figures.append((name, at_small, at_large))
+    return _report(figures, small, large)
