@@ -28,6 +28,10 @@ FLOORS = (
 # More days past due than any loan can have (about 270 years): a figure above it is an input error.
 MOST_DAYS_PAST_DUE = 100_000
 RESTRUCTURED_FLOOR = RiskClass.SPECIAL_MENTION  # art. 20
+# A non-performing loan is upgraded only after its arrears are repaid and it has then paid on time
+# for this many repayment periods or months (loans/servicing/performance.py).
+UPGRADE_PERIODS_ON_TIME = 2
+UPGRADE_MONTHS_ON_TIME = 6
 
 
 def floor_for(days_past_due: int) -> RiskClass:

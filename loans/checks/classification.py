@@ -90,9 +90,42 @@ def upgrade_within_floor(ctx: CheckContext) -> Outcome:
     loan = ctx.obj
     if under_observation(loan, ctx.policy, ctx.now) and loan.risk_class >= RiskClass.SUBSTANDARD:
         return failed(_("A restructured loan is not upgraded during its observation period."))
-    if loan.risk_class >= RiskClass.SUBSTANDARD and loan.days_past_due > 0:
-        return failed(_("A non-performing loan is upgraded only after its arrears are repaid."))
+    if loan.risk_class >= RiskClass.SUBSTANDARD:
+        refusal = _not_yet_on_time(ctx)
+        if refusal is not None:
+            return refusal
     floor = effective_floor(loan, ctx.policy, ctx.now)
     if inspection.proposed_class < floor:
         return failed(_("The days past due no longer allow this class."))
     return passed()
+
+
+def _not_yet_on_time(ctx: CheckContext) -> Outcome | None:
+    """Why a non-performing loan may not be upgraded yet: its arrears, or too short a record of
+    paying on time since they were repaid (read with the file: no statement of its own)."""
+    from loans.checks.entry import local_day
+    from loans.checks.facts import on_time_record
+    from loans.classification import UPGRADE_MONTHS_ON_TIME, UPGRADE_PERIODS_ON_TIME
+
+    arrears = _("A non-performing loan is upgraded only after its arrears are repaid.")
+    if ctx.obj.days_past_due > 0:
+        return failed(arrears)
+    record = on_time_record(ctx)
+    if record is None:
+        return failed(_("Without a repayment schedule the loan cannot show it has paid on time."))
+    if record.in_arrears:
+        return failed(arrears)
+    if record.allows_upgrade(
+        local_day(ctx.now), periods=UPGRADE_PERIODS_ON_TIME, months=UPGRADE_MONTHS_ON_TIME
+    ):
+        return None
+    return failed(
+        _(
+            "Since %(since)s the loan has paid on time for %(periods)s of the %(needed)s periods "
+            "an upgrade needs; without them it may be upgraded from %(from)s."
+        ),
+        since=record.since.isoformat(),
+        periods=record.periods,
+        needed=UPGRADE_PERIODS_ON_TIME,
+        **{"from": record.upgrade_from(UPGRADE_MONTHS_ON_TIME).isoformat()},
+    )
