@@ -14,6 +14,7 @@ CLAUSE_FLOORS = "classification.floors"
 CLAUSE_TECHNICAL = "classification.technical-overdue"
 CLAUSE_RESTRUCTURED = "classification.restructured"
 CLAUSE_UPGRADE = "classification.upgrade-after-arrears"
+CLAUSE_NON_RETAIL = "classification.non-retail-share"
 
 
 @check(
@@ -129,3 +130,39 @@ def _not_yet_on_time(ctx: CheckContext) -> Outcome | None:
         needed=UPGRADE_PERIODS_ON_TIME,
         **{"from": record.upgrade_from(UPGRADE_MONTHS_ON_TIME).isoformat()},
     )
+
+
+def _held_by_borrower(ctx: CheckContext, proposed: int | None) -> Outcome:
+    from loans.checks.facts import borrower_floor
+
+    floor = borrower_floor(ctx)
+    if proposed is not None and proposed < floor:
+        return failed(
+            _(
+                "More than 10%% of the borrower's claims at the bank are non-performing: its "
+                "loans are at least %(floor)s."
+            ),
+            floor=floor.label,
+        )
+    return passed()
+
+
+@check(
+    code="proposal_within_borrower_floor",
+    title=_("The proposed class is not better than the borrower's other claims allow"),
+    clause=CLAUSE_NON_RETAIL,
+    kind=CheckKind.INPUT,
+    field="proposed_class",
+)
+def proposal_within_borrower_floor(ctx: CheckContext) -> Outcome:
+    return _held_by_borrower(ctx, ctx.payload.get("proposed_class"))
+
+
+@check(
+    code="upgrade_within_borrower_floor",
+    title=_("The borrower's other claims allow the better class"),
+    clause=CLAUSE_NON_RETAIL,
+)
+def upgrade_within_borrower_floor(ctx: CheckContext) -> Outcome:
+    inspection = ctx.payload.get("record")
+    return _held_by_borrower(ctx, inspection and inspection.proposed_class)

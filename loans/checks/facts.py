@@ -31,11 +31,12 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from loans.checks.entry import local_day
-from loans.choices import CreditQueryPurpose
+from loans.choices import CreditQueryPurpose, RiskClass
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.roles import Capacity
 from loans.servicing import performance
 from loans.servicing import schedule_maths as maths
+from loans.states import LoanState
 from workflow.checks import CheckContext
 from workflow.models import AuditEvent
 from workflow.prepared import prepared_get
@@ -61,6 +62,14 @@ class _Joined(Func):
 def _joined(records: QuerySet[Any], value: Any) -> Subquery:
     rows = records.order_by().annotate(joined=_Joined(value)).values("joined")
     return Subquery(rows, output_field=TextField())
+
+
+def _balance(loans: QuerySet[Any]) -> Subquery:
+    """The outstanding balances of ``loans`` summed."""
+    total = loans.order_by().annotate(total=Func(F("outstanding_balance"), function="SUM"))
+    return Subquery(
+        total.values("total"), output_field=DecimalField(max_digits=16, decimal_places=2)
+    )
 
 
 def _fields(*names: str) -> Concat:
@@ -97,6 +106,7 @@ def _facts(loan_type_id: int) -> dict[str, Any]:
         Document,
         Instalment,
         Interview,
+        Loan,
         RepaymentAllocation,
         RepaymentSchedule,
         Review,
@@ -108,6 +118,7 @@ def _facts(loan_type_id: int) -> dict[str, Any]:
     visits = SiteVisit.objects.filter(loan=loan).order_by("-visited_at", "-id")
     photos = Document.objects.filter(site_visit=OuterRef("pk"))
     events = AuditEvent.objects.filter(content_type_id=loan_type_id, object_id=loan)
+    claims = Loan.objects.filter(borrower=OuterRef("borrower_id"), state=LoanState.POST_LOAN)
     in_force = RepaymentSchedule.objects.filter(loan=OuterRef(OuterRef("pk"))).order_by("-version")
     return {
         "file_interviews": _count(Interview.objects.filter(loan=loan)),
@@ -178,6 +189,14 @@ def _facts(loan_type_id: int) -> dict[str, Any]:
                 repayment__loan=loan, repayment__cancelled_at__isnull=True, number__isnull=False
             ),
             _fields("number", "paid_on", "interest", "principal"),
+        ),
+        # The borrower's claims at the bank and those of its other loans non-performing on their
+        # own (classification.non-retail-share, loans/classification.py).
+        "file_borrower_claims": _balance(claims),
+        "file_borrower_others_non_performing": _balance(
+            claims.filter(
+                risk_class__gte=RiskClass.SUBSTANDARD, classified_with_borrower=False
+            ).exclude(pk=OuterRef("pk"))
         ),
         "file_actors": _joined(
             events.exclude(actor_id=None),
@@ -310,3 +329,15 @@ def on_time_record(ctx: CheckContext) -> performance.OnTimeRecord | None:
     start = facts["file_schedule_start"]
     start = start if isinstance(start, date) else date.fromisoformat(str(start))
     return performance.on_time_record(instalments, paid, start=start, on=local_day(ctx.now))
+
+
+def borrower_floor(ctx: CheckContext) -> RiskClass:
+    """The floor the borrower's other claims set on the loan (read with the file)."""
+    from loans.classification import borrower_floor as floor_of
+
+    facts = file_facts(ctx)
+    return floor_of(
+        ctx.obj.borrower.kind,
+        facts["file_borrower_claims"],
+        facts["file_borrower_others_non_performing"],
+    )
