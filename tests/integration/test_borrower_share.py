@@ -83,6 +83,7 @@ def test_it_raises_every_loan_when_more_than_ten_percent_is_non_performing(cast,
             None,
             {"from": "normal", "to": "substandard", "cause": BORROWER_SHARE_CAUSE},
         )
+        assert event.snapshot["classified_with_borrower"] is True
     assert apply_borrower_floors() == 0  # a second run changes nothing
 
 
