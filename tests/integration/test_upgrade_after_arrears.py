@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from loans.choices import RepaymentMethod, RiskClass
@@ -143,3 +145,25 @@ def test_six_months_on_time_allow_it_when_fewer_than_two_periods_fell_due(cast, 
     upgrade_on(loan, cast, six_months)
 
     assert Loan.objects.get(pk=loan.pk).risk_class == RiskClass.SPECIAL_MENTION
+
+
+def test_the_record_is_read_with_the_loan_whatever_the_number_of_repayments(disbursed, cast):
+    classify_substandard(disbursed, cast)
+    pay_in_full(disbursed, cast.officer, 1, due(disbursed, 1) + timedelta(days=5))
+
+    def confirm_statements(day: date) -> int:
+        with time_machine.travel(at_noon(day), tick=False):
+            inspection = inspect(disbursed, cast.manager, RiskClass.SPECIAL_MENTION)
+            with CaptureQueriesContext(connection) as statements, pytest.raises(TransitionRefused):
+                act(disbursed, "classification_upgrade_confirm", cast.reviewer, record=inspection)
+        return len(statements.captured_queries)
+
+    few = confirm_statements(due(disbursed, 1) + timedelta(days=6))
+    quarter = (current_schedule(disbursed).instalments.get(number=2).total / 4).quantize(
+        Decimal("0.01")
+    )
+    for _part in range(3):  # instalment 2 paid in four parts, on time
+        repay(disbursed, cast.officer, quarter, due(disbursed, 2))
+    pay_in_full(disbursed, cast.officer, 2, due(disbursed, 2))
+
+    assert confirm_statements(due(disbursed, 2) + timedelta(days=1)) == few
