@@ -138,10 +138,10 @@ def make_intake_loans(w: World, count: int, *, tag: str) -> list[int]:
         INSERT INTO loans_loan (state, reference, branch_id, borrower_id, account_manager_id,
             product_id, amount, term_months, purpose, repayment_method, guarantee_type, industry,
             created_at, state_entered_at, outstanding_balance, days_past_due, risk_class,
-            overdue_technical)
+            overdue_technical, classified_with_borrower)
         SELECT 'intake', %(tag)s || '-' || n, %(branch)s, %(borrower)s, %(manager)s, %(product)s,
             80000, 12, 'Restock for the season', 'equal_instalments', 'guarantee', 'F',
-            now(), now(), 0, 0, 1, false
+            now(), now(), 0, 0, 1, false, false
         FROM generate_series(1, %(count)s) AS n
         """,
         {

@@ -58,11 +58,11 @@ def _post_loan_loans(w: World, count: int, tag: str) -> list[str]:
         INSERT INTO loans_loan (state, reference, branch_id, borrower_id, account_manager_id,
             product_id, amount, term_months, purpose, repayment_method, guarantee_type, industry,
             created_at, state_entered_at, approved_at, disbursed_at, outstanding_balance,
-            days_past_due, risk_class, overdue_technical)
+            days_past_due, risk_class, overdue_technical, classified_with_borrower)
         SELECT 'post_loan', %(tag)s || '-' || n, %(branch)s, %(borrower)s, %(manager)s,
             %(product)s, 1000000, 12, 'Restock for the season', 'equal_instalments',
             'guarantee', 'F', now() - interval '40 days', now() - interval '30 days',
-            now() - interval '35 days', now() - interval '30 days', 1000000, 0, 1, false
+            now() - interval '35 days', now() - interval '30 days', 1000000, 0, 1, false, false
         FROM generate_series(1, %(count)s) AS n
         """,
         {

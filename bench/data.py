@@ -146,13 +146,14 @@ def grow_loans(cast: Cast, total: int) -> float:
             INSERT INTO loans_loan (state, reference, amount, term_months, purpose,
                 repayment_method, guarantee_type, industry, created_at, state_entered_at,
                 outstanding_balance, days_past_due, risk_class, overdue_technical,
+                classified_with_borrower,
                 account_manager_id, borrower_id, branch_id, product_id)
             SELECT (%(states)s::text[])[1 + i %% %(n_states)s], %(code)s || '-' || i,
                 10000 + (i %% 500) * 100, 12, 'Bench loan', %(repayment)s, %(guarantee)s,
                 %(industry)s,
                 %(start)s::timestamptz + (i / 3) * interval '1 minute',
                 %(start)s::timestamptz + (i / 3) * interval '1 minute',
-                0, 0, 0, false, %(manager)s,
+                0, 0, 0, false, false, %(manager)s,
                 (SELECT min(id) FROM loans_borrower WHERE branch_id = %(branch)s)
                     + i %% %(borrowers)s, %(branch)s,
                 %(product)s

@@ -373,7 +373,6 @@ RULES: tuple[Rule, ...] = (
         R,
         CLASSIFICATION,
         _("art. 7"),
-        enforced=False,
     ),
     # --- renewal ---------------------------------------------------------------------------------
     Rule(

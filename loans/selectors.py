@@ -92,6 +92,8 @@ def loan_snapshot(loan: Loan) -> dict[str, Any]:
         facts["days_past_due"] = loan.days_past_due
     if loan.overdue_technical:
         facts["overdue_technical"] = True
+    if loan.classified_with_borrower:
+        facts["classified_with_borrower"] = True
     if loan.restructured_at is not None:
         facts["restructured_at"] = loan.restructured_at.isoformat()
     if row["file_visit_id"] is not None:

@@ -12,3 +12,13 @@ def refresh_days_past_due() -> int:
     from loans.services.servicing import days_past_due_refresh
 
     return days_past_due_refresh()
+
+
+@shared_task(name="loans.tasks.apply_borrower_floors")  # type: ignore[untyped-decorator]
+def apply_borrower_floors() -> int:
+    """Each performing loan of a non-retail borrower more than 10 % of whose claims are
+    non-performing raised to substandard through the engine's ``classification_floor_apply``.
+    Runs after the days past due are refreshed; a second run changes nothing."""
+    from loans.services.classification import borrower_floors_apply
+
+    return borrower_floors_apply()

@@ -364,9 +364,14 @@ CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUES]  
 CELERY_TASK_DEFAULT_QUEUE = "notifications"
 # Idempotent work of the processes once a day, in this order, after the bank's day has turned
 # (Celery task names; beat fires them at 00:20, 00:40, …, and run_scheduler at start and daily):
-# each scheduled loan's days past due (docs/servicing.md), then a collection case for each loan
+# each scheduled loan's days past due (docs/servicing.md), the floor of a non-retail borrower's
+# non-performing claims (loans/classification.py), then a collection case for each loan
 # more than the policy's days past due (recovery/services.py).
-DAILY_TASKS = ["loans.tasks.refresh_days_past_due", "recovery.tasks.open_collection_cases"]
+DAILY_TASKS = [
+    "loans.tasks.refresh_days_past_due",
+    "loans.tasks.apply_borrower_floors",
+    "recovery.tasks.open_collection_cases",
+]
 CELERY_TASK_ROUTES = {
     "workflow.tasks.email_notification": {"queue": "notifications"},
     "workflow.tasks.sweep_timers": {"queue": "sweeps"},
@@ -408,7 +413,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
     },
     **{
-        f"daily-{path}": {"task": path, "schedule": crontab(hour=0, minute=20 + 20 * order)}
+        f"daily-{path}": {
+            "task": path,
+            "schedule": crontab(hour=(20 + 20 * order) // 60, minute=(20 + 20 * order) % 60),
+        }
         for order, path in enumerate(DAILY_TASKS)
     },
     # Today's portfolio snapshot of every office, refreshed each hour: an upsert per office and

@@ -383,7 +383,19 @@ ContractSerializer = record_serializer(
 )
 
 
+def _money(help_text: str) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=16, decimal_places=2, read_only=True, help_text=help_text
+    )
+
+
 class InstalmentSerializer(serializers.ModelSerializer[Instalment]):
+    overdue_interest_to_date = serializers.SerializerMethodField(
+        help_text="Overdue interest accrued to today (the bank's local date) and not yet paid: "
+        "charged by repayments so far, plus what has accrued since (null for a version not in "
+        "force)."
+    )
+
     class Meta:
         model = Instalment
         fields = [
@@ -395,8 +407,26 @@ class InstalmentSerializer(serializers.ModelSerializer[Instalment]):
             "interest_paid",
             "overdue_interest_charged",
             "overdue_interest_paid",
+            "overdue_interest_to_date",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True))
+    def get_overdue_interest_to_date(self, row: Instalment) -> str | None:
+        accrued = self.context.get("overdue_interest")
+        if accrued is None:
+            return None
+        return f"{accrued[row.number]:.2f}"
+
+
+class DueNowSerializer(serializers.Serializer[Any]):
+    """What is due today: the instalments due on or before it, unpaid, with overdue interest."""
+
+    on = serializers.DateField(read_only=True, help_text="The bank's local date.")
+    principal = _money("Principal of the instalments due, unpaid.")
+    interest = _money("Interest of the instalments due, unpaid.")
+    overdue_interest = _money("Overdue interest accrued to the date, unpaid.")
+    total = _money("Principal, interest and overdue interest due.")
 
 
 class ScheduleSerializer(serializers.ModelSerializer[RepaymentSchedule]):
@@ -405,6 +435,10 @@ class ScheduleSerializer(serializers.ModelSerializer[RepaymentSchedule]):
     instalments = InstalmentSerializer(many=True, read_only=True)
     versions = serializers.SerializerMethodField(
         help_text="Every version of the loan's schedule, oldest first (`?version=` reads one)."
+    )
+    due_now = serializers.SerializerMethodField(
+        help_text="What is due today, with the overdue interest accrued to it (null for a "
+        "version not in force)."
     )
 
     class Meta:
@@ -419,8 +453,14 @@ class ScheduleSerializer(serializers.ModelSerializer[RepaymentSchedule]):
             "start_date",
             "created_at",
             "instalments",
+            "due_now",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(DueNowSerializer(allow_null=True))
+    def get_due_now(self, schedule: RepaymentSchedule) -> dict[str, Any] | None:
+        due = self.context.get("due_now")
+        return None if due is None else dict(DueNowSerializer(due).data)
 
     def get_versions(self, schedule: RepaymentSchedule) -> list[int]:
         return list(

@@ -44,6 +44,7 @@ from loans.selectors import (
     with_renewal,
     with_sla_status,
 )
+from loans.servicing.selectors import schedule_today
 from loans.states import LoanState
 from workflow import compliance
 from workflow.actions import action_options
@@ -316,7 +317,7 @@ class LoanViewSet(
         found = schedules.order_by("-version").first()
         if found is None:
             raise exceptions.NotFound("No repayment schedule.")
-        return Response(s.ScheduleSerializer(found).data)
+        return Response(s.ScheduleSerializer(found, context=schedule_today(found)).data)
 
     @extend_schema(responses={200: s.ContractSerializer, **REFUSED}, request=s.ContractSerializer)
     @action(detail=True, methods=["get", "put"], pagination_class=None)

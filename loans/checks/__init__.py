@@ -10,9 +10,11 @@ from loans.checks.approval import approval_conditions_stated, pricing_authority
 from loans.checks.classification import (
     days_past_due_given,
     overdue_to_mark,
+    proposal_within_borrower_floor,
     restructuring_dated,
     restructuring_reason_given,
     technical_reason_given,
+    upgrade_within_borrower_floor,
     upgrade_within_floor,
 )
 from loans.checks.common import correction_reason_given, fulfilment_note_given, reason_given
@@ -161,6 +163,7 @@ __all__ = [
     "payment_method_allowed",
     "portfolio_limits",
     "pricing_authority",
+    "proposal_within_borrower_floor",
     "reason_given",
     "record_of",
     "renewal_not_in_arrears",
@@ -181,6 +184,7 @@ __all__ = [
     "two_investigators",
     "upgrade_awaiting_confirmation",
     "upgrade_confirmer_independent",
+    "upgrade_within_borrower_floor",
     "upgrade_within_floor",
     "valuation_dated",
     "visit_awaiting_confirmation",

@@ -10,7 +10,8 @@ is read again after the writes.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -29,9 +30,13 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from loans.choices import CreditQueryPurpose
+from loans.checks.entry import local_day
+from loans.choices import CreditQueryPurpose, RiskClass
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.roles import Capacity
+from loans.servicing import performance
+from loans.servicing import schedule_maths as maths
+from loans.states import LoanState
 from workflow.checks import CheckContext
 from workflow.models import AuditEvent
 from workflow.prepared import prepared_get
@@ -59,6 +64,22 @@ def _joined(records: QuerySet[Any], value: Any) -> Subquery:
     return Subquery(rows, output_field=TextField())
 
 
+def _balance(loans: QuerySet[Any]) -> Subquery:
+    """The outstanding balances of ``loans`` summed."""
+    total = loans.order_by().annotate(total=Func(F("outstanding_balance"), function="SUM"))
+    return Subquery(
+        total.values("total"), output_field=DecimalField(max_digits=16, decimal_places=2)
+    )
+
+
+def _fields(*names: str) -> Concat:
+    """A row's fields as one text, separated by colons."""
+    parts: list[Any] = []
+    for name in names:
+        parts += [Value(":"), Cast(name, TextField())]
+    return Concat(*parts[1:], output_field=TextField())
+
+
 VISIT_FIELDS = (
     "id",
     "lead_investigator_id",
@@ -83,7 +104,11 @@ def _facts(loan_type_id: int) -> dict[str, Any]:
         CreditAuthorisation,
         CreditReport,
         Document,
+        Instalment,
         Interview,
+        Loan,
+        RepaymentAllocation,
+        RepaymentSchedule,
         Review,
         SiteVisit,
     )
@@ -93,6 +118,8 @@ def _facts(loan_type_id: int) -> dict[str, Any]:
     visits = SiteVisit.objects.filter(loan=loan).order_by("-visited_at", "-id")
     photos = Document.objects.filter(site_visit=OuterRef("pk"))
     events = AuditEvent.objects.filter(content_type_id=loan_type_id, object_id=loan)
+    claims = Loan.objects.filter(borrower=OuterRef("borrower_id"), state=LoanState.POST_LOAN)
+    in_force = RepaymentSchedule.objects.filter(loan=OuterRef(OuterRef("pk"))).order_by("-version")
     return {
         "file_interviews": _count(Interview.objects.filter(loan=loan)),
         # Only a written consent to query for this application authorises the query.
@@ -147,6 +174,29 @@ def _facts(loan_type_id: int) -> dict[str, Any]:
                 ),
                 output_field=TextField(),
             ),
+        ),
+        # The schedule in force and what the repayments in force paid on it (the upgrade of a
+        # non-performing loan counts the periods paid on time: loans/servicing/performance.py).
+        "file_schedule_start": Subquery(
+            RepaymentSchedule.objects.filter(loan=loan).order_by("version").values("start_date")[:1]
+        ),
+        "file_instalments": _joined(
+            Instalment.objects.filter(schedule=Subquery(in_force.values("pk")[:1])),
+            _fields("number", "due_date", "principal", "interest"),
+        ),
+        "file_paid": _joined(
+            RepaymentAllocation.objects.filter(
+                repayment__loan=loan, repayment__cancelled_at__isnull=True, number__isnull=False
+            ),
+            _fields("number", "paid_on", "interest", "principal"),
+        ),
+        # The borrower's claims at the bank and those of its other loans non-performing on their
+        # own (classification.non-retail-share, loans/classification.py).
+        "file_borrower_claims": _balance(claims),
+        "file_borrower_others_non_performing": _balance(
+            claims.filter(
+                risk_class__gte=RiskClass.SUBSTANDARD, classified_with_borrower=False
+            ).exclude(pk=OuterRef("pk"))
         ),
         "file_actors": _joined(
             events.exclude(actor_id=None),
@@ -253,4 +303,41 @@ def latest_contract(ctx: CheckContext) -> Any | None:
         return None
     return Contract(
         loan_id=ctx.obj.pk, **{name: facts[f"file_contract_{name}"] for name in CONTRACT_FIELDS}
+    )
+
+
+def on_time_record(ctx: CheckContext) -> performance.OnTimeRecord | None:
+    """The loan's record of paying on time to the step's local date, from the schedule in force
+    and the repayments in force read with the file (None: the loan has no schedule)."""
+    facts = file_facts(ctx)
+    if facts["file_schedule_start"] is None:
+        return None
+
+    def rows(joined: str | None) -> list[list[str]]:
+        return [row.split(":") for row in (joined or "").split(",") if row]
+
+    instalments = [
+        maths.Instalment(
+            int(n), date.fromisoformat(due), maths.fen(Decimal(p)), maths.fen(Decimal(i))
+        )
+        for n, due, p, i in rows(facts["file_instalments"])
+    ]
+    paid = [
+        maths.Paid(int(n), date.fromisoformat(day), maths.fen(Decimal(i)), maths.fen(Decimal(p)))
+        for n, day, i, p in rows(facts["file_paid"])
+    ]
+    start = facts["file_schedule_start"]
+    start = start if isinstance(start, date) else date.fromisoformat(str(start))
+    return performance.on_time_record(instalments, paid, start=start, on=local_day(ctx.now))
+
+
+def borrower_floor(ctx: CheckContext) -> RiskClass:
+    """The floor the borrower's other claims set on the loan (read with the file)."""
+    from loans.classification import borrower_floor as floor_of
+
+    facts = file_facts(ctx)
+    return floor_of(
+        ctx.obj.borrower.kind,
+        facts["file_borrower_claims"],
+        facts["file_borrower_others_non_performing"],
     )

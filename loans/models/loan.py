@@ -73,6 +73,12 @@ class Loan(LoanWorkflow):
     # A reviewer marked the current overdue as technical (the bank's own doing): its days past
     # due set no floor. The mark ends with the overdue (days past due back to zero).
     overdue_technical = models.BooleanField(_("technical overdue"), default=False)
+    # The system raised the class to substandard because more than 10 % of a non-retail
+    # borrower's other claims are non-performing (loans/classification.py): such a loan does not
+    # count among the claims non-performing on their own. Any other change of class clears it.
+    classified_with_borrower = models.BooleanField(
+        _("non-performing with the borrower's other claims"), default=False
+    )
     # A restructured loan stays at least special mention while observed (loans/classification.py);
     # the observation restarts when it falls into arrears again.
     restructured_at = models.DateTimeField(_("restructured at"), null=True, blank=True)

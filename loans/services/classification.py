@@ -1,6 +1,7 @@
 """Days past due and the classification floors they set: the writes of the post-loan actions
 declared in loans/workflow.py (``days_past_due_update``, ``classification_floor_apply``,
-``overdue_mark_technical``, ``restructuring_record``).
+``overdue_mark_technical``, ``restructuring_record``), and the daily sweep that applies the floor
+of a non-retail borrower's claims (``borrower_floors_apply``).
 
 Each function is called by the engine only, inside its transaction, holding the loan's row lock,
 after every check of its action passed. A function that finds nothing to change returns
@@ -9,14 +10,31 @@ after every check of its action passed. A function that finds nothing to change 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from loans.choices import RiskClass
-from loans.classification import effective_floor, under_observation
+from django.db.models import Q, Sum
+
+from loans.checks.facts import borrower_floor
+from loans.choices import BorrowerKind, RiskClass
+from loans.classification import (
+    BORROWER_FLOOR,
+    NON_RETAIL_SHARE,
+    effective_floor,
+    under_observation,
+)
 from loans.models import Loan
 from loans.services.post_loan import classify, reschedule_inspection
-from workflow.actions import UNCHANGED
+from loans.states import LoanState
+from workflow.actions import UNCHANGED, perform_action
 from workflow.checks import CheckContext
+from workflow.models import Channel
+
+logger = logging.getLogger(__name__)
+
+# The audit's cause of a class raised by the borrower's other claims
+# (classification.non-retail-share).
+BORROWER_SHARE_CAUSE = "borrower_non_performing_share"
 
 
 def days_past_due_update(ctx: CheckContext) -> Any:
@@ -45,13 +63,18 @@ def days_past_due_update(ctx: CheckContext) -> Any:
 def classification_floor_apply(ctx: CheckContext) -> Any:
     """The system's downgrade: raise the class to its floor and inspect the loan at the interval
     of its new class. Arrears repaid do not improve the class by themselves (an upgrade is
-    proposed and confirmed by two people)."""
+    proposed and confirmed by two people). A class raised only by the borrower's other claims
+    (a non-retail borrower more than 10 % non-performing) is marked so."""
     loan: Loan = ctx.obj
-    floor = effective_floor(loan, ctx.policy, ctx.now)
+    own = effective_floor(loan, ctx.policy, ctx.now)
+    by_borrower = borrower_floor(ctx)
+    floor = max(own, by_borrower)
     if floor <= loan.risk_class:
         return UNCHANGED
-    cause = ctx.payload.get("cause", "")
-    ctx.audit["classified"] = classify(loan, RiskClass(floor), cause=cause)
+    cause = BORROWER_SHARE_CAUSE if by_borrower > own else ctx.payload.get("cause", "")
+    ctx.audit["classified"] = classify(
+        loan, RiskClass(floor), cause=cause, by_borrower=by_borrower > own
+    )
     reschedule_inspection(loan)
     return None
 
@@ -72,3 +95,43 @@ def restructuring_record(ctx: CheckContext) -> Any:
     loan.observed_since = loan.restructured_at
     loan.save(update_fields=["restructured_at", "observed_since"])
     return None
+
+
+def borrower_floors_apply() -> int:
+    """The daily sweep of ``classification.non-retail-share``: the system's floor applied, each
+    through the engine in its own transaction, to every performing loan of a non-retail borrower
+    more than 10 % of whose claims are non-performing on their own. The engine decides under the
+    loan's lock; the selection here only finds the candidates. Idempotent. Returns how many loans
+    were raised."""
+    claims = Loan.objects.filter(state=LoanState.POST_LOAN).exclude(
+        borrower__kind=BorrowerKind.INDIVIDUAL
+    )
+    shares = claims.values("borrower_id").annotate(
+        total=Sum("outstanding_balance"),
+        own=Sum(
+            "outstanding_balance",
+            filter=Q(risk_class__gte=RiskClass.SUBSTANDARD, classified_with_borrower=False),
+        ),
+    )
+    held = [
+        row["borrower_id"]
+        for row in shares
+        if row["own"] and row["own"] > row["total"] * NON_RETAIL_SHARE
+    ]
+    candidates = list(
+        claims.filter(borrower_id__in=held, risk_class__lt=BORROWER_FLOOR).order_by("pk")
+    )
+    for loan in candidates:
+        perform_action(
+            loan,
+            "classification_floor_apply",
+            actor=None,
+            data={"cause": BORROWER_SHARE_CAUSE},
+            channel=Channel.SYSTEM,
+        )
+    raised: int = Loan.objects.filter(
+        pk__in=[loan.pk for loan in candidates], risk_class__gte=BORROWER_FLOOR
+    ).count()
+    if raised:
+        logger.info("borrower floors applied", extra={"loans": raised})
+    return raised

@@ -7,6 +7,7 @@ reviewer or approver other than the inspector to confirm it.
 
 from __future__ import annotations
 
+from loans.checks.facts import borrower_floor
 from loans.choices import EarlyRepaymentOption, RiskClass
 from loans.classification import effective_floor
 from loans.models import Inspection, Loan, Repayment, User
@@ -19,13 +20,18 @@ from workflow.checks import CheckContext
 from workflow.models import Channel, Timer
 
 
-def classify(loan: Loan, new: RiskClass, *, cause: str) -> dict[str, str] | None:
-    """Set the class (call holding the row lock); return the change for the audit event."""
+def classify(
+    loan: Loan, new: RiskClass, *, cause: str, by_borrower: bool = False
+) -> dict[str, str] | None:
+    """Set the class (call holding the row lock); return the change for the audit event.
+    ``by_borrower``: only the borrower's other claims set it (classification.non-retail-share);
+    such a class does not count among the borrower's claims non-performing on their own."""
     if new == loan.risk_class:
         return None
     old = RiskClass(loan.risk_class)
     loan.risk_class = new
-    loan.save(update_fields=["risk_class"])
+    loan.classified_with_borrower = by_borrower
+    loan.save(update_fields=["risk_class", "classified_with_borrower"])
     return {"from": old.name.lower(), "to": new.name.lower(), "cause": cause}
 
 
@@ -69,9 +75,14 @@ def inspection_record(ctx: CheckContext) -> Inspection:
         )
     )
     proposed = data.get("proposed_class")
-    floor = effective_floor(loan, ctx.policy, ctx.now)
-    new = RiskClass(max(proposed or loan.risk_class, loan.risk_class, floor))
-    ctx.audit["classified"] = classify(loan, new, cause=f"inspection={inspection.pk}")
+    own = max(
+        proposed or loan.risk_class, loan.risk_class, effective_floor(loan, ctx.policy, ctx.now)
+    )
+    by_borrower = borrower_floor(ctx)
+    new = RiskClass(max(own, by_borrower))
+    ctx.audit["classified"] = classify(
+        loan, new, cause=f"inspection={inspection.pk}", by_borrower=by_borrower > own
+    )
     if proposed is not None and proposed < loan.risk_class:
         ctx.audit["upgrade_proposed"] = RiskClass(proposed).name.lower()
     reschedule_inspection(loan)

@@ -26,6 +26,7 @@ from loans.models import (
 from loans.models.servicing import ScheduleReason
 from loans.servicing import pricing
 from loans.servicing import schedule_maths as maths
+from loans.servicing.selectors import instalment_state
 from loans.states import LoanState
 from workflow.checks import CheckContext
 
@@ -130,17 +131,6 @@ def schedule_create(ctx: CheckContext) -> None:
     ctx.audit["schedule"] = {"version": schedule.version, "instalments": len(rows)}
 
 
-def _state(row: Instalment) -> maths.InstalmentState:
-    return maths.InstalmentState(
-        maths.Instalment(row.number, row.due_date, row.principal, row.interest),
-        principal_paid=row.principal_paid,
-        interest_paid=row.interest_paid,
-        overdue_interest_charged=row.overdue_interest_charged,
-        overdue_interest_paid=row.overdue_interest_paid,
-        overdue_charged_to=row.overdue_charged_to,
-    )
-
-
 def repayment_allocate(ctx: CheckContext, repayment: Repayment) -> Decimal:
     """Allocate a repayment to the schedule in force; return the principal it repaid. Without a
     schedule (a loan disbursed before schedules), all of it is principal."""
@@ -151,7 +141,7 @@ def repayment_allocate(ctx: CheckContext, repayment: Repayment) -> Decimal:
     rows = _rows(schedule)
     paid_on = local_day(repayment.paid_at)
     result = maths.allocate(
-        [_state(row) for row in rows],
+        [instalment_state(row) for row in rows],
         amount=repayment.principal,
         paid_on=paid_on,
         annual_rate=schedule.rate_fraction,
@@ -232,7 +222,7 @@ def most_payable(loan: Loan, on: date, policy: object) -> Decimal | None:
     if schedule is None:
         return None
     result = maths.allocate(
-        [_state(row) for row in _rows(schedule)],
+        [instalment_state(row) for row in _rows(schedule)],
         amount=Decimal("1e12"),
         paid_on=on,
         annual_rate=schedule.rate_fraction,
