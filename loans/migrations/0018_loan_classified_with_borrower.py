@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0015_borrower_phone_search_index'),
+        ('loans', '0017_loan_manager_disbursed_index'),
     ]
 
     operations = [
