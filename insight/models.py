@@ -40,3 +40,15 @@ class PortfolioSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id} {self.day}"
+
+
+# Process analytics' tables, in a module of their own (imported so Django finds them).
+from insight.process_models import (  # noqa: E402
+    DeviationWeek,
+    FunnelWeek,
+    Outcome,
+    StageVisit,
+    StageWeek,
+)
+
+__all__ = ["DeviationWeek", "FunnelWeek", "Outcome", "PortfolioSnapshot", "StageVisit", "StageWeek"]
