@@ -3,7 +3,7 @@ what the CSV and XLSX exports write (insight/tables.py writes them)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ DAY = Decimal("0.1")
 
 def days(hours: int | None) -> Decimal | None:
     """Hours as days, to a tenth."""
-    return None if hours is None else (Decimal(hours) / 24).quantize(DAY)
+    return None if hours is None else (Decimal(hours) / 24).quantize(DAY, rounding=ROUND_HALF_UP)
 
 
 def process_tables(figures: ProcessFigures) -> list[Table]:

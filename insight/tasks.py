@@ -13,3 +13,11 @@ from insight.snapshots import snapshot_take
 def snapshot_portfolio() -> int:
     """Today's snapshot of every office (an upsert per office and local day); the rows written."""
     return snapshot_take()
+
+
+@shared_task(name="insight.tasks.refresh_process", soft_time_limit=900, time_limit=1200)
+def refresh_process() -> int:
+    """Process analytics' weekly tables: the recent weeks and the funnel (docs/insight.md)."""
+    from insight.process_aggregate import process_refresh
+
+    return process_refresh()

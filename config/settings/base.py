@@ -417,11 +417,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insight.tasks.snapshot_portfolio",
         "schedule": crontab(minute=55),
     },
+    # Process analytics' weekly tables (recent weeks and the funnel), recomputed each hour: a
+    # replacement in one transaction, so a repeated or missed tick changes nothing.
+    "refresh-process": {
+        "task": "insight.tasks.refresh_process",
+        "schedule": crontab(minute=50),
+    },
 }
 # Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)
 # Beat's other periodic work, run by `run_scheduler` too: task path -> interval in seconds.
-SCHEDULER_PERIODIC_TASKS = {"insight.tasks.snapshot_portfolio": 3600}
+SCHEDULER_PERIODIC_TASKS = {
+    "insight.tasks.snapshot_portfolio": 3600,
+    "insight.tasks.refresh_process": 3600,
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))

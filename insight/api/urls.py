@@ -1,9 +1,10 @@
 from django.urls import path
 
-from insight.api import views
+from insight.api import process, views
 
 urlpatterns = [
     path("portfolio/structure/", views.StructureView.as_view(), name="portfolio-structure"),
     path("portfolio/trend/", views.TrendView.as_view(), name="portfolio-trend"),
     path("portfolio/loans/", views.FigureLoansView.as_view(), name="portfolio-loans"),
+    path("process/", process.ProcessView.as_view(), name="process"),
 ]
