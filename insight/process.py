@@ -185,7 +185,7 @@ def _stages(weeks: list[StageWeek]) -> list[StageFigure]:
                 p90_hours=percentile(hours, 0.9),
                 overdue=sum(row.overdue for row in rows),
                 returned=sum(row.visits for row in rows if row.outcome == Outcome.RETURNED),
-                total_hours=sum(h * n for h, n in hours.items()),
+                total_hours=sum(row.total_hours for row in rows),
             )
         )
     return figures

@@ -26,6 +26,19 @@ from loans.states import LoanState
 from workflow.models import Deviation
 
 RECENT_DAYS = 14
+# The histograms' resolution: (up to these hours, buckets of these hours). Beyond the last, a
+# week. A histogram of stays up to a year has at most 135 keys, however many stays it counts.
+RESOLUTION = ((24, 1), (72, 2), (168, 6), (720, 24))
+WEEK_HOURS = 168
+
+
+def bucket(hours: int) -> int:
+    """The start of the histogram bucket ``hours`` falls in: the hour below a day, two hours to
+    three days, six to a week, a day to thirty days, then a week."""
+    size = next((size for limit, size in RESOLUTION if hours < limit), WEEK_HOURS)
+    return hours - hours % size
+
+
 DISBURSED = (LoanState.POST_LOAN, LoanState.CLOSED)
 DROPPED = (Outcome.REJECTED, Outcome.WITHDRAWN)
 
@@ -55,6 +68,7 @@ def process_refresh() -> int:
 class _Cell:
     visits: int = 0
     overdue: int = 0
+    total: int = 0
     hours: Counter[int] = field(default_factory=Counter)
 
 
@@ -80,7 +94,8 @@ def _stage_weeks(first: date | None) -> int:
         cell = cells[(week_of(left), branch, product or 0, actor or 0, stage, outcome, reason)]
         cell.visits += 1
         cell.overdue += int(due is not None and left > due)
-        cell.hours[hours] += 1
+        cell.total += hours
+        cell.hours[bucket(hours)] += 1
     old = StageWeek.objects.all() if first is None else StageWeek.objects.filter(week__gte=first)
     old.delete()
     StageWeek.objects.bulk_create(
@@ -95,6 +110,7 @@ def _stage_weeks(first: date | None) -> int:
                 reason=reason,
                 visits=cell.visits,
                 overdue=cell.overdue,
+                total_hours=cell.total,
                 hours={str(h): n for h, n in sorted(cell.hours.items())},
             )
             for (week, branch, product, actor, stage, outcome, reason), cell in cells.items()

@@ -63,8 +63,9 @@ class StageVisit(models.Model):
 
 class StageWeek(models.Model):
     """Stage visits that ended in one local week, by office, product, person, stage, outcome and
-    reason: their count, how many ended past the SLA, and their hours as a histogram
-    ``{hours: visits}`` (medians and percentiles of any combination are exact to the hour)."""
+    reason: their count, how many ended past the SLA, their hours in total and as a histogram
+    (insight/process_aggregate.py ``bucket``: medians and percentiles of any combination merge
+    exactly, to the hour below a day)."""
 
     week = models.DateField(help_text="The Monday of the local week.")
     branch = models.ForeignKey("loans.Branch", on_delete=models.CASCADE, related_name="+")
@@ -75,7 +76,8 @@ class StageWeek(models.Model):
     reason = models.CharField(max_length=32, blank=True)
     visits = models.PositiveIntegerField(default=0)
     overdue = models.PositiveIntegerField(default=0)
-    hours = models.JSONField(default=dict)
+    total_hours = models.PositiveBigIntegerField(default=0)
+    hours = models.JSONField(default=dict, help_text="{bucket's first hour: visits}")
 
     class Meta:
         indexes = [models.Index(fields=["branch", "week"], name="stage_week_branch")]

@@ -83,7 +83,7 @@ def in_state(manager, product, state):
 @pytest.fixture
 def known(manager, reviewer, product):
     """Four applications: one disbursed, one rejected in review, one withdrawn in intake, one in
-    site visit past its SLA; reviews of 10, 20, 30, 40 and 100 hours (one returned, one late);
+    site visit past its SLA; reviews of 10, 20, 30, 40 and 102 hours (one returned, one late);
     intakes of 24 and 48 hours; deviations by the manager and the reviewer."""
     now = timezone.now()
     ago = now - timedelta(days=3)
@@ -110,7 +110,7 @@ def known(manager, reviewer, product):
             reason=ReturnReason.MISSING_DOCUMENTS,
             due=ago - timedelta(hours=1),
         ),
-        visit(rejected, S.REVIEW, hours=100, left_at=ago, actor=reviewer, outcome=Outcome.REJECTED),
+        visit(rejected, S.REVIEW, hours=102, left_at=ago, actor=reviewer, outcome=Outcome.REJECTED),
         visit(withdrawn, S.INTAKE, hours=2, left_at=ago, actor=manager, outcome=Outcome.WITHDRAWN),
     )
     running_timer(
