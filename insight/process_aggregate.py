@@ -20,12 +20,13 @@ from django.db.models import Case, IntegerField, Max, Value, When
 from django.utils import timezone
 
 from insight.process_models import DeviationWeek, FunnelWeek, Outcome, StageVisit, StageWeek
-from insight.process_record import ORDER, STAGES
+from insight.process_record import ORDER, STAGES, visits_record
 from loans.models import Branch, Loan
 from loans.states import LoanState
 from workflow.models import Deviation
 
 RECENT_DAYS = 14
+OVERLAP = timedelta(days=1)
 # The histograms' resolution: (up to these hours, buckets of these hours). Beyond the last, a
 # week. A histogram of stays up to a year has at most 135 keys, however many stays it counts.
 RESOLUTION = ((24, 1), (72, 2), (168, 6), (720, 24))
@@ -60,7 +61,11 @@ def process_aggregate(*, since: date | None = None) -> int:
 
 
 def process_refresh() -> int:
-    """What the hourly task does: the recent weeks, and the funnel."""
+    """What the hourly task does: the stage visits of the timers stopped since the last visit
+    known (a day's overlap: a transaction still open then has committed since), then the recent
+    weeks and the funnel."""
+    last = StageVisit.objects.aggregate(last=Max("left_at"))["last"]
+    visits_record(since=last - OVERLAP if last else None)
     return process_aggregate(since=timezone.localdate() - timedelta(days=RECENT_DAYS))
 
 

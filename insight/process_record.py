@@ -1,12 +1,13 @@
-"""Stage visits: derived from the engine's own record, live after each commit and backfilled.
+"""Stage visits: derived from the engine's own record, incrementally and as a backfill.
 
-When a transition moves a loan out of a stage of the application, the engine has stopped that
-stage's timer (its ``started_at`` is when the loan entered the stage, its ``due_at`` the SLA's
-deadline) and appended the transition's audit event (who, with which return reason). After the
-commit, ``on_transition_performed`` reads both (two indexed statements) and upserts the visit.
-``visits_backfill`` reads the same two records loan by loan, so it writes the same rows: it
-repairs a visit a failed receiver missed and builds the history of loans moved before this table
-existed. Neither ever writes to a loan's file.
+When a transition moves a loan out of a stage of the application, the engine stops that stage's
+timer (its ``started_at`` is when the loan entered the stage, its ``due_at`` the SLA's deadline,
+its ``stopped_at`` the transition's moment) and appends the transition's audit event at that
+moment (who, with which return reason). ``visits_record`` reads the timers stopped since a moment
+and their events, and upserts one visit each: the hourly task runs it over the timers stopped
+since the last visit it knows (a day's overlap), so a transition pays nothing for it.
+``visits_backfill`` reads the same two records loan by loan from the audit trail, so it writes
+the same rows, and also the visits of loans moved without timers. Neither writes to a loan's file.
 """
 
 from __future__ import annotations
@@ -87,47 +88,57 @@ def visits_save(visits: Iterable[StageVisit]) -> int:
     return len(batch)
 
 
-def on_transition_performed(sender: Any, *, obj: Any, source: str, target: str, **_: Any) -> None:
-    """Receiver of ``workflow.signals.transition_performed`` (after the commit)."""
-    if sender is not Loan or source not in ORDER or source == target:
-        return
+def visits_record(*, since: datetime | None = None) -> int:
+    """Write the stage visits of the stage timers stopped since ``since`` (all when None); the
+    rows written. The timers are read along ``insight_timer_stopped_stage``, their transitions'
+    audit events and their loans with one statement each per chunk."""
     loan_type = ContentType.objects.get_for_model(Loan)
-    timer = (
-        Timer.objects.filter(
-            content_type=loan_type,
-            object_id=obj.pk,
-            kind=Timer.Kind.STAGE,
-            stage=source,
-            stopped_at__isnull=False,
+    timers = Timer.objects.filter(
+        content_type=loan_type, kind=Timer.Kind.STAGE, stopped_at__isnull=False
+    )
+    if since is not None:
+        timers = timers.filter(stopped_at__gte=since)
+    rows = timers.order_by("stopped_at", "pk").values_list(
+        "object_id", "stage", "started_at", "stopped_at", "due_at"
+    )
+    written, chunk = 0, []
+    for row in rows.iterator(chunk_size=CHUNK):
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            written += visits_save(_visits_of_timers(chunk))
+            chunk = []
+    return written + (visits_save(_visits_of_timers(chunk)) if chunk else 0)
+
+
+def _visits_of_timers(timers: list[tuple[Any, ...]]) -> Iterator[StageVisit]:
+    ids = {loan_id for loan_id, *_rest in timers}
+    loans = Loan.objects.only("pk", "branch_id", "product_id", "account_manager_id").in_bulk(ids)
+    events = {
+        (loan_id, at): (source, target, actor_id, payload)
+        for loan_id, at, source, target, actor_id, payload in AuditEvent.objects.filter(
+            content_type=ContentType.objects.get_for_model(Loan),
+            object_id__in=ids,
+            kind=AuditEvent.Kind.TRANSITIONED,
+            created_at__gte=min(stopped for *_rest, stopped, _due in timers),
+        ).values_list(
+            "object_id", "created_at", "source_state", "target_state", "actor_id", "payload"
         )
-        .order_by("-stopped_at")
-        .values_list("started_at", "stopped_at", "due_at")
-        .first()
-    )
-    started, stopped, due = timer or (None, None, None)
-    if started is None or stopped is None:  # moved without the engine's timers: the backfill
-        return
-    event = (
-        AuditEvent.objects.filter(content_type=loan_type, object_id=obj.pk, created_at=stopped)
-        .order_by("-seq")
-        .values_list("actor_id", "payload")
-        .first()
-    )
-    actor_id, payload = event if event else (None, {})
-    visits_save(
-        [
-            visit_of(
-                obj,
-                stage=source,
-                entered_at=started,
-                left_at=stopped,
-                due_at=due,
-                target=target,
-                actor_id=actor_id,
-                payload=payload or {},
-            )
-        ]
-    )
+    }
+    for loan_id, stage, started, stopped, due in timers:
+        event = events.get((loan_id, stopped))
+        if event is None or loan_id not in loans or event[0] != stage:
+            continue  # not stopped by a transition out of its stage
+        _source, target, actor_id, payload = event
+        yield visit_of(
+            loans[loan_id],
+            stage=stage,
+            entered_at=started,
+            left_at=stopped,
+            due_at=due,
+            target=target,
+            actor_id=actor_id,
+            payload=payload or {},
+        )
 
 
 def visits_backfill() -> int:

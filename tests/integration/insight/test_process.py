@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from insight.process import process_figures
-from insight.process_aggregate import process_aggregate, week_of
+from insight.process_aggregate import process_aggregate, process_refresh, week_of
 from insight.process_filters import Filters
 from insight.process_models import Outcome, StageVisit
 from insight.process_record import visits_backfill
@@ -143,15 +143,14 @@ def test_aggregating_twice_writes_the_same_rows(known):
 FIELDS = ("loan_id", "stage", "entered_at", "left_at", "hours", "due_at", "outcome", "reason")
 
 
-def test_a_stage_left_through_the_engine_becomes_a_visit_and_the_backfill_rebuilds_it(
-    cast, product, django_capture_on_commit_callbacks
-):
+def test_stages_left_through_the_engine_become_visits_which_the_backfill_rebuilds(cast, product):
     factories.PolicyVersionFactory()
     loan = factories.LoanFactory(account_manager=cast.manager, product=product)
     timers.start_initial(loan)  # as opening an application does (loans/services)
-    with django_capture_on_commit_callbacks(execute=True):
-        advance(loan, S.REVIEW, cast)
+    advance(loan, S.REVIEW, cast)
+    assert not StageVisit.objects.exists()  # a transition pays nothing for analytics
 
+    assert process_refresh() > 0  # the hourly task
     live = list(StageVisit.objects.order_by("left_at").values_list(*FIELDS))
     assert [(row[1], row[6]) for row in live] == [
         (S.INTAKE, Outcome.FORWARD),
@@ -164,3 +163,28 @@ def test_a_stage_left_through_the_engine_becomes_a_visit_and_the_backfill_rebuil
     StageVisit.objects.all().delete()
     visits_backfill()
     assert list(StageVisit.objects.order_by("left_at").values_list(*FIELDS)) == live
+
+
+def test_the_hourly_task_writes_a_stage_left_since_its_last_run_once(cast, product):
+    factories.PolicyVersionFactory()
+    loan = factories.LoanFactory(account_manager=cast.manager, product=product)
+    timers.start_initial(loan)
+    loan = advance(loan, S.SITE_VISIT, cast)
+    process_refresh()
+    advance(loan, S.REVIEW, cast)
+    process_refresh()
+    process_refresh()
+
+    assert list(StageVisit.objects.order_by("left_at").values_list("stage", flat=True)) == [
+        S.INTAKE,
+        S.SITE_VISIT,
+    ]
+    assert (
+        by_stage(
+            process_figures(
+                scope_for(factories.staff(Role.BRANCH_HEAD, branch=loan.branch)),
+                Filters(since=timezone.localdate(), until=timezone.localdate()),
+            )
+        )[S.SITE_VISIT].visits
+        == 1
+    )
