@@ -13,9 +13,19 @@ import sys
 import time
 
 # Each suite: a module ``bench.<name>`` with ``run(scale: str) -> bool`` (False: a target missed).
-SUITES = ("engine", "sweep", "lists", "export", "partitions", "import", "insight", "scorecard")
+SUITES = (
+    "engine",
+    "sweep",
+    "lists",
+    "export",
+    "partitions",
+    "import",
+    "insight",
+    "scorecard",
+    "process",
+)
 # A suite whose name is no module name (``import`` is a keyword): its module.
-MODULES = {"import": "core_feed"}
+MODULES = {"import": "core_feed", "process": "insight_process"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,22 @@ class PortfolioSnapshot(models.Model):
         return f"{self.branch_id} {self.day}"
 
 
+# Process analytics' tables, in a module of their own (imported so Django finds them).
+from insight.process_models import (  # noqa: E402
+    DeviationWeek,
+    FunnelWeek,
+    Outcome,
+    StageVisit,
+    StageWeek,
+)
 from insight.scorecard_models import ScorecardMonth  # noqa: E402  (the scorecard's own table)
 
-__all__ = ["PortfolioSnapshot", "ScorecardMonth"]
+__all__ = [
+    "DeviationWeek",
+    "FunnelWeek",
+    "Outcome",
+    "PortfolioSnapshot",
+    "ScorecardMonth",
+    "StageVisit",
+    "StageWeek",
+]

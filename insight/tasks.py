@@ -22,3 +22,11 @@ def measure_scorecard() -> int:
     from insight.scorecard_measure import scorecard_take
 
     return scorecard_take()
+
+
+@shared_task(name="insight.tasks.refresh_process", soft_time_limit=900, time_limit=1200)
+def refresh_process() -> int:
+    """Process analytics' weekly tables: the recent weeks and the funnel (docs/insight.md)."""
+    from insight.process_aggregate import process_refresh
+
+    return process_refresh()

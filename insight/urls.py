@@ -1,6 +1,6 @@
 from django.urls import path
 
-from insight import views, views_scorecard
+from insight import views, views_process, views_scorecard
 
 app_name = "insight"
 urlpatterns = [
@@ -10,4 +10,6 @@ urlpatterns = [
     path("scorecard/", views_scorecard.scorecard_page, name="scorecard"),
     path("scorecard/behind/", views_scorecard.scorecard_behind, name="scorecard-behind"),
     path("scorecard/export.<str:fmt>", views_scorecard.scorecard_export, name="scorecard-export"),
+    path("process/", views_process.process, name="process"),
+    path("process/export.<str:fmt>", views_process.process_export, name="process-export"),
 ]

@@ -431,6 +431,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insight.tasks.measure_scorecard",
         "schedule": crontab(minute=50),
     },
+    # Process analytics' weekly tables (recent weeks and the funnel), recomputed each hour: a
+    # replacement in one transaction, so a repeated or missed tick changes nothing.
+    "refresh-process": {
+        "task": "insight.tasks.refresh_process",
+        "schedule": crontab(minute=45),
+    },
 }
 # Without a broker (the demo), `manage.py run_scheduler` runs the same work in a loop.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)
@@ -438,6 +444,7 @@ SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", default=10)
 SCHEDULER_PERIODIC_TASKS = {
     "insight.tasks.snapshot_portfolio": 3600,
     "insight.tasks.measure_scorecard": 3600,
+    "insight.tasks.refresh_process": 3600,
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

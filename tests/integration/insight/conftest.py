@@ -11,6 +11,7 @@ from loans.roles import Role
 from loans.states import LoanState
 from tests import factories
 from tests.integration.insight.data import held
+from tests.integration.insight.process_data import known  # noqa: F401 - process analytics
 
 D = Decimal
 
