@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "loans",
     "recovery",
     "insight",
+    "watch",
     "config.apps.OperationsConfig",
     "accounts",
 ]
@@ -116,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "workflow.context_processors.notifications",
                 "loans.context_processors.navigation",
+                "watch.context_processors.watch_navigation",
             ],
         },
     },
@@ -363,10 +365,16 @@ CELERY_QUEUES = ("notifications", "sweeps", "analytics")
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUES]  # type: ignore[no-untyped-call]
 CELERY_TASK_DEFAULT_QUEUE = "notifications"
 # Idempotent work of the processes once a day, in this order, after the bank's day has turned
-# (Celery task names; beat fires them at 00:20, 00:40, …, and run_scheduler at start and daily):
+# (Celery task names; beat fires them at 00:20, 00:40, 01:00, …, and run_scheduler at start and
+# daily):
 # each scheduled loan's days past due (docs/servicing.md), then a collection case for each loan
-# more than the policy's days past due (recovery/services.py).
-DAILY_TASKS = ["loans.tasks.refresh_days_past_due", "recovery.tasks.open_collection_cases"]
+# more than the policy's days past due (recovery/services.py), then every early-warning signal
+# (watch/rules.py), so the day's arrears and cases are seen.
+DAILY_TASKS = [
+    "loans.tasks.refresh_days_past_due",
+    "recovery.tasks.open_collection_cases",
+    "watch.tasks.evaluate_signals",
+]
 CELERY_TASK_ROUTES = {
     "workflow.tasks.email_notification": {"queue": "notifications"},
     "workflow.tasks.sweep_timers": {"queue": "sweeps"},
@@ -408,7 +416,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
     },
     **{
-        f"daily-{path}": {"task": path, "schedule": crontab(hour=0, minute=20 + 20 * order)}
+        f"daily-{path}": {
+            "task": path,
+            "schedule": crontab(hour=(20 + 20 * order) // 60, minute=(20 + 20 * order) % 60),
+        }
         for order, path in enumerate(DAILY_TASKS)
     },
     # Today's portfolio snapshot of every office, refreshed each hour: an upsert per office and
