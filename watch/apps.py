@@ -11,6 +11,7 @@ class WatchConfig(AppConfig):
 
     def ready(self) -> None:
         from loans.models import Loan
+        from watch import tasks  # noqa: F401 - the outbox's follow-ups name them
         from watch.models import WatchItem
         from watch.rules import TRIGGERING_STEPS
         from watch.workflow import WatchProcess
