@@ -380,6 +380,8 @@ CELERY_TASK_ROUTES = {
     "workflow.tasks.sweep_timers": {"queue": "sweeps"},
     "workflow.tasks.relay_outbox": {"queue": "sweeps"},
     **{path: {"queue": "sweeps"} for path in DAILY_TASKS},
+    # Early warning after a step and an escalation to record (follow-ups, ADR 0005).
+    "watch.tasks.*": {"queue": "sweeps"},
     # Reports, dashboards' figures, exports: anything under an "analytics" module.
     "*.analytics.*": {"queue": "analytics"},
     "insight.tasks.*": {"queue": "analytics"},

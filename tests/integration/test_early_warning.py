@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from config.celery_app import app
 from loans import services
 from loans.choices import RiskClass
 from loans.journeys import act, advance
@@ -30,6 +31,15 @@ from workflow.models import OutboxMessage
 from workflow.timers import running
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """The relay hands the follow-ups to Celery; here they run at once, whatever REDIS_URL says."""
+    eager = app.conf.task_always_eager
+    app.conf.update(task_always_eager=True)
+    yield
+    app.conf.update(task_always_eager=eager)
 
 
 def inspect(loan, manager, *, funds=True, proposed=None):

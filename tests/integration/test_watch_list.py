@@ -8,9 +8,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from config.celery_app import app
 from loans.roles import Role
 from tests import factories
 from watch.models import WatchItem
@@ -26,6 +29,16 @@ from workflow.models import Deviation, Notification
 from workflow.timers import running
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """The relay hands the follow-ups to Celery; here they run at once, whatever REDIS_URL says."""
+    eager = app.conf.task_always_eager
+    app.conf.update(task_always_eager=True)
+    yield
+    app.conf.update(task_always_eager=eager)
+
 
 DONE = "Visited the borrower; invoices for the stock seen and copied."
 
@@ -202,3 +215,17 @@ def test_the_watch_list_is_in_the_openapi_schema(client, manager):
     schema = client.get("/api/schema/", {"format": "json"}).json()
     assert "/api/v1/insight/watch-list/{id}/resolve/" in schema["paths"]
     assert "/api/v1/insight/watch-list/" in schema["paths"]
+
+
+def test_the_list_reads_a_fixed_number_of_queries_whatever_the_number_of_items(client, loan, head):
+    open_item(loan, key="a:1")
+    client.force_login(head)
+    client.get(reverse("watch:list"))  # the session, the content types: read once
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("watch:list"))
+    for n in range(2, 7):
+        open_item(loan, key=f"a:{n}")
+    with CaptureQueriesContext(connection) as six:
+        page = client.get(reverse("watch:list"))
+    assert len(page.context["rows"]) == 6
+    assert len(six) == len(one)
