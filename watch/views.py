@@ -47,7 +47,9 @@ def _filtered(request: HttpRequest, items: QuerySet[WatchItem]) -> tuple[Any, Qu
         .order_by("account_manager__username")
         .distinct()
     ]
-    form = WatchFilterForm(request.GET or {"state": ItemState.OPEN}, managers=managers)
+    data = request.GET.copy()
+    data.setdefault("state", ItemState.OPEN)  # the open items unless another state is asked
+    form = WatchFilterForm(data, managers=managers)
     if not form.is_valid():
         return form, items.filter(state=ItemState.OPEN)
     data = form.cleaned_data
