@@ -24,8 +24,13 @@ urlpatterns = [
     path("loans/", include("loans.urls")),
     path("collections/", include("recovery.urls")),
     path("insight/", include("insight.urls")),
+    path("watch/", include("watch.urls")),
     path("notifications/", include("workflow.urls")),
     path("admin/", admin.site.urls),
+    path(
+        "api/v1/insight/watch-list/",
+        include(("watch.api.urls", "watch-api"), namespace="watch-api"),
+    ),
     path("api/v1/insight/", include(("insight.api.urls", "insight-api"), namespace="insight-api")),
     path("api/v1/", include(("loans.api.urls", "api"), namespace="api")),
     path("api/v1/", include(("recovery.api.urls", "recovery-api"), namespace="recovery-api")),

@@ -42,6 +42,7 @@ from loans.roles import Role
 from loans.states import LoanState
 from loans.validators import USCC_ALPHABET, resident_id_check_character, uscc_check_character
 from recovery.demo import collection_case_in_arrears
+from watch.demo import watch_list_opened
 from workflow.engine import TransitionRefused, perform_transition
 from workflow.models import Channel, Deviation
 
@@ -416,6 +417,7 @@ def load_demo_data(*, stdout: Writer | None = None, seed: int = DEMO_SEED) -> De
     classify_some_disbursed_loans(inspector=User.objects.get(username="manager1"))
     collection_case_in_arrears()
     make_work_late()
+    watch_list_opened()
     counts = Counter(Loan.objects.values_list("state", flat=True))
     return DemoSummary(
         loans_by_state={state.value: counts[state.value] for state in LoanState},

@@ -400,6 +400,69 @@ RULES: tuple[Rule, ...] = (
         P,
         BANK,
     ),
+    # --- early warning (watch/rules.py) ----------------------------------------------------------
+    Rule(
+        "warning.funds-use",
+        _(
+            "Loan funds are used for the purpose stated: an inspection that finds otherwise "
+            "raises an early warning."
+        ),
+        R,
+        PERSONAL_LOANS,
+        _("art. 7; post-loan inspection of the use of funds (2010 arts. 35–36†)"),
+    ),
+    Rule(
+        "warning.arrears",
+        _("Any days past due raise an early warning, once per arrears episode."),
+        P,
+        BANK,
+    ),
+    Rule(
+        "warning.downgrade",
+        _("A loan moved to a worse risk class raises an early warning."),
+        P,
+        BANK,
+    ),
+    Rule(
+        "warning.inspection-overdue",
+        _("A post-loan inspection not made by its due date raises an early warning."),
+        P,
+        BANK,
+    ),
+    Rule(
+        "warning.concentration",
+        _(
+            "A branch's share of one industry or guarantee type moving over its concentration "
+            "limit raises an early warning."
+        ),
+        P,
+        BANK,
+    ),
+    Rule(
+        "warning.blocked-after-disbursement",
+        _(
+            "A borrower added to the blocked-borrower list after disbursement raises an early "
+            "warning."
+        ),
+        P,
+        BANK,
+    ),
+    Rule(
+        "warning.repeated-returns",
+        _("A loan returned for revision twice or more raises an early warning."),
+        P,
+        BANK,
+    ),
+    Rule(
+        "watch.resolution",
+        _(
+            "A watch-list item is worked by its account manager or the branch head and resolved "
+            "with a note of what was done; one unresolved within its SLA is escalated to the "
+            "branch head."
+        ),
+        P,
+        BANK,
+    ),
     # --- people, records, exceptions, personal data ----------------------------------------------
     Rule(
         "roles.owner",

@@ -27,7 +27,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
-from workflow import idempotency, reads, signals, timers
+from workflow import followups, idempotency, reads, signals, timers
 from workflow.audit import CHAIN_HEAD, append_event, chain_head, forget_head, json_ready
 from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severity
 from workflow.definition import _running, changes_facts
@@ -377,6 +377,7 @@ def _apply(
         _running.reset(token)
     timers.on_transition(process, obj, decision.source, now)
     consume_waivers(decision, now)
+    followups.after_step(obj, decision.name)
     return append_event(
         obj,
         snapshot=process.snapshot(obj),
@@ -422,6 +423,7 @@ def record_event(
     if not role and actor is not None:
         roles = sorted(process.roles_of(actor))
         role = roles[0] if roles else ""
+    followups.after_step(obj, action)
     return append_event(
         obj,
         snapshot=process.snapshot(obj),

@@ -17,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
 
-from workflow import notifications, reads, signals, writes
+from workflow import followups, notifications, reads, signals, writes
 from workflow.deviations import Decision, chain_and_save, deviation_for
 from workflow.models import Channel, Deviation, Notification, Timer
 from workflow.registry import Process, process_for
@@ -168,6 +168,7 @@ def _act_on(due: list[Timer], now: datetime) -> None:
     objects = _objects_of(due)
     wanted: list[tuple[Timer, models.Model, str, list[Any]]] = []
     lateness: list[tuple[Deviation, Decision]] = []
+    followed: list[tuple[models.Model, str]] = []  # the timers' steps others follow
     for timer in due:
         obj = objects.get((timer.content_type_id, timer.object_id))
         if obj is None:  # the object is gone: nothing is owed any more
@@ -183,12 +184,15 @@ def _act_on(due: list[Timer], now: datetime) -> None:
         if "overdue" in pending and pending["overdue"] <= now:
             lateness.append(_lateness(process, obj, timer))
             timer.overdue_at = now
+            followed.append((obj, followups.OVERDUE))
         if "escalate" in pending and pending["escalate"] <= now:
             recipients = process.escalation_recipients(obj, timer)
             wanted.append((timer, obj, Notification.Kind.ESCALATION, recipients))
             timer.escalated_at = now
+            followed.append((obj, followups.ESCALATED))
         timer.refresh_next_action()
     notifications.notify_all(wanted, now)
+    followups.after_steps(followed)
     chain_and_save([deviation for deviation, _ in lateness])
     for deviation, decision in lateness:
         signals.send_on_commit(

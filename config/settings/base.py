@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "loans",
     "recovery",
     "insight",
+    "watch",
     "config.apps.OperationsConfig",
     "accounts",
 ]
@@ -116,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "workflow.context_processors.notifications",
                 "loans.context_processors.navigation",
+                "watch.context_processors.watch_navigation",
             ],
         },
     },
@@ -363,20 +365,24 @@ CELERY_QUEUES = ("notifications", "sweeps", "analytics")
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUES]  # type: ignore[no-untyped-call]
 CELERY_TASK_DEFAULT_QUEUE = "notifications"
 # Idempotent work of the processes once a day, in this order, after the bank's day has turned
-# (Celery task names; beat fires them at 00:20, 00:40, …, and run_scheduler at start and daily):
-# each scheduled loan's days past due (docs/servicing.md), the floor of a non-retail borrower's
-# non-performing claims (loans/classification.py), then a collection case for each loan
-# more than the policy's days past due (recovery/services.py).
+# (Celery task names; beat fires them 20 minutes apart from 00:20, and run_scheduler at start and
+# daily): each scheduled loan's days past due (docs/servicing.md), the floor of a non-retail
+# borrower's non-performing claims (loans/classification.py), then a collection case for each loan
+# more than the policy's days past due (recovery/services.py), then every early-warning signal
+# (watch/rules.py), so the day's arrears, floors and cases are seen.
 DAILY_TASKS = [
     "loans.tasks.refresh_days_past_due",
     "loans.tasks.apply_borrower_floors",
     "recovery.tasks.open_collection_cases",
+    "watch.tasks.evaluate_signals",
 ]
 CELERY_TASK_ROUTES = {
     "workflow.tasks.email_notification": {"queue": "notifications"},
     "workflow.tasks.sweep_timers": {"queue": "sweeps"},
     "workflow.tasks.relay_outbox": {"queue": "sweeps"},
     **{path: {"queue": "sweeps"} for path in DAILY_TASKS},
+    # Early warning after a step and an escalation to record (follow-ups, ADR 0005).
+    "watch.tasks.*": {"queue": "sweeps"},
     # Reports, dashboards' figures, exports: anything under an "analytics" module.
     "*.analytics.*": {"queue": "analytics"},
     "insight.tasks.*": {"queue": "analytics"},

@@ -20,6 +20,7 @@ from loans import models as m
 from loans import services
 from loans.roles import Role
 from tests import factories
+from watch.models import WatchItem
 from workflow.audit import events_of, verify_chain
 from workflow.models import AuditEvent, Channel, Deviation, PolicyException
 from workflow.reference import ReferenceAction
@@ -41,7 +42,7 @@ STAGE_RECORDS = {
     m.Inspection,
     m.Repayment,
 }
-PROCESS_ADMINS = (m.Loan, m.Borrower, AuditEvent, Deviation, PolicyException)
+PROCESS_ADMINS = (m.Loan, m.Borrower, AuditEvent, Deviation, PolicyException, WatchItem)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from loans.models import Borrower, Branch, Loan, LoanProduct, User
 from loans.states import LoanState
 from recovery.models import CollectionCase
 from tests.i18n_check import codes_shown, untranslated_msgids
+from watch.models import WatchItem
 from workflow.audit import events_of, verify_chain
 from workflow.models import AuditEvent, Deviation
 
@@ -215,6 +216,22 @@ def test_the_demo_has_a_loan_in_arrears_with_a_collection_case():
     assert verify_chain(events_of(case)).intact
 
 
+def test_the_demo_leaves_open_watch_list_items_some_overdue_and_one_resolved():
+    from django.utils import timezone
+
+    from watch.models import WatchItem
+    from watch.states import ItemState
+
+    open_items = WatchItem.objects.filter(state=ItemState.OPEN)
+    assert open_items.count() >= 4
+    assert open_items.filter(due_at__lt=timezone.now()).count() == 2
+    assert {i.account_manager.username for i in open_items} == {"manager1", "manager2"}
+    resolved = WatchItem.objects.get(state=ItemState.RESOLVED)
+    assert resolved.notes.get().resolves
+    for item in WatchItem.objects.all():
+        assert verify_chain(events_of(item)).intact
+
+
 # --- every page in Chinese ----------------------------------------------------------------------
 
 
@@ -242,6 +259,11 @@ def _pages_of(user: User) -> list[str]:
         pages.append(reverse("insight:scorecard"))
     if "disbursement_officer" in roles:
         pages.append(reverse("loans:feed-upload"))
+    if roles & {"account_manager", "compliance_officer", "branch_head"}:
+        pages.append(reverse("watch:list"))
+        item = WatchItem.objects.filter(branch_id__in=user.visible_branch_ids).first()
+        if item is not None and ("account_manager" not in roles or item.account_manager == user):
+            pages.append(reverse("watch:detail", args=[item.pk]))
     visible = Loan.objects.filter(branch_id__in=user.visible_branch_ids)
     for state in LoanState:
         loan = visible.filter(state=state).order_by("pk").first()

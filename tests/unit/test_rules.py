@@ -18,6 +18,7 @@ from django.utils import translation
 import loans.checks
 from loans.models import Loan
 from loans.rules import RULE_BY_ID, RULES, Nature, rule_words
+from watch.rules import SIGNALS
 from workflow.checks import Check
 from workflow.registry import process_for
 
@@ -39,7 +40,8 @@ def declared_checks() -> set[Check]:
         for info in pkgutil.iter_modules(loans.checks.__path__)
     ]
     modules += [
-        importlib.import_module(m) for m in ("workflow.exceptions", "loans.services.personal_data")
+        importlib.import_module(m)
+        for m in ("workflow.exceptions", "loans.services.personal_data", "watch.checks")
     ]
     for module in modules:
         found.update(value for value in vars(module).values() if isinstance(value, Check))
@@ -69,10 +71,21 @@ def test_the_document_lists_exactly_the_rules_of_the_register():
     assert len(RULE_BY_ID) == len(RULES)
 
 
+def test_every_early_warning_signal_applies_a_rule_of_the_document():
+    entries = documented()
+    assert {s.code: s.clause for s in SIGNALS if s.clause not in entries} == {}
+
+
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.id)
 def test_each_rule_names_the_checks_that_cite_it_or_says_none_does(rule):
     entry = documented()[rule.id]
     citing = {c.code for c in declared_checks() if c.clause == rule.id}
+    signalling = {s.code for s in SIGNALS if s.clause == rule.id}
+    if signalling or "**Signals / 预警信号:**" in entry:
+        listed = field(entry, "Signals / 预警信号")
+        assert set(re.findall(r"`([a-z_]+)`", listed)) == signalling
+        assert citing == set()
+        return
     listed = field(entry, "Checks / 检查")
     if rule.enforced:
         assert citing, f"{rule.id} is cited by no check"
