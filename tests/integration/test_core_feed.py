@@ -115,7 +115,9 @@ def test_the_same_days_past_due_again_write_no_event(disbursed, cast):
     )
 
     assert result.feed_import.days_past_due == 1
-    assert [e.action for e in events_of(disbursed)[before:]] == ["repayment_record"]
+    (event,) = events_of(disbursed)[before:]
+    assert event.action == "core_feed_apply"
+    assert "days_past_due_before" not in event.payload  # the repayment only
 
 
 # --- the import ---------------------------------------------------------------------------
@@ -134,18 +136,18 @@ def test_repayments_and_days_past_due_are_recorded_by_the_engine(disbursed, cast
     loan = Loan.objects.get(pk=disbursed.pk)
     assert loan.outstanding_balance == Decimal("76499.50")
     assert (loan.days_past_due, loan.risk_class) == (3, RiskClass.SPECIAL_MENTION)
-    actions = [e.action for e in audit_trail_of(loan)][-4:]
-    assert actions == [
-        "repayment_record",
-        "repayment_record",
-        "days_past_due_update",
-        "classification_floor_apply",
+    # One event for the loan's rows of the file, then the system's downgrade.
+    actions = [e.action for e in audit_trail_of(loan)][-2:]
+    assert actions == ["core_feed_apply", "classification_floor_apply"]
+    applied = audit_trail_of(loan).get(action="core_feed_apply")
+    assert (applied.actor, applied.payload["feed"]) == (cast.officer, result.feed_import.file_hash)
+    assert [r["principal"] for r in applied.payload["repayments"]] == ["1000.00", "2500.50"]
+    assert applied.payload["days_past_due_before"] == 0
+    assert len(applied.payload["records"]) == 2  # the repayments written
+    assert sorted(Repayment.objects.filter(loan=loan).values_list("principal", flat=True)) == [
+        Decimal("1000.00"),
+        Decimal("2500.50"),
     ]
-    repayment = audit_trail_of(loan).filter(action="repayment_record").last()
-    assert (repayment.actor, repayment.payload["feed"]) == (
-        cast.officer,
-        result.feed_import.file_hash,
-    )
     assert verify_chain(events_of(loan)).intact
 
 
@@ -269,7 +271,7 @@ def test_the_command_imports_and_reports_refused_rows_in_both_languages(
     assert refused.value.returncode == 1
     assert "row 2 reference: No loan has the reference LF-NOBODY." in capsys.readouterr().err
     assert Loan.objects.get(pk=disbursed.pk).days_past_due == 2
-    event = audit_trail_of(disbursed).get(action="days_past_due_update")
+    event = audit_trail_of(disbursed).get(action="core_feed_apply")
     assert event.channel == AuditEvent._meta.get_field("channel").choices[3][0]  # system
 
 
