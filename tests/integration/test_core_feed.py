@@ -348,3 +348,67 @@ def test_the_daily_refresh_leaves_a_loan_the_feed_reports_on_to_the_feed(disburs
 
     assert days_past_due_refresh() == 0
     assert Loan.objects.get(pk=disbursed.pk).days_past_due == 40
+
+
+# --- one action per loan allocates as the repayments one by one would ------------------------
+
+
+def _at_noon(day):
+    return timezone.make_aware(timezone.datetime(day.year, day.month, day.day, 12))
+
+
+def _servicing_state(loan):
+    from loans.models import RepaymentAllocation
+    from loans.services.servicing import current_schedule
+
+    schedule = current_schedule(loan)
+    rows = schedule.instalments.order_by("number").values_list(
+        "number",
+        "principal",
+        "interest",
+        "principal_paid",
+        "interest_paid",
+        "overdue_interest_paid",
+    )
+    allocations = (
+        RepaymentAllocation.objects.filter(repayment__loan=loan)
+        .order_by("repayment__paid_at", "pk")
+        .values_list("number", "paid_on", "overdue_interest", "interest", "principal")
+    )
+    balance = Loan.objects.get(pk=loan.pk).outstanding_balance
+    return balance, schedule.version, list(rows), list(allocations)
+
+
+def test_a_file_s_repayments_allocate_as_the_same_repayments_recorded_one_by_one(cast, product):
+    import time_machine
+
+    from loans.services.servicing import current_schedule
+
+    fed, typed = (
+        advance(
+            factories.LoanFactory(account_manager=cast.manager, product=product),
+            LoanState.POST_LOAN,
+            cast,
+        )
+        for _ in range(2)
+    )
+    due = current_schedule(fed).instalments.get(number=1).due_date
+    # Part of the first instalment early, the rest of it late (overdue interest), then
+    # principal ahead of the schedule (a new schedule version).
+    paid = [
+        (due - timedelta(days=2), Decimal("100.00")),
+        (due + timedelta(days=3), Decimal("6000.00")),
+        (due + timedelta(days=5), Decimal("20000.00")),
+    ]
+    for day, amount in paid:
+        with time_machine.travel(_at_noon(day), tick=False):
+            act(typed, "repayment_record", cast.officer, principal=amount, paid_at=_at_noon(day))
+    rows = [f"{fed.reference},{day.isoformat()},{amount}," for day, amount in paid]
+    with time_machine.travel(_at_noon(paid[-1][0]), tick=False):
+        result = run(cast.officer, feed(*rows))
+
+    assert result.imported, result.feed_import.rejections
+    assert _servicing_state(fed) == _servicing_state(typed)
+    assert _servicing_state(fed)[1] == 2  # the early repayment's version
+    assert audit_trail_of(fed).filter(action="core_feed_apply").count() == 1
+    assert verify_chain(events_of(fed)).intact
