@@ -10,6 +10,7 @@ against the target (100,000 rows under a minute at full scale), its phases, and 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,8 @@ from bench.common import Row, World, bench_database, execute, report, world
 
 # (loans, rows per loan): 5 rows a loan, four repayments and one days past due.
 SCALES = {"ci": (400, 5), "full": (20_000, 5)}
+# BENCH_IMPORT_ROWS=10000 runs another size (a multiple of 5) at either scale.
+ROWS = "BENCH_IMPORT_ROWS"
 TARGET_SECONDS = 60.0
 CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 
@@ -104,6 +107,8 @@ def run(scale: str) -> bool:
     from loans.feed import feed_import
 
     count, per_loan = SCALES[scale]
+    if os.environ.get(ROWS):
+        count = int(os.environ[ROWS]) // per_loan
     with bench_database():
         w = world()
         officer = _officer(w)

@@ -626,6 +626,20 @@ ACTIONS: tuple[Action, ...] = (
         roles=SYSTEM,
         perform="loans.services.classification.classification_floor_apply",
     ),
+    # A loan's rows of one core-banking file (loans/feed/), in one step and one audit event:
+    # its repayments, in the order paid, then its days past due; the system's floor follows.
+    action(
+        "core_feed_apply",
+        label=_("Apply the core-banking file"),
+        states=[S.POST_LOAN],
+        roles=OFFICER,
+        checks=[
+            checks.feed_repayments_dated,
+            checks.feed_repayments_within_balance,
+            checks.feed_days_past_due_given,
+        ],
+        perform="loans.services.feed.core_feed_apply",
+    ),
     action(
         "overdue_mark_technical",
         label=_("Mark the overdue as technical (the bank's own doing)"),

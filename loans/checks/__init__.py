@@ -52,6 +52,11 @@ from loans.checks.entry import (
     visit_dated,
     witness_independent,
 )
+from loans.checks.feed import (
+    feed_days_past_due_given,
+    feed_repayments_dated,
+    feed_repayments_within_balance,
+)
 from loans.checks.intake import (
     application_complete,
     borrower_not_blocked,
@@ -147,6 +152,9 @@ __all__ = [
     "entrusted_payment",
     "evidence_collected",
     "evidence_of_the_current_stage",
+    "feed_days_past_due_given",
+    "feed_repayments_dated",
+    "feed_repayments_within_balance",
     "fulfilment_note_given",
     "identity_valid",
     "income_positive",

@@ -3,8 +3,9 @@ all or nothing through the engine's actions (docs/servicing.md, "The core-bankin
 classification").
 
 ``rows`` parses the file and judges each row on its own; ``importer`` judges the rows against the
-loans in a few set-based reads, then records every repayment and every days past due through
-``workflow.actions.perform_actions`` in one transaction, each loan locked once.
+loans in a few set-based reads, then applies each loan's rows as one engine action
+(``core_feed_apply``) through ``workflow.actions.perform_actions``, in one transaction, each loan
+locked once.
 """
 
 from loans.feed.importer import FeedConflict, FeedResult, feed_import

@@ -7,8 +7,10 @@
 3. Any refused row refuses the whole file: the refusal is kept with every row's reason.
 4. Otherwise, in one transaction: the import and its row keys are claimed (a second import of the
    same file waits on the first, then finds it done), and each loan is locked once, in id order,
-   for the engine's ``repayment_record`` of each new repayment and ``days_past_due_update`` with
-   the latest days past due, followed by the system's ``classification_floor_apply``.
+   for one engine action with all its new rows, ``core_feed_apply`` (its repayments in the order
+   paid, its latest days past due; one audit event), followed by the system's
+   ``classification_floor_apply`` when the file gives it days past due. The statements grow
+   with the loans, not with their rows (docs/performance.md).
 
 A file imported before changes nothing; a row imported before in another file is skipped.
 """
@@ -37,10 +39,9 @@ from loans.feed.rows import (
     read,
 )
 from loans.models import FeedImport, FeedRow, Loan, User
-from loans.services.post_loan import days_past_due_steps
 from loans.states import LoanState
 from workflow.actions import ActionStep, perform_actions
-from workflow.engine import TransitionRefused
+from workflow.engine import InvalidInput, TransitionRefused
 from workflow.models import Channel
 
 CHUNK = 5_000  # references looked up per statement
@@ -118,8 +119,9 @@ def feed_import(
         if earlier is None:
             raise FeedConflict from None
         return FeedResult(earlier, repeated=True)
-    except TransitionRefused as refused:  # the loan changed since the rows were judged
-        reasons = "; ".join(result.reason for result in refused.failed) or str(refused.kind)
+    except (TransitionRefused, InvalidInput) as refused:  # the loan changed since judged
+        results = refused.decision.failed or refused.decision.input_errors
+        reasons = "; ".join(result.reason for result in results) or str(refused.decision.refusal)
         rejection = Rejection(0, "", "refused", {"reasons": reasons})
         return FeedResult(
             _refused(digest, file_name, actor, branch_id, channel, len(lines), [rejection])
@@ -233,8 +235,8 @@ def _against(line: Line, loan: _Loan | None, branches: set[int], today: date) ->
 def _steps(
     lines: list[Line], loans: dict[str, _Loan], actor: User, digest: str, record: FeedImport
 ) -> list[ActionStep]:
-    """Each loan's steps, the loans in id order: its repayments by date, then its latest days
-    past due (and the system's floor after it)."""
+    """One engine step per loan, the loans in id order: ``core_feed_apply`` with its repayments
+    by date and its latest days past due (then the system's floor when it gives a figure)."""
     by_loan: dict[int, list[Line]] = defaultdict(list)
     for line in lines:
         by_loan[loans[line.reference].pk].append(line)
@@ -242,21 +244,23 @@ def _steps(
     for pk in sorted(by_loan):
         loan = Loan(pk=pk)
         rows = sorted(by_loan[pk], key=lambda line: (line.day, line.row))
-        for line in rows:
-            if line.repayment is not None:
-                data: dict[str, Any] = {
-                    "principal": line.repayment,
-                    "paid_at": _moment(line.day),
-                    "feed": digest,
-                }
-                steps.append(ActionStep(loan, "repayment_record", actor, data))
-                record.repayments += 1
-        latest = [line for line in rows if line.days_past_due is not None]
+        data: dict[str, Any] = {
+            "feed": digest,
+            "repayments": [
+                {"principal": line.repayment, "paid_at": _moment(line.day)}
+                for line in rows
+                if line.repayment is not None
+            ],
+        }
+        record.repayments += len(data["repayments"])
+        latest = [line.days_past_due for line in rows if line.days_past_due is not None]
         if latest:
-            days = latest[-1].days_past_due
-            assert days is not None  # noqa: S101 - filtered above
-            steps.extend(days_past_due_steps(loan, days, actor=actor))
+            data["days_past_due"] = latest[-1]
             record.days_past_due += 1
+        steps.append(ActionStep(loan, "core_feed_apply", actor, data))
+        if latest:
+            cause = {"cause": f"days_past_due={latest[-1]}"}
+            steps.append(ActionStep(loan, "classification_floor_apply", None, cause))
     return steps
 
 

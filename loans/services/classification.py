@@ -38,13 +38,22 @@ BORROWER_SHARE_CAUSE = "borrower_non_performing_share"
 
 
 def days_past_due_update(ctx: CheckContext) -> Any:
-    """Record the days past due. The end of an overdue ends its technical mark; new arrears of a
-    restructured loan under observation restart the observation."""
+    """Record the days past due (see ``days_past_due_set``)."""
+    changed = days_past_due_set(ctx, ctx.payload["days_past_due"])
+    if not changed:
+        return UNCHANGED
+    ctx.obj.save(update_fields=changed)
+    return None
+
+
+def days_past_due_set(ctx: CheckContext, days: int) -> list[str]:
+    """Set the loan's days past due (unsaved); return the fields changed, none for the same
+    figure. The end of an overdue ends its technical mark; new arrears of a restructured loan
+    under observation restart the observation."""
     loan: Loan = ctx.obj
-    days: int = ctx.payload["days_past_due"]
     before = loan.days_past_due
     if days == before:
-        return UNCHANGED
+        return []
     loan.days_past_due = days
     changed = ["days_past_due"]
     ctx.audit["days_past_due_before"] = before
@@ -56,8 +65,7 @@ def days_past_due_update(ctx: CheckContext) -> Any:
         loan.observed_since = ctx.now
         changed.append("observed_since")
         ctx.audit["observation_restarted"] = True
-    loan.save(update_fields=changed)
-    return None
+    return changed
 
 
 def classification_floor_apply(ctx: CheckContext) -> Any:

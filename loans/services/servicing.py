@@ -31,6 +31,7 @@ from loans.states import LoanState
 from workflow.checks import CheckContext
 
 logger = logging.getLogger(__name__)
+ZERO = Decimal(0)
 
 
 def current_schedule(loan: Loan) -> RepaymentSchedule | None:
@@ -131,14 +132,68 @@ def schedule_create(ctx: CheckContext) -> None:
     ctx.audit["schedule"] = {"version": schedule.version, "instalments": len(rows)}
 
 
+INSTALMENT_PAID = (
+    "principal_paid",
+    "interest_paid",
+    "overdue_interest_charged",
+    "overdue_interest_paid",
+    "overdue_charged_to",
+)
+
+
 def repayment_allocate(ctx: CheckContext, repayment: Repayment) -> Decimal:
     """Allocate a repayment to the schedule in force; return the principal it repaid. Without a
     schedule (a loan disbursed before schedules), all of it is principal."""
-    loan: Loan = ctx.obj
-    schedule = current_schedule(loan)
+    schedule = current_schedule(ctx.obj)
     if schedule is None:
         return Decimal(repayment.principal)
     rows = _rows(schedule)
+    result, allocations = _allocated(ctx, schedule, rows, repayment)
+    Instalment.objects.bulk_update(rows, INSTALMENT_PAID)
+    RepaymentAllocation.objects.bulk_create(allocations)
+    ctx.audit["allocated"] = [_allocation_record(a) for a in allocations]
+    if result.prepaid > 0:
+        _remake(ctx, schedule, rows, result, repayment)
+    return sum((a.principal for a in allocations), Decimal(0))
+
+
+def repayments_allocate(ctx: CheckContext, repayments: list[Repayment]) -> Decimal:
+    """Allocate several repayments (saved, in the order they were paid) as ``repayment_allocate``
+    does one after the other, reading the schedule once and writing its instalments and the
+    allocations once (again after a repayment made a new schedule version); return the principal
+    they repaid together."""
+    schedule = current_schedule(ctx.obj)
+    if schedule is None:
+        return sum((Decimal(r.principal) for r in repayments), Decimal(0))
+    rows = _rows(schedule)
+    pending: list[RepaymentAllocation] = []
+    every: list[RepaymentAllocation] = []
+    for index, repayment in enumerate(repayments):
+        result, allocations = _allocated(ctx, schedule, rows, repayment)
+        pending += allocations
+        if result.prepaid > 0 or index == len(repayments) - 1:
+            Instalment.objects.bulk_update(rows, INSTALMENT_PAID)
+            RepaymentAllocation.objects.bulk_create(pending)
+            every += pending
+            pending = []
+        if result.prepaid > 0:
+            # The new version starts from the balance before this repayment: the earlier ones
+            # of the batch taken off for the moment (the caller lowers the balance by them all).
+            earlier = sum((a.principal for a in every if a.repayment_id != repayment.pk), ZERO)
+            ctx.obj.outstanding_balance -= earlier
+            _remake(ctx, schedule, rows, result, repayment)
+            ctx.obj.outstanding_balance += earlier
+            schedule = current_schedule(ctx.obj)
+            assert schedule is not None  # noqa: S101 - just made
+            rows = _rows(schedule)
+    ctx.audit["allocated"] = [{"repayment": a.repayment_id, **_allocation_record(a)} for a in every]
+    return sum((a.principal for a in every), Decimal(0))
+
+
+def _allocated(
+    ctx: CheckContext, schedule: RepaymentSchedule, rows: list[Instalment], repayment: Repayment
+) -> tuple[maths.AllocationResult, list[RepaymentAllocation]]:
+    """Allocate ``repayment`` to ``rows`` (changed in memory); its allocation rows, unsaved."""
     paid_on = local_day(repayment.paid_at)
     result = maths.allocate(
         [instalment_state(row) for row in rows],
@@ -154,16 +209,6 @@ def repayment_allocate(ctx: CheckContext, repayment: Repayment) -> Decimal:
         row.overdue_interest_charged = state.overdue_interest_charged
         row.overdue_interest_paid = state.overdue_interest_paid
         row.overdue_charged_to = state.overdue_charged_to
-    Instalment.objects.bulk_update(
-        rows,
-        [
-            "principal_paid",
-            "interest_paid",
-            "overdue_interest_charged",
-            "overdue_interest_paid",
-            "overdue_charged_to",
-        ],
-    )
     allocations = [
         RepaymentAllocation(
             repayment=repayment,
@@ -182,20 +227,16 @@ def repayment_allocate(ctx: CheckContext, repayment: Repayment) -> Decimal:
                 repayment=repayment, paid_on=paid_on, principal=result.prepaid, number=None
             )
         )
-    RepaymentAllocation.objects.bulk_create(allocations)
-    principal = sum((a.principal for a in allocations), Decimal(0))
-    ctx.audit["allocated"] = [
-        {
-            "instalment": a.number,
-            "overdue_interest": str(a.overdue_interest),
-            "interest": str(a.interest),
-            "principal": str(a.principal),
-        }
-        for a in allocations
-    ]
-    if result.prepaid > 0:
-        _remake(ctx, schedule, rows, result, repayment)
-    return principal
+    return result, allocations
+
+
+def _allocation_record(allocation: RepaymentAllocation) -> dict[str, object]:
+    return {
+        "instalment": allocation.number,
+        "overdue_interest": str(allocation.overdue_interest),
+        "interest": str(allocation.interest),
+        "principal": str(allocation.principal),
+    }
 
 
 def repayment_unallocate(repayment: Repayment) -> Decimal:

@@ -115,7 +115,9 @@ def test_the_same_days_past_due_again_write_no_event(disbursed, cast):
     )
 
     assert result.feed_import.days_past_due == 1
-    assert [e.action for e in events_of(disbursed)[before:]] == ["repayment_record"]
+    (event,) = events_of(disbursed)[before:]
+    assert event.action == "core_feed_apply"
+    assert "days_past_due_before" not in event.payload  # the repayment only
 
 
 # --- the import ---------------------------------------------------------------------------
@@ -134,18 +136,18 @@ def test_repayments_and_days_past_due_are_recorded_by_the_engine(disbursed, cast
     loan = Loan.objects.get(pk=disbursed.pk)
     assert loan.outstanding_balance == Decimal("76499.50")
     assert (loan.days_past_due, loan.risk_class) == (3, RiskClass.SPECIAL_MENTION)
-    actions = [e.action for e in audit_trail_of(loan)][-4:]
-    assert actions == [
-        "repayment_record",
-        "repayment_record",
-        "days_past_due_update",
-        "classification_floor_apply",
+    # One event for the loan's rows of the file, then the system's downgrade.
+    actions = [e.action for e in audit_trail_of(loan)][-2:]
+    assert actions == ["core_feed_apply", "classification_floor_apply"]
+    applied = audit_trail_of(loan).get(action="core_feed_apply")
+    assert (applied.actor, applied.payload["feed"]) == (cast.officer, result.feed_import.file_hash)
+    assert [r["principal"] for r in applied.payload["repayments"]] == ["1000.00", "2500.50"]
+    assert applied.payload["days_past_due_before"] == 0
+    assert len(applied.payload["records"]) == 2  # the repayments written
+    assert sorted(Repayment.objects.filter(loan=loan).values_list("principal", flat=True)) == [
+        Decimal("1000.00"),
+        Decimal("2500.50"),
     ]
-    repayment = audit_trail_of(loan).filter(action="repayment_record").last()
-    assert (repayment.actor, repayment.payload["feed"]) == (
-        cast.officer,
-        result.feed_import.file_hash,
-    )
     assert verify_chain(events_of(loan)).intact
 
 
@@ -269,7 +271,7 @@ def test_the_command_imports_and_reports_refused_rows_in_both_languages(
     assert refused.value.returncode == 1
     assert "row 2 reference: No loan has the reference LF-NOBODY." in capsys.readouterr().err
     assert Loan.objects.get(pk=disbursed.pk).days_past_due == 2
-    event = audit_trail_of(disbursed).get(action="days_past_due_update")
+    event = audit_trail_of(disbursed).get(action="core_feed_apply")
     assert event.channel == AuditEvent._meta.get_field("channel").choices[3][0]  # system
 
 
@@ -346,3 +348,67 @@ def test_the_daily_refresh_leaves_a_loan_the_feed_reports_on_to_the_feed(disburs
 
     assert days_past_due_refresh() == 0
     assert Loan.objects.get(pk=disbursed.pk).days_past_due == 40
+
+
+# --- one action per loan allocates as the repayments one by one would ------------------------
+
+
+def _at_noon(day):
+    return timezone.make_aware(timezone.datetime(day.year, day.month, day.day, 12))
+
+
+def _servicing_state(loan):
+    from loans.models import RepaymentAllocation
+    from loans.services.servicing import current_schedule
+
+    schedule = current_schedule(loan)
+    rows = schedule.instalments.order_by("number").values_list(
+        "number",
+        "principal",
+        "interest",
+        "principal_paid",
+        "interest_paid",
+        "overdue_interest_paid",
+    )
+    allocations = (
+        RepaymentAllocation.objects.filter(repayment__loan=loan)
+        .order_by("repayment__paid_at", "pk")
+        .values_list("number", "paid_on", "overdue_interest", "interest", "principal")
+    )
+    balance = Loan.objects.get(pk=loan.pk).outstanding_balance
+    return balance, schedule.version, list(rows), list(allocations)
+
+
+def test_a_file_s_repayments_allocate_as_the_same_repayments_recorded_one_by_one(cast, product):
+    import time_machine
+
+    from loans.services.servicing import current_schedule
+
+    fed, typed = (
+        advance(
+            factories.LoanFactory(account_manager=cast.manager, product=product),
+            LoanState.POST_LOAN,
+            cast,
+        )
+        for _ in range(2)
+    )
+    due = current_schedule(fed).instalments.get(number=1).due_date
+    # Part of the first instalment early, the rest of it late (overdue interest), then
+    # principal ahead of the schedule (a new schedule version).
+    paid = [
+        (due - timedelta(days=2), Decimal("100.00")),
+        (due + timedelta(days=3), Decimal("6000.00")),
+        (due + timedelta(days=5), Decimal("20000.00")),
+    ]
+    for day, amount in paid:
+        with time_machine.travel(_at_noon(day), tick=False):
+            act(typed, "repayment_record", cast.officer, principal=amount, paid_at=_at_noon(day))
+    rows = [f"{fed.reference},{day.isoformat()},{amount}," for day, amount in paid]
+    with time_machine.travel(_at_noon(paid[-1][0]), tick=False):
+        result = run(cast.officer, feed(*rows))
+
+    assert result.imported, result.feed_import.rejections
+    assert _servicing_state(fed) == _servicing_state(typed)
+    assert _servicing_state(fed)[1] == 2  # the early repayment's version
+    assert audit_trail_of(fed).filter(action="core_feed_apply").count() == 1
+    assert verify_chain(events_of(fed)).intact

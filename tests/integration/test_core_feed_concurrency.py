@@ -57,5 +57,5 @@ def test_two_imports_of_the_same_file_at_once_import_it_once(cast, product):
     for n, loan in enumerate(loans):
         fresh = Loan.objects.get(pk=loan.pk)
         assert (fresh.outstanding_balance, fresh.days_past_due) == (Decimal(79_000), n + 1)
-        assert [e.action for e in audit_trail_of(loan)].count("repayment_record") == 1
+        assert [e.action for e in audit_trail_of(loan)].count("core_feed_apply") == 1
         assert verify_chain(events_of(loan)).intact

@@ -546,6 +546,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "personal_data_reveal": ("field",),
     "days_past_due_update": ("days_past_due",),
     "classification_floor_apply": (),
+    "core_feed_apply": ("repayments", "days_past_due"),
     "overdue_mark_technical": ("reason",),
     "restructuring_record": ("restructured_at", "reason"),
     "loan_renew": (),
@@ -699,6 +700,10 @@ class LoanProcessModel(RuleBasedStateMachine):
         if name in MOMENTS:
             days = data.draw(st.sampled_from(DAYS), label=name)
             return None if days == -1 and name == "paid_at" else now + timedelta(days=days)
+        if name == "repayments":  # a core-banking file's rows of the loan, or not
+            moments = st.sampled_from(DAYS).map(lambda days: now + timedelta(days=days))
+            row = st.fixed_dictionaries({"principal": st.sampled_from(MONEY), "paid_at": moments})
+            return data.draw(st.lists(row, max_size=3) | st.sampled_from(TEXTS), label=name)
         if name == "valued_at":
             return timezone.localdate(now + timedelta(days=data.draw(st.sampled_from(DAYS))))
         if name in PEOPLE:
