@@ -40,6 +40,7 @@ STAGE_RECORDS = {
     m.Drawdown,
     m.Inspection,
     m.Repayment,
+    m.Extension,
 }
 PROCESS_ADMINS = (m.Loan, m.Borrower, AuditEvent, Deviation, PolicyException)
 

@@ -14,7 +14,6 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from loans import services
 from loans.choices import ExtensionStatus, RiskClass
@@ -209,7 +208,7 @@ def test_another_branch_may_not_ask(disbursed, outsider):
     assert deviation.kind == Deviation.Kind.OUT_OF_SCOPE
 
 
-# --- over the limit, after maturity, in arrears, twice --------------------------------------------
+# --- over the limit, after maturity, in arrears, twice -----------------------------------------
 
 
 def test_an_extension_over_the_policys_limit_is_refused_and_logged(disbursed, cast):
@@ -287,7 +286,7 @@ def test_the_approval_takes_as_many_statements_whatever_the_schedules_length(cas
     assert approval_statements(short, cast) == approval_statements(long, cast)
 
 
-# --- on the web ------------------------------------------------------------------------------------
+# --- on the web -----------------------------------------------------------------------------------
 
 
 def test_the_path_on_the_loan_page_and_the_queues(client, disbursed, cast):

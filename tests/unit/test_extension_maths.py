@@ -125,9 +125,7 @@ def test_an_extension_adds_at_least_a_month_to_something_left_to_repay():
     with pytest.raises(ValueError, match="at least one month"):
         ext.extended(paid_up_to(rows, 0), months=0, annual_rate=RATE, method=m.BULLET, start=START)
     with pytest.raises(ValueError, match="nothing is left"):
-        ext.extended(
-            paid_up_to(rows, 3), months=1, annual_rate=RATE, method=m.BULLET, start=START
-        )
+        ext.extended(paid_up_to(rows, 3), months=1, annual_rate=RATE, method=m.BULLET, start=START)
 
 
 @settings(max_examples=60, deadline=None)
