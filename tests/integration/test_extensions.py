@@ -14,11 +14,12 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from loans import services
 from loans.choices import ExtensionStatus, RiskClass
 from loans.journeys import act, advance
-from loans.models import Extension, Loan
+from loans.models import Extension, Loan, PolicyVersion
 from loans.models.servicing import ScheduleReason
 from loans.roles import Role
 from loans.selectors import audit_trail_of, deviations_of
@@ -191,6 +192,27 @@ def test_an_approver_without_the_loans_authority_is_refused(cast, product, junio
     assert deviation.kind == Deviation.Kind.WRONG_PERSON
     assert failed_codes(deviation) == {"extension_approver_authority"}
     assert approve(loan, extension, cast.approver).status == ExtensionStatus.APPROVED
+
+
+def test_above_the_top_tier_one_approver_endorses_and_another_approves(disbursed, cast, branch):
+    PolicyVersion.objects.create(
+        version="low-tiers",
+        effective_from=timezone.now() - timedelta(minutes=1),
+        authority_tier_1=Decimal(10_000),
+        authority_tier_2=Decimal(20_000),
+        authority_tier_3=Decimal(50_000),  # the loan's CNY 80,000 is above the top tier now
+    )
+    second = factories.staff(Role.APPROVER, branch=branch, username="approver4", authority_level=3)
+    extension = request(disbursed, cast.manager)
+    review(disbursed, extension, cast.reviewer)
+
+    alone = refused(disbursed, "extension_approve", cast.approver, record=extension, note=NOTE)
+    act(disbursed, "extension_endorse", second, record=extension)
+    again = refused(disbursed, "extension_approve", second, record=extension, note=NOTE)
+
+    assert alone.kind == again.kind == Deviation.Kind.WRONG_PERSON
+    assert failed_codes(alone) == failed_codes(again) == {"extension_approver_authority"}
+    assert approve(disbursed, extension, cast.approver).endorsed_by == second
 
 
 def test_an_approval_before_review_is_refused_as_skipping_it(disbursed, cast):
