@@ -16,6 +16,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from loans.checks.extension import MOST_MONTHS as MOST_EXTENSION_MONTHS
+from loans.choices import EXTENSION_PENDING
 from loans.classification import MOST_DAYS_PAST_DUE
 from loans.forms import ApplicationForm, ContractForm, record_form, styled
 from loans.models import Loan, User
@@ -72,6 +74,29 @@ class RestructuringForm(OneTimeToken):
     )
 
 
+class ExtensionRequestForm(OneTimeToken):
+    months = forms.IntegerField(
+        label=_("Months to add"), min_value=1, max_value=MOST_EXTENSION_MONTHS
+    )
+    reason = forms.CharField(
+        label=_("Why the borrower needs more time"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+    )
+
+
+class ExtensionReviewForm(OneTimeToken):
+    opinion = forms.CharField(
+        label=_("Review opinion"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
+class ExtensionDecisionForm(OneTimeToken):
+    note = forms.CharField(
+        label=_("Why"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
 class ExceptionRequestForm(OneTimeToken):
     transition = forms.CharField(widget=forms.HiddenInput)
     check_code = forms.CharField(widget=forms.HiddenInput)
@@ -112,6 +137,10 @@ TARGETS: dict[str, Target] = {
     "delegate_revoke": (
         lambda loan: loan.delegations.filter(revoked_at__isnull=True),
         "delegation",
+    ),
+    **dict.fromkeys(
+        ("extension_review", "extension_endorse", "extension_approve", "extension_decline"),
+        (lambda loan: loan.extensions.filter(status__in=EXTENSION_PENDING), "record"),
     ),
     "exception_grant": (lambda loan: _requests(loan), "request"),
     "exception_decline": (lambda loan: _requests(loan), "request"),
@@ -168,6 +197,11 @@ def form_for(name: str, loan: Loan, user: User, record: Any, data: Any, files: A
         "classification_floor_apply": ConfirmForm,  # the system's own: a person is refused
         "overdue_mark_technical": ReasonForm,
         "restructuring_record": RestructuringForm,
+        "extension_request": ExtensionRequestForm,
+        "extension_review": ExtensionReviewForm,
+        "extension_endorse": ConfirmForm,
+        "extension_approve": ExtensionDecisionForm,
+        "extension_decline": ExtensionDecisionForm,
         "exception_request": ExceptionRequestForm,
         "exception_grant": DecisionForm,
         "exception_decline": DecisionForm,

@@ -275,4 +275,5 @@ class LoanAdmin(ViewOnlyAdmin):
         ),
         _inline(m.Inspection),
         _inline(m.Repayment),
+        _inline(m.Extension),
     ]

@@ -141,3 +141,16 @@ class DocumentKind(models.TextChoices):
 
 # Guarantee types whose collateral must be valued before review.
 COLLATERAL_GUARANTEES = frozenset({GuaranteeType.MORTGAGE, GuaranteeType.PLEDGE})
+
+
+class ExtensionStatus(models.TextChoices):
+    """Where a request to extend a loan (展期) stands."""
+
+    REQUESTED = "requested", _("awaiting review")
+    REVIEWED = "reviewed", _("awaiting approval")
+    APPROVED = "approved", _("approved")
+    DECLINED = "declined", _("declined")
+
+
+# An extension still on its way: a loan has at most one.
+EXTENSION_PENDING = (ExtensionStatus.REQUESTED, ExtensionStatus.REVIEWED)

@@ -105,3 +105,48 @@ def _repay_early(loan: Loan, today: date) -> None:
         paid_at=_noon(today),
         early_repayment=EarlyRepaymentOption.SHORTEN,
     )
+
+
+EXTENSION_MONTHS = 3
+
+
+def extend_one_disbursed_loan() -> Loan | None:
+    """One disbursed loan with nothing past due extended (展期) by the demo's people through the
+    engine: asked by its account manager, reviewed by reviewer1, approved by approver3. Its
+    schedule gets a second version to the new maturity. Returns it (None: no loan qualifies)."""
+    candidates = Loan.objects.filter(
+        state=LoanState.POST_LOAN,
+        branch__code="B01",
+        days_past_due=0,
+        schedules__isnull=False,
+        repayments__isnull=True,
+        term_months__gt=EXTENSION_MONTHS,
+    ).order_by("pk")
+    loan = candidates.first()
+    if loan is None:
+        return None
+    reviewer = User.objects.get(username="reviewer1")
+    approver = User.objects.get(username="approver3")
+    extension = act(
+        loan,
+        "extension_request",
+        loan.account_manager,
+        months=EXTENSION_MONTHS,
+        reason="The borrower's main buyer pays a season late this year; sales cover it then.",
+    )
+    act(
+        loan,
+        "extension_review",
+        reviewer,
+        record=extension,
+        opinion="The buyer's contract and the bank statements confirm the later payment date.",
+    )
+    act(
+        loan,
+        "extension_approve",
+        approver,
+        record=extension,
+        note="Approved: three months to match the buyer's payment; no other change.",
+    )
+    extended: Loan = Loan.objects.get(pk=loan.pk)
+    return extended

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from loans.action_forms import TARGETS
 from loans.case_file import person, record_cards
 from loans.forms import TransitionForm
-from loans.models import Inspection, Loan
+from loans.models import Extension, Inspection, Loan
 from loans.records import RECORDS, addable
 from loans.roles import Role
 from loans.selectors import (
@@ -27,6 +27,7 @@ from loans.selectors import (
     describe_requests,
     deviations_of,
     exception_requests_of,
+    extensions_of,
 )
 from loans.states import TERMINAL_STATES, LoanState
 from loans.timeline import refused_attempts, timeline
@@ -40,6 +41,7 @@ from workflow.registry import process_for
 GENERAL_ACTIONS = (
     "application_edit",
     "loan_renew",
+    "extension_request",
     "loan_reassign",
     "delegate_assign",
     "overdue_mark_technical",
@@ -82,9 +84,27 @@ def awaiting_upgrade(loan: Loan) -> list[Inspection]:
     return list(pending)
 
 
+# What a reviewer or approver may do on a pending extension, in the order offered.
+EXTENSION_STEPS = (
+    "extension_review",
+    "extension_endorse",
+    "extension_approve",
+    "extension_decline",
+)
+
+
+def extension_offers(loan: Loan, user: Any, extensions: list[Extension]) -> list[Offer]:
+    """The steps ``user`` may take now on the loan's pending extension (none for the others)."""
+    pending = [extension for extension in extensions if extension.pending]
+    if not pending or not (user.has_role(Role.REVIEWER) or user.has_role(Role.APPROVER)):
+        return []
+    return [offer for name in EXTENSION_STEPS for offer in record_offers(loan, user, name, pending)]
+
+
 def loan_page_offers(loan: Loan, user: Any) -> dict[str, Any]:
     delegations = list(loan.delegations.filter(revoked_at__isnull=True).select_related("delegate"))
     upgrades = awaiting_upgrade(loan)
+    extensions = extensions_of(loan)
     latest_visit = list(loan.site_visits.all()[:1])
     return {
         "general_offers": general_offers(loan, user),
@@ -100,6 +120,9 @@ def loan_page_offers(loan: Loan, user: Any) -> dict[str, Any]:
         # A renewal and the loan it renews link to each other.
         "renewal_of": loan.renewal_of,
         "renewed_by": list(loan.renewals.all()),
+        # Its extensions (展期), and the reviewer's or approver's steps on the pending one.
+        "extensions": extensions,
+        "extension_offers": extension_offers(loan, user, extensions),
     }
 
 

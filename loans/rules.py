@@ -36,6 +36,7 @@ CREDIT_REPORTING = _("Credit reporting regulation, art. 18")
 CLASSIFICATION = _("Risk classification measures (2023 No. 1)")
 PIPL = _("Personal Information Protection Law")
 INCLUSIVE = _("Inclusive small-micro loans notice (CBIRC 2022)")
+LOAN_RULES = _("General Rules on Loans (PBOC 1996)")
 BANK = _("LoanFlow lending policy")
 
 
@@ -462,6 +463,50 @@ RULES: tuple[Rule, ...] = (
         ),
         P,
         BANK,
+    ),
+    # --- extension ---------------------------------------------------------------------------
+    Rule(
+        "extension.before-maturity",
+        _(
+            "A borrower who cannot repay on time asks for an extension before the loan matures; "
+            "it is decided before maturity too."
+        ),
+        R,
+        LOAN_RULES,
+        _("art. 12†"),
+    ),
+    Rule(
+        "extension.limits",
+        _(
+            "The extensions of a short-term loan add up to at most its original term, those of a "
+            "medium-term loan to at most half of it, those of a long-term loan to at most three "
+            "years."
+        ),
+        R,
+        LOAN_RULES,
+        _("art. 12†; the terms' boundaries, art. 9†"),
+    ),
+    Rule(
+        "extension.no-arrears",
+        _("A loan is extended only when nothing is past due: arrears are collected."),
+        P,
+        BANK,
+    ),
+    Rule(
+        "extension.one-at-a-time",
+        _("A loan has at most one extension awaiting review or approval."),
+        P,
+        BANK,
+    ),
+    Rule(
+        "extension.review-and-approval",
+        _(
+            "An extension is asked with a reason, reviewed and approved again with the loan's own "
+            "separation of duties and authority; each decision says why."
+        ),
+        R,
+        BANKING_LAW,
+        _("and the General Rules on Loans, art. 12†"),
     ),
     # --- people, records, exceptions, personal data ----------------------------------------------
     Rule(

@@ -26,8 +26,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from loans.choices import ExtensionStatus
 from loans.keyset import Order
-from loans.models import Branch, Loan, PolicyVersion, Review, User
+from loans.models import Branch, Extension, Loan, PolicyVersion, Review, User
 from loans.models.site_visit import REPORT_SECTIONS
 from loans.reference import REFERENCE_MODELS
 from loans.roles import Capacity, Role
@@ -258,6 +259,34 @@ def reference_changes_visible_to(user: User) -> QuerySet[AuditEvent]:
         .filter(Q(scope="") | Q(scope__in=codes))
         .select_related("actor", "content_type")
         .order_by("-created_at", "-id")
+    )
+
+
+def extensions_of(loan: Loan) -> list[Extension]:
+    """The loan's extensions (展期), newest first, with the people who asked and decided."""
+    return list(
+        loan.extensions.select_related("requested_by", "reviewed_by", "endorsed_by", "decided_by")
+    )
+
+
+# The extensions each deciding role acts on next: a reviewer reviews, an approver approves.
+EXTENSION_QUEUE = {
+    Role.REVIEWER: ExtensionStatus.REQUESTED,
+    Role.APPROVER: ExtensionStatus.REVIEWED,
+}
+
+
+def pending_extensions_for(user: User) -> QuerySet[Extension]:
+    """Extensions of the loans ``user`` sees that await their role's decision, oldest first
+    (none for a user who neither reviews nor approves)."""
+    statuses = [status for role, status in EXTENSION_QUEUE.items() if user.has_role(role)]
+    return (
+        Extension.objects.filter(
+            status__in=statuses,
+            loan__in=loans_visible_to(user).filter(state=LoanState.POST_LOAN).values("pk"),
+        )
+        .select_related("loan", "loan__borrower", "requested_by")
+        .order_by("requested_at", "id")
     )
 
 

@@ -25,6 +25,7 @@ from loans.roles import Role
 from loans.selectors import (
     SlaStatus,
     loans_visible_to,
+    pending_extensions_for,
     queue_for,
     queue_order,
     with_sla_status,
@@ -101,6 +102,9 @@ def my_loans(request: HttpRequest) -> HttpResponse:
     )
 
 
+EXTENSIONS_SHOWN = 50
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """Loans waiting for the user's decision (reviewers, approvers, disbursement officers) as a
@@ -141,6 +145,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "products": LoanProduct.objects.filter(active=True),
             "sla_choices": SlaStatus.LABELS,
+            # Extensions (展期) of loans in post-loan management awaiting this person's role.
+            "extensions": list(pending_extensions_for(user)[:EXTENSIONS_SHOWN]),
         },
         status=400 if page.error or (above and above.error) else 200,
     )

@@ -18,13 +18,14 @@ Below the transitions, ``ACTIONS`` declares every other write to a loan's file: 
 of ``RECORDS`` (added in their own stage; corrected or cancelled with a reason by their author
 within it and by the branch head afterwards), the application, the contract's versions, approval
 conditions, confirmations by a second person, a renewal (a new application linked to the loan it
-renews, from post-loan or closed), delegation, policy exceptions, the days past due and the
-classification floor they set (the system's own steps, performed with no person), a technical
-overdue, a restructuring, and the reveal of a full personal value (its only write is the audit
-event; loans/personal_data.py). The engine (workflow/engine.py, workflow/actions.py) is the only
-caller of all of them: it locks the loan,
-evaluates every check, and either writes with an audit event in the loan's hash chain, or refuses
-and records a deviation (an input error is only answered, never recorded).
+renews, from post-loan or closed), an extension (展期: asked by the account manager, reviewed and
+approved again as the loan was, then a new schedule version), delegation, policy exceptions, the
+days past due and the classification floor they set (the system's own steps, performed with no
+person), a technical overdue, a restructuring, and the reveal of a full personal value (its only
+write is the audit event; loans/personal_data.py). The engine (workflow/engine.py,
+workflow/actions.py) is the only caller of all of them: it locks the loan, evaluates every check,
+and either writes with an audit event in the loan's hash chain, or refuses and records a deviation
+(an input error is only answered, never recorded).
 Stage SLAs: ``STAGE_SLA``.
 """
 
@@ -667,6 +668,83 @@ ACTIONS: tuple[Action, ...] = (
         roles=MANAGER,
         checks=[checks.loan_owner, checks.renewal_not_in_arrears, checks.renewal_not_yet_opened],
         perform="loans.services.renewals.loan_renew",
+    ),
+    # --- extension (展期): asked in post-loan, reviewed and approved again --------------------
+    # The loan stays in post-loan management (repayments, days past due and inspections go on);
+    # the request is a record (loans.Extension) that the reviewer and the approver act on under
+    # the loan's own separation of duties and authority. The approval makes a new schedule
+    # version to the new maturity. Before maturity, nothing past due, within the policy's limits.
+    action(
+        "extension_request",
+        label=_("Request an extension"),
+        states=[S.POST_LOAN],
+        roles=MANAGER,
+        checks=[
+            checks.loan_owner,
+            checks.extension_months_given,
+            checks.extension_reason_given,
+            checks.extension_not_pending,
+            checks.extension_before_maturity,
+            checks.extension_not_in_arrears,
+            checks.extension_within_limits,
+        ],
+        perform="loans.services.extensions.extension_request",
+    ),
+    action(
+        "extension_review",
+        label=_("Review the extension"),
+        states=[S.POST_LOAN],
+        roles=REVIEWER,
+        checks=[
+            checks.extension_of_the_loan,
+            checks.reviewer_independent,
+            checks.extension_awaiting_review,
+            checks.extension_opinion_given,
+        ],
+        perform="loans.services.extensions.extension_review",
+    ),
+    action(
+        "extension_endorse",
+        label=_("Endorse the extension (first of two top-level approvers)"),
+        states=[S.POST_LOAN],
+        roles=APPROVER,
+        checks=[
+            checks.extension_of_the_loan,
+            checks.approver_independent,
+            checks.extension_endorsement_allowed,
+            checks.extension_awaiting_approval,
+        ],
+        perform="loans.services.extensions.extension_endorse",
+    ),
+    action(
+        "extension_approve",
+        label=_("Approve the extension"),
+        states=[S.POST_LOAN],
+        roles=APPROVER,
+        checks=[
+            checks.extension_of_the_loan,
+            checks.approver_independent,
+            checks.extension_approver_authority,
+            checks.extension_awaiting_approval,
+            checks.extension_before_maturity,
+            checks.extension_not_in_arrears,
+            checks.extension_within_limits,
+            checks.extension_note_given,
+        ],
+        perform="loans.services.extensions.extension_approve",
+    ),
+    action(
+        "extension_decline",
+        label=_("Decline the extension"),
+        states=[S.POST_LOAN],
+        roles=REVIEWER | APPROVER,
+        checks=[
+            checks.extension_of_the_loan,
+            checks.extension_awaiting_decision,
+            checks.extension_decider_independent,
+            checks.extension_note_given,
+        ],
+        perform="loans.services.extensions.extension_decline",
     ),
     action(
         "loan_reassign",

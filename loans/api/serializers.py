@@ -18,6 +18,7 @@ from loans.models import (
     ApprovalCondition,
     Borrower,
     Contract,
+    Extension,
     Instalment,
     Loan,
     LoanProduct,
@@ -95,6 +96,11 @@ class LoanSerializer(serializers.ModelSerializer[Loan]):
         allow_null=True,  # null: the loan renews none
     )
     renewed_by = serializers.IntegerField(read_only=True, allow_null=True, default=None)
+    # An extension (展期) is a signal beside the class, not a class: shown, never applied.
+    extended = serializers.SerializerMethodField(
+        help_text="Whether an approved extension moved the loan's maturity later "
+        "(`/api/v1/loans/{id}/extensions/` lists them)."
+    )
 
     class Meta:
         model = Loan
@@ -114,11 +120,17 @@ class LoanSerializer(serializers.ModelSerializer[Loan]):
             "outstanding_balance",
             "days_past_due",
             "risk_class",
+            "extended",
+            "extension_months",
+            "extended_at",
             "sla_status",
             "renewal_of",
             "renewed_by",
         ]
         read_only_fields = fields
+
+    def get_extended(self, loan: Loan) -> bool:
+        return bool(loan.extension_months)
 
 
 class LoanWriteSerializer(serializers.ModelSerializer[Loan]):
@@ -475,3 +487,50 @@ ConditionSerializer = record_serializer(
     ["fulfilment_note"],
     ("text", "fulfilled_at", "fulfilled_by"),
 )
+
+
+class ExtensionSerializer(serializers.ModelSerializer[Extension]):
+    """A request to extend the loan (展期) and where it stands: asked by the account manager
+    (``extension_request``), reviewed (``extension_review``), endorsed above the top authority
+    tier (``extension_endorse``), approved (``extension_approve``, a new schedule version) or
+    declined (``extension_decline``), each at ``POST /api/v1/loans/{id}/actions/{name}/`` with
+    the extension's id as ``record``."""
+
+    requested_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    reviewed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    endorsed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    decided_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    schedule_version = serializers.IntegerField(
+        source="schedule.version", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Extension
+        fields = [
+            "id",
+            "months",
+            "reason",
+            "maturity_before",
+            "maturity_after",
+            "status",
+            "requested_by",
+            "requested_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_opinion",
+            "endorsed_by",
+            "endorsed_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "schedule_version",
+        ]
+        read_only_fields = fields

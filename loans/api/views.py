@@ -40,6 +40,7 @@ from loans.selectors import (
     SlaStatus,
     audit_trail_of,
     deviations_visible_to,
+    extensions_of,
     loans_visible_to,
     with_renewal,
     with_sla_status,
@@ -318,6 +319,17 @@ class LoanViewSet(
         if found is None:
             raise exceptions.NotFound("No repayment schedule.")
         return Response(s.ScheduleSerializer(found, context=schedule_today(found)).data)
+
+    @extend_schema(responses=s.ExtensionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def extensions(self, request: Request, pk: int) -> Response:
+        """The loan's extensions (展期), newest first: asked, reviewed, approved or declined.
+        Each step is an action: ``POST /api/v1/loans/{id}/actions/extension_request/`` with
+        ``months`` and ``reason``; ``extension_review`` (``opinion``), ``extension_endorse``,
+        ``extension_approve`` and ``extension_decline`` (``note``) name the extension as
+        ``record``. A refusal is a deviation, answered 403 with every failed check."""
+        loan = get_loan_for_user(staff(request), pk)
+        return Response(s.ExtensionSerializer(extensions_of(loan), many=True).data)
 
     @extend_schema(responses={200: s.ContractSerializer, **REFUSED}, request=s.ContractSerializer)
     @action(detail=True, methods=["get", "put"], pagination_class=None)

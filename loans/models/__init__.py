@@ -2,6 +2,7 @@ from loans.models.approval import ApprovalCondition, ApprovalDecision
 from loans.models.borrowers import Borrower
 from loans.models.disbursement import Contract, Drawdown
 from loans.models.documents import Document
+from loans.models.extension import Extension, ExtensionStatus
 from loans.models.feed import FeedImport, FeedRow
 from loans.models.intake import BlockedBorrower, CreditAuthorisation, Interview
 from loans.models.loan import Loan
@@ -27,6 +28,8 @@ __all__ = [
     "Delegation",
     "Document",
     "Drawdown",
+    "Extension",
+    "ExtensionStatus",
     "FeedImport",
     "FeedRow",
     "Inspection",

@@ -83,6 +83,12 @@ class Loan(LoanWorkflow):
     # the observation restarts when it falls into arrears again.
     restructured_at = models.DateTimeField(_("restructured at"), null=True, blank=True)
     observed_since = models.DateTimeField(_("observed since"), null=True, blank=True)
+    # An extension (展期) moved the maturity later: the months all approved extensions added, and
+    # when the latest was approved (loans/models/extension.py). Shown as a signal, not a class.
+    extension_months = models.PositiveSmallIntegerField(
+        _("months extended"), default=0, db_default=0
+    )
+    extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
     # A renewal (续贷) is a new application for the same borrower, linked to the loan it renews.
     renewal_of = models.ForeignKey(
         "self",

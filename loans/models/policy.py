@@ -148,6 +148,20 @@ class PolicyVersion(models.Model):
     renewal_in_arrears_allowed = models.BooleanField(
         _("a loan in arrears may be renewed"), default=False
     )
+    # Extension (展期): the General Rules on Loans, art. 12 — the extensions of a short-term loan
+    # add up to at most its term, of a medium-term loan to half of it, of a long-term to 3 years.
+    extension_short_term_up_to_months = models.PositiveSmallIntegerField(
+        _("short-term loans: a term up to (months)"), default=12
+    )
+    extension_medium_term_up_to_months = models.PositiveSmallIntegerField(
+        _("medium-term loans: a term up to (months)"), default=60
+    )
+    extension_medium_term_share = _share(
+        _("extensions of a medium-term loan: largest share of its term"), "0.500"
+    )
+    extension_long_term_most_months = models.PositiveSmallIntegerField(
+        _("extensions of a long-term loan: at most (months)"), default=36
+    )
     # Portfolio structure
     single_borrower_limit = _money(_("single-borrower credit limit (CNY)"), 10_000_000)
     industry_concentration_limit = _share(_("largest share of one industry"), "0.300")
@@ -337,6 +351,18 @@ class PolicyVersion(models.Model):
             DirectPaymentGround.BUSINESS_USE: self.direct_payment_business_use_limit,
         }
         return limits.get(ground)
+
+    @property
+    def extension_limits(self) -> Any:
+        """The limits on extension (loans/servicing/extension.py) of this version."""
+        from loans.servicing.extension import ExtensionLimits
+
+        return ExtensionLimits(
+            short_term_up_to=self.extension_short_term_up_to_months,
+            medium_term_up_to=self.extension_medium_term_up_to_months,
+            medium_term_share=Decimal(self.extension_medium_term_share),
+            long_term_most=self.extension_long_term_most_months,
+        )
 
     def required_authority(self, amount: Decimal) -> int | None:
         """The level one approver needs for ``amount``; None above the top tier (two needed)."""

@@ -22,6 +22,7 @@ def rate_field(verbose: object) -> models.DecimalField[Decimal, Decimal]:
 class ScheduleReason(models.TextChoices):
     DISBURSEMENT = "disbursement", _("disbursement")
     EARLY_REPAYMENT = "early_repayment", _("early repayment")
+    EXTENSION = "extension", _("extension")
 
 
 class RepaymentSchedule(models.Model):

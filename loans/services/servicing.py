@@ -305,6 +305,39 @@ def _remake(
     ctx.audit["schedule"] = {"version": new.version, "instalments": len(new_rows)}
 
 
+def schedule_extend(ctx: CheckContext, *, months: int) -> tuple[RepaymentSchedule, date]:
+    """A new schedule version over the term extended by ``months`` (an approved extension):
+    settled instalments kept, the principal still due re-amortised to the new maturity with the
+    loan's repayment method, at the rate in force. Returns it and the new maturity."""
+    from loans.servicing import extension
+
+    loan: Loan = ctx.obj
+    schedule = current_schedule(loan)
+    if schedule is None:  # the extension's checks require a schedule
+        raise ValueError("the loan has no repayment schedule")
+    rows = _rows(schedule)
+    new_rows = extension.extended(
+        [instalment_state(row) for row in rows],
+        months=months,
+        annual_rate=schedule.rate_fraction,
+        method=schedule.method,
+        start=schedule.start_date,
+    )
+    principal = sum((row.principal_due for row in map(instalment_state, rows)), Decimal(0))
+    new = _save_version(
+        loan,
+        rows=new_rows,
+        previous=rows,
+        reason=ScheduleReason.EXTENSION,
+        principal=principal,
+        annual_rate=schedule.annual_rate,
+        start=schedule.start_date,
+        now=ctx.now,
+    )
+    ctx.audit["schedule"] = {"version": new.version, "instalments": len(new_rows)}
+    return new, max(row.due_date for row in new_rows)
+
+
 # --- days past due -------------------------------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ STAGE_RECORDS = {
     m.Drawdown,
     m.Inspection,
     m.Repayment,
+    m.Extension,
 }
 PROCESS_ADMINS = (m.Loan, m.Borrower, AuditEvent, Deviation, PolicyException, WatchItem)
 

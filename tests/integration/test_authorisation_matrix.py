@@ -44,7 +44,7 @@ from loans.action_forms import TARGETS
 from loans.api.errors import FORBIDDEN_REFUSALS
 from loans.choices import GuaranteeType, InspectionKind, InspectionMode, ReturnReason
 from loans.journeys import EVIDENCE_PHOTO, HAPPY_PATH, Cast, act, advance
-from loans.models import Loan, PolicyVersion, User
+from loans.models import Extension, Loan, PolicyVersion, User
 from loans.policy import policy_in_force
 from loans.reveal import REVEAL
 from loans.roles import Capacity, Role
@@ -286,6 +286,14 @@ def needs_personal_data(cell: Cell, facts: Facts) -> bool:
     )
 
 
+def extension_decider_independent(cell: Cell, facts: Facts) -> bool:
+    """The pending extension of these loans awaits review: a reviewer who neither sold nor
+    investigated the loan declines it (an approver declines only after review)."""
+    return cell.persona.role == Role.REVIEWER and independent_of(
+        Capacity.ACCOUNT_MANAGER, Capacity.INVESTIGATOR
+    )(cell, facts)
+
+
 # Every check of kind "person" in the process (the only checks that refuse as wrong_person).
 PERSON_RULES: dict[str, PersonRule] = {
     "loan_owner": loan_owner,
@@ -300,6 +308,11 @@ PERSON_RULES: dict[str, PersonRule] = {
     "approver_authority_to_reject": approver_authority_to_reject,
     "pricing_authority": pricing_authority,
     "endorsement_allowed": endorsement_allowed,
+    # An extension needs the loan's own authority (these loans: below the top tier, no
+    # endorsement), and is declined by the person whose turn it is.
+    "extension_approver_authority": approver_authority,
+    "extension_endorsement_allowed": endorsement_allowed,
+    "extension_decider_independent": extension_decider_independent,
     "named_co_investigator": named_co_investigator,
     "upgrade_confirmer_independent": upgrade_confirmer_independent,
     "correction_allowed": correction_allowed,
@@ -371,6 +384,7 @@ def listing(problems: list[str]) -> str:
 RETURN = {"reason": ReturnReason.OTHER, "comment": "The borrower changed their plans."}
 TRANSITION_PAYLOAD = {**RETURN, "conditions": []}
 EXCEPTION_REASON = "The borrower's premises were visited; photos follow tomorrow."
+EXTENSION_REASON = "The harvest came late; sales will repay by autumn."
 
 
 @dataclass
@@ -443,6 +457,17 @@ def build_loan(state: LoanState, users: dict[str, User], cast: Cast) -> Loan:
             funds_used_as_stated=True,
         )
         act(loan, "repayment_record", users["officer"], principal=Decimal(1000))
+        act(loan, "extension_request", users["owner"], months=3, reason=EXTENSION_REASON)
+    if state == LoanState.CLOSED:  # an extension awaiting review, as a record to name elsewhere
+        Extension.objects.create(
+            loan=loan,
+            months=3,
+            reason=EXTENSION_REASON,
+            maturity_before=timezone.localdate(),
+            maturity_after=timezone.localdate(),
+            requested_by=users["owner"],
+            requested_at=timezone.now(),
+        )
     return Loan.objects.get(pk=loan.pk)
 
 
@@ -688,6 +713,10 @@ def action_body(step: str, users: dict[str, User]) -> dict[str, Any]:
         "days_past_due_update": {"days_past_due": 0},
         "overdue_mark_technical": {"reason": "The core system's batch failed that day."},
         "restructuring_record": {"restructured_at": TODAY, "reason": CORRECTION},
+        "extension_request": {"months": 3, "reason": EXTENSION_REASON},
+        "extension_review": {"opinion": CORRECTION},
+        "extension_approve": {"note": CORRECTION},
+        "extension_decline": {"note": CORRECTION},
     }
     return bodies.get(step, {})
 

@@ -298,3 +298,20 @@ def test_every_page_reads_in_chinese_without_a_code(client, username):
 
     assert untranslated == {}
     assert codes == {}
+
+
+def test_the_demo_shows_a_loan_extended_with_a_new_schedule_version():
+    (loan,) = Loan.objects.filter(extension_months__gt=0)
+
+    assert loan.state == LoanState.POST_LOAN
+    extension = loan.extensions.get()
+    assert (extension.status, extension.schedule.version, extension.schedule.reason) == (
+        "approved",
+        2,
+        "extension",
+    )
+    assert [e.action for e in events_of(loan) if e.action.startswith("extension_")] == [
+        "extension_request",
+        "extension_review",
+        "extension_approve",
+    ]

@@ -114,6 +114,7 @@ from loans.models import (
     ApprovalDecision,
     Branch,
     Delegation,
+    Extension,
     Inspection,
     Loan,
     LoanProduct,
@@ -550,8 +551,17 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "overdue_mark_technical": ("reason",),
     "restructuring_record": ("restructured_at", "reason"),
     "loan_renew": (),
+    "extension_request": ("months", "reason"),
+    "extension_review": ("record", "opinion"),
+    "extension_endorse": ("record",),
+    "extension_approve": ("record", "note"),
+    "extension_decline": ("record", "note"),
 }
 RECORD_OF: dict[str, type[models.Model]] = {
+    **dict.fromkeys(
+        ("extension_review", "extension_endorse", "extension_approve", "extension_decline"),
+        Extension,
+    ),
     "site_visit_confirm": SiteVisit,
     "condition_fulfil": ApprovalCondition,
     "classification_upgrade_confirm": Inspection,
@@ -570,6 +580,7 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "industry": ("", Industry.A, Industry.F),
     "overdue_accounts": (0, 2),
     "days_past_due": (0, 5, 95, -1),
+    "months": (0, 1, 6, 12, 13, 200),
     "term_months": (None, 0, 12, 100),
     "proposed_class": (None, *RiskClass.values),
     "signed_face_to_face": (True, False),
