@@ -72,6 +72,7 @@ ROLE_PAGES: dict[str, tuple[Visit, ...]] = {
     ),
     "manager1": (
         Visit("loans:mine"),
+        Visit("insight:scorecard"),
         Visit("loans:borrower-add", expect="main form"),
         Visit("loans:application-add", expect="main form"),
         Visit("loans:detail", "intake"),
@@ -117,12 +118,15 @@ ROLE_PAGES: dict[str, tuple[Visit, ...]] = {
         Visit("loans:reference-changes"),
         Visit("insight:portfolio"),
         Visit("insight:portfolio-loans", query="?dimension=industry&key=F"),
+        Visit("insight:process"),
         Visit("loans:detail", "post_loan"),
         Visit("loans:list"),
     ),
     "head1": (
         Visit("loans:overview"),
         Visit("insight:portfolio"),
+        Visit("insight:scorecard"),
+        Visit("insight:process"),
         Visit("loans:deviations"),
         Visit("loans:reference-changes"),
         Visit("loans:detail", "approval"),
