@@ -2,6 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from loans.feed_views import READERS as FEED_READERS
 from loans.inbox import counts_for_request
 from loans.roles import Role
 from loans.selectors import QUEUE_STAGE
@@ -21,6 +22,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "reference_changes": bool(roles & {Role.COMPLIANCE_OFFICER, Role.BRANCH_HEAD}),
             "overview": Role.BRANCH_HEAD in roles,
             "scorecard": bool(roles & {Role.ACCOUNT_MANAGER, Role.BRANCH_HEAD}),
+            "feed": bool(roles & FEED_READERS),
         },
         "inbox_counts": counts_for_request(request),
     }

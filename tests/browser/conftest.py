@@ -6,12 +6,14 @@ Tests marked ``browser`` skip when ``/usr/bin/chromium`` is missing, and fail in
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import ExifTags, Image
 from playwright.sync_api import Page
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls made
@@ -117,3 +119,12 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def phone_photo(path: Path, shade: int) -> None:
+    """A JPEG as a phone's camera writes it, 1200 × 900, with its capture time in EXIF."""
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2026:11:20 09:30:00"
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), (shade, 120, 60)).save(buffer, format="JPEG", exif=exif)
+    path.write_bytes(buffer.getvalue())

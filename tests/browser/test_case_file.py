@@ -4,33 +4,22 @@ size; the reader's own steps are within the first screen."""
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from PIL import ExifTags, Image
 from playwright.sync_api import Page, expect
 
 from loans.choices import DocumentKind
 from loans.journeys import EVIDENCE_PDF, act, advance
 from loans.models import Document
 from loans.states import LoanState
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, phone_photo, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = {"desktop": (1366, 768), "tablet": (820, 1180)}
-
-
-def phone_photo(path, shade: int) -> None:
-    """A JPEG as a phone's camera writes it, with its capture time in EXIF."""
-    exif = Image.Exif()
-    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2026:11:20 09:30:00"
-    buffer = io.BytesIO()
-    Image.new("RGB", (1200, 900), (shade, 120, 60)).save(buffer, format="JPEG", exif=exif)
-    path.write_bytes(buffer.getvalue())
 
 
 def choose_language(page: Page, language: str) -> None:

@@ -24,6 +24,12 @@ NAMES = {
     "en": ("Start the site visit", "acknowledged"),
     "zh-hans": ("开始实地调查", "已确认"),
 }
+# The texts among ``selector``'s elements that run over more than one line.
+WRAPPED = """(selector) => [...document.querySelectorAll(selector)].filter((element) => {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  return element.textContent.trim() && range.getClientRects().length > 1;
+}).map((element) => element.textContent.trim())"""
 
 
 def refused_attempts(manager, product, count):
@@ -67,6 +73,9 @@ def test_compliance_acknowledges_several_deviations_and_downloads_the_xlsx(
     assert overflow[0] <= overflow[1], overflow
     assert overflow[2] <= overflow[3], overflow
     expect(page.locator("input[name=date_from]")).to_have_attribute("type", "date")
+    # Each column header and loan reference stays on one line ("严重程度" on a tablet too).
+    unbroken = "table.deviation-log thead th, table.deviation-log .reference"
+    assert page.evaluate(WRAPPED, unbroken) == []
     screenshot(page, f"deviation-log-{language}-{viewport}.png")
 
     page.locator("[data-select-all]").check()

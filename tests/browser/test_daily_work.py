@@ -1,10 +1,10 @@
 """The daily screens in Chromium, in both languages, on a desktop and a tablet: the task inbox,
 the pipeline, the search box, the notifications and the approval memo, each free of WCAG 2.x
-A/AA violations (axe-core); the memo printed to PDF names its approver."""
+A/AA violations (axe-core). The search by ID number and the memo printed to PDF are steps of
+test_full_journey.py."""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta
 
@@ -12,7 +12,6 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from playwright.sync_api import Page, expect
-from pypdf import PdfReader
 
 from loans.journeys import advance
 from loans.models import Loan
@@ -116,17 +115,6 @@ def test_the_daily_screens_are_accessible(
     check(page, f"pipeline-{tag}")
 
 
-def test_a_search_by_identity_number_opens_the_loan(page: Page, live_server, waiting, cast):
-    login(page, live_server, "reviewer1")
-    wanted = waiting[1]
-
-    page.get_by_label("Find a loan").fill(wanted.borrower.id_number)
-    page.get_by_role("button", name="Search").click()
-
-    expect(page).to_have_url(re.compile(rf"/loans/{wanted.pk}/$"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text(wanted.reference)
-
-
 def test_notifications_are_opened_and_marked_read(page: Page, live_server, waiting, cast):
     login(page, live_server, "reviewer1")
     page.goto(f"{live_server.url}/notifications/")
@@ -158,19 +146,3 @@ def test_the_skip_link_is_the_first_stop_and_focus_is_visible(page: Page, live_s
         " return [s.outlineStyle, s.outlineWidth]; }"
     )
     assert ring == ["solid", "3px"]
-
-
-def test_chromium_prints_the_memo_with_the_approvers_name(page: Page, live_server, approved):
-    login(page, live_server, "reviewer1")
-    page.goto(f"{live_server.url}/loans/{approved.pk}/memo/")
-    page.emulate_media(media="print")
-    expect(page.locator("nav.top")).to_be_hidden()  # the print stylesheet hides the navigation
-    screenshot(page, "memo-print.png")
-
-    pdf = page.pdf(format="A4", print_background=False)
-
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    assert "Zhou Min" in text
-    assert "The guarantor signs the contract in person." in text
-    assert approved.reference in text
-    assert "Log out" not in text

@@ -286,6 +286,14 @@ def test_the_command_is_for_disbursement_officers(cast, tmp_path):
 # --- the upload page ------------------------------------------------------------------------
 
 
+def test_the_navigation_offers_the_import_to_officers_and_heads_only(client, cast, branch):
+    head = factories.staff(Role.BRANCH_HEAD, branch=branch, username="head1")
+    upload = f'href="{reverse("loans:feed-upload")}"'
+    for user, offered in ((cast.officer, True), (head, True), (cast.manager, False)):
+        client.force_login(user)
+        assert (upload in client.get(reverse("loans:list")).content.decode()) is offered
+
+
 def test_an_officer_uploads_a_file_and_reads_its_report(client, disbursed, cast):
     client.force_login(cast.officer)
     upload = _upload(feed(f"{disbursed.reference},{today()},300.00,"), "day.csv")
