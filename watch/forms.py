@@ -40,3 +40,8 @@ class WatchFilterForm(forms.Form):
     def __init__(self, *args: object, managers: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["manager"].choices = [("", _("all")), *managers]  # type: ignore[attr-defined]
+        for field in self.fields.values():  # styled as the other lists' filters
+            checkbox = isinstance(field, forms.BooleanField)
+            field.widget.attrs.setdefault(
+                "class", "form-check-input" if checkbox else "form-select form-select-sm"
+            )

@@ -72,6 +72,7 @@ ROLE_PAGES: dict[str, tuple[Visit, ...]] = {
     ),
     "manager1": (
         Visit("loans:mine"),
+        Visit("watch:list"),
         Visit("insight:scorecard"),
         Visit("loans:borrower-add", expect="main form"),
         Visit("loans:application-add", expect="main form"),
@@ -124,6 +125,7 @@ ROLE_PAGES: dict[str, tuple[Visit, ...]] = {
     ),
     "head1": (
         Visit("loans:overview"),
+        Visit("watch:list"),
         Visit("insight:portfolio"),
         Visit("insight:scorecard"),
         Visit("insight:process"),
