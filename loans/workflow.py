@@ -812,3 +812,8 @@ class LoanProcess(Process):
 
         share_locked_policy(obj)
         return current_policy()
+
+    def deviation_url(self, deviation_id: int) -> str | None:
+        from django.urls import reverse
+
+        return reverse("loans:deviation", args=[deviation_id])

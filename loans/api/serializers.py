@@ -291,11 +291,19 @@ class DeviationReviewSerializer(serializers.ModelSerializer[DeviationReview]):
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
-    loan = serializers.IntegerField(source="object_id", read_only=True)
+    loan = serializers.IntegerField(
+        source="object_id", read_only=True, help_text="The loan it is about."
+    )
+    deviation = serializers.IntegerField(
+        source="deviation_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The deviation it names too (an escalation by compliance), else null.",
+    )
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "loan", "subject", "body", "created_at", "read_at"]
+        fields = ["id", "kind", "loan", "deviation", "subject", "body", "created_at", "read_at"]
         read_only_fields = fields
 
 
