@@ -236,6 +236,10 @@ def sla_clock(loan: Loan, now: Any) -> Clock | None:
     return Clock(status, timer.due_at)
 
 
+# The checks that ask a reason code with the step.
+REASON_CHECKS = frozenset({"reason_given", "reason_chosen"})
+
+
 @dataclass(frozen=True)
 class StepView:
     """A transition as the loan page offers it."""
@@ -244,6 +248,7 @@ class StepView:
     destructive: bool
     asks_reason: bool
     asks_conditions: bool
+    asks_opinion: bool  # the reviewer's or approver's written opinion, kept with the decision
     performers: str  # the roles that perform it, in words (for another role's steps)
 
     @property
@@ -261,8 +266,9 @@ def step_views(loan: Loan, options: list[TransitionOption]) -> list[StepView]:
             StepView(
                 option=option,
                 destructive=option.name in DESTRUCTIVE,
-                asks_reason=any(r.code == "reason_given" for r in option.checks),
+                asks_reason=any(r.code in REASON_CHECKS for r in option.checks),
                 asks_conditions=any(r.code == "approval_conditions_stated" for r in option.checks),
+                asks_opinion=any(r.code == "opinion_written" for r in option.checks),
                 performers=", ".join(str(Role(r).label) for r in roles if r in Role.values),
             )
         )

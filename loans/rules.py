@@ -210,6 +210,15 @@ RULES: tuple[Rule, ...] = (
         P,
         BANK,
     ),
+    Rule(
+        "decision.opinion",
+        _(
+            "Every decision at review and approval (approve, endorse, return, reject) carries "
+            "the written opinion of the person deciding, kept with the decision."
+        ),
+        P,
+        BANK,
+    ),
     # --- disbursement ----------------------------------------------------------------------------
     Rule(
         "disbursement.independent",

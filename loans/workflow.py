@@ -62,6 +62,10 @@ OFFICER = frozenset({Role.DISBURSEMENT_OFFICER})
 HEAD = frozenset({Role.BRANCH_HEAD})
 SYSTEM = frozenset({Agent.SYSTEM})  # the system's own steps: performed with no person (None)
 RETURN = [checks.reason_given]  # a return, rejection or withdrawal says why
+# A decision at review or approval: the approver's (or reviewer's) written opinion goes with it;
+# a return or rejection names its reason, and its opinion says why.
+OPINION = [checks.opinion_written]
+DECLINE = [checks.reason_chosen, checks.opinion_written]
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.APPROVAL,
         label=_("Endorse (first of two top-level approvers)"),
         roles=APPROVER,
-        checks=[checks.approver_independent, checks.endorsement_allowed],
+        checks=[checks.approver_independent, checks.endorsement_allowed, *OPINION],
         effects=[effects.record_decision(ApprovalOutcome.ENDORSED)],
     )
     def endorse(self) -> None:
@@ -175,6 +179,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
             checks.pricing_authority,
             *checks.INTAKE,
             checks.approval_conditions_stated,
+            *OPINION,
         ],
         effects=[effects.record_decision(ApprovalOutcome.APPROVED)],
     )
@@ -228,7 +233,8 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.SITE_VISIT,
         label=_("Return to site visit"),
         roles=REVIEWER,
-        checks=[checks.reviewer_independent, *RETURN],
+        checks=[checks.reviewer_independent, *DECLINE],
+        effects=[effects.record_decision(ApprovalOutcome.RETURNED, Role.REVIEWER)],
     )
     def return_to_site_visit(self) -> None:
         pass
@@ -238,7 +244,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.REVIEW,
         label=_("Return to review"),
         roles=APPROVER,
-        checks=[checks.approver_independent, *RETURN],
+        checks=[checks.approver_independent, *DECLINE],
         effects=[effects.record_decision(ApprovalOutcome.RETURNED)],
     )
     def return_to_review(self) -> None:
@@ -261,14 +267,15 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.REJECTED,
         label=_("Reject"),
         roles=REVIEWER,
-        checks=[checks.reviewer_independent, *RETURN],
+        checks=[checks.reviewer_independent, *DECLINE],
+        effects=[effects.record_decision(ApprovalOutcome.REJECTED, Role.REVIEWER)],
     )
     @transition(
         source=S.APPROVAL,
         target=S.REJECTED,
         label=_("Reject"),
         roles=APPROVER,
-        checks=[checks.approver_independent, checks.approver_authority_to_reject, *RETURN],
+        checks=[checks.approver_independent, checks.approver_authority_to_reject, *DECLINE],
         effects=[effects.record_decision(ApprovalOutcome.REJECTED)],
     )
     def reject(self) -> None:

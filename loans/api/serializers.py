@@ -196,7 +196,15 @@ class TransitionRequestSerializer(serializers.Serializer[Any]):
     """The payload of a transition; which fields a transition needs, its checks say."""
 
     reason = serializers.ChoiceField(choices=ReturnReason.choices, required=False)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=(
+            "Why (with a reason); at review and approval the decision's written opinion, "
+            "required: a decision without one is refused and recorded as a deviation."
+        ),
+    )
     conditions = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, max_length=20
     )

@@ -15,7 +15,13 @@ from loans.checks.classification import (
     technical_reason_given,
     upgrade_within_floor,
 )
-from loans.checks.common import correction_reason_given, fulfilment_note_given, reason_given
+from loans.checks.common import (
+    correction_reason_given,
+    fulfilment_note_given,
+    opinion_written,
+    reason_chosen,
+    reason_given,
+)
 from loans.checks.disbursement import (
     approval_not_expired,
     conditions_fulfilled,
@@ -157,10 +163,12 @@ __all__ = [
     "needs_personal_data",
     "no_inspection_overdue",
     "no_split_drawdowns",
+    "opinion_written",
     "overdue_to_mark",
     "payment_method_allowed",
     "portfolio_limits",
     "pricing_authority",
+    "reason_chosen",
     "reason_given",
     "record_of",
     "renewal_not_in_arrears",

@@ -184,6 +184,9 @@ def test_a_loan_goes_from_application_to_post_loan_through_the_ui(
     page.locator('form[data-transition="approve"] [name="conditions"]').fill(
         "Guarantor signs in person"
     )
+    page.locator('form[data-transition="approve"] [name="comment"]').fill(
+        "Cash flow covers the instalments; approve on the condition."
+    )
     screenshot(page, "journey-8-approver-decision.png")
     act(page, "approve")
     expect(page.locator(".alert-success")).to_contain_text("disbursement")
