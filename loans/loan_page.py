@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loans.action_forms import TARGETS
+from loans.action_forms import TARGETS, comment_form
 from loans.case_file import person, record_cards
 from loans.forms import TransitionForm
 from loans.models import Inspection, Loan
@@ -309,6 +309,9 @@ def case_file(loan: Loan, user: Any) -> dict[str, Any]:
         "may_upload_photos": loan.state == LoanState.SITE_VISIT
         and decide_action(loan, "document_upload", actor=user).refusal is None,
         "form": TransitionForm(),
+        # The comment thread, oldest first, in one statement whatever its length.
+        "comments": list(loan.comments.select_related("author", "mentioned")),
+        "comment_form": comment_form(loan),
         "addable": addable(user, loan),
         "conditions": loan.approval_conditions.all(),
         "contract": getattr(loan, "contract", None),

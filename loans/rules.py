@@ -445,6 +445,15 @@ RULES: tuple[Rule, ...] = (
         BANK,
     ),
     Rule(
+        "file.comments",
+        _(
+            "A comment on a loan says something and is kept in the loan's file, never edited or "
+            "deleted; a colleague it mentions may see the loan."
+        ),
+        P,
+        BANK,
+    ),
+    Rule(
         "process.reason",
         _("A return for revision, a rejection and a withdrawal state their reason."),
         P,

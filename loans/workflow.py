@@ -20,11 +20,12 @@ within it and by the branch head afterwards), the application, the contract's ve
 conditions, confirmations by a second person, a renewal (a new application linked to the loan it
 renews, from post-loan or closed), delegation, policy exceptions, the days past due and the
 classification floor they set (the system's own steps, performed with no person), a technical
-overdue, a restructuring, and the reveal of a full personal value (its only write is the audit
-event; loans/personal_data.py). The engine (workflow/engine.py, workflow/actions.py) is the only
-caller of all of them: it locks the loan,
-evaluates every check, and either writes with an audit event in the loan's hash chain, or refuses
-and records a deviation (an input error is only answered, never recorded).
+overdue, a restructuring, a comment on the loan (its thread: never edited, a correction is a
+new comment; a mentioned colleague is notified), and the reveal of a full personal value (its
+only write is the audit event; loans/personal_data.py). The engine (workflow/engine.py,
+workflow/actions.py) is the only caller of all of them: it locks the loan, evaluates every
+check, and either writes with an audit event in the loan's hash chain, or refuses and records a
+deviation (an input error is only answered, never recorded).
 Stage SLAs: ``STAGE_SLA``.
 """
 
@@ -60,6 +61,7 @@ REVIEWER = frozenset({Role.REVIEWER})
 APPROVER = frozenset({Role.APPROVER})
 OFFICER = frozenset({Role.DISBURSEMENT_OFFICER})
 HEAD = frozenset({Role.BRANCH_HEAD})
+STAFF = frozenset(Role)  # every role: what decides is whether the person sees the loan
 SYSTEM = frozenset({Agent.SYSTEM})  # the system's own steps: performed with no person (None)
 RETURN = [checks.reason_given]  # a return, rejection or withdrawal says why
 # A decision at review or approval: the approver's (or reviewer's) written opinion goes with it;
@@ -706,6 +708,15 @@ ACTIONS: tuple[Action, ...] = (
         roles=HEAD,
         checks=[exceptions.exception_request_pending, exceptions.decision_note_given],
         perform=exceptions.exception_decline,
+    ),
+    # --- the comment thread: anyone who sees the loan writes to its file, in any stage ---------
+    action(
+        "comment_post",
+        label=_("Comment on the loan"),
+        states=list(LoanState),
+        roles=STAFF,
+        checks=[checks.comment_written, checks.mention_sees_the_loan],
+        perform="loans.services.comments.comment_post",
     ),
     action(
         "personal_data_reveal",

@@ -20,10 +20,13 @@ from loans.models import (
     Contract,
     Instalment,
     Loan,
+    LoanComment,
     LoanProduct,
     PolicyVersion,
     RepaymentSchedule,
+    User,
 )
+from loans.models.comments import COMMENT_MAX_LENGTH
 from loans.personal_data import RULES as PERSONAL_RULES
 from loans.personal_data import PersonalField
 from loans.states import APPLICATION_INPUT
@@ -296,6 +299,37 @@ class DeviationReviewSerializer(serializers.ModelSerializer[DeviationReview]):
         model = DeviationReview
         fields = ["id", "status", "note", "actor", "created_at"]
         read_only_fields = ["id", "actor", "created_at"]
+
+
+class CommentSerializer(serializers.ModelSerializer[LoanComment]):
+    """A comment of the loan's thread, oldest first; never edited."""
+
+    author: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    mentioned: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = LoanComment
+        fields = ["id", "author", "text", "mentioned", "created_at"]
+        read_only_fields = fields
+
+
+class CommentWriteSerializer(serializers.Serializer[Any]):
+    """A new comment. Empty text, or a colleague who does not see the loan, is refused and
+    recorded as a deviation (409)."""
+
+    text = serializers.CharField(
+        required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, trim_whitespace=False
+    )
+    mentioned = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="The id of a colleague to notify, who must see the loan.",
+    )
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):

@@ -15,6 +15,7 @@ from loans.checks.classification import (
     technical_reason_given,
     upgrade_within_floor,
 )
+from loans.checks.comments import comment_written, mention_sees_the_loan
 from loans.checks.common import (
     correction_reason_given,
     fulfilment_note_given,
@@ -129,6 +130,7 @@ __all__ = [
     "co_investigator_eligible",
     "collateral_value_positive",
     "collateral_valued",
+    "comment_written",
     "condition_open",
     "conditions_fulfilled",
     "consent_in_writing",
@@ -159,6 +161,7 @@ __all__ = [
     "interview_recorded",
     "loan_owner",
     "manager_eligible",
+    "mention_sees_the_loan",
     "named_co_investigator",
     "needs_personal_data",
     "no_inspection_overdue",

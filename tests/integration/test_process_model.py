@@ -549,6 +549,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "overdue_mark_technical": ("reason",),
     "restructuring_record": ("restructured_at", "reason"),
     "loan_renew": (),
+    "comment_post": ("text", "mentioned"),
 }
 RECORD_OF: dict[str, type[models.Model]] = {
     "site_visit_confirm": SiteVisit,
@@ -556,7 +557,7 @@ RECORD_OF: dict[str, type[models.Model]] = {
     "classification_upgrade_confirm": Inspection,
 }
 MOMENTS = ("held_at", "signed_at", "visited_at", "inspected_at", "paid_at", "restructured_at")
-PEOPLE = ("co_investigator", "witness", "account_manager", "delegate")
+PEOPLE = ("co_investigator", "witness", "account_manager", "delegate", "mentioned")
 MONEY_FIELDS = ("value", "principal", "monthly_income", "monthly_debt_payments", "amount")
 CHOICES: dict[str, tuple[Any, ...]] = {
     "field": (*PersonalField.values, "nonsense"),  # an account names no drawdown: an input error
