@@ -15,6 +15,7 @@ from django.forms.models import model_to_dict
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from loans.classification import MOST_DAYS_PAST_DUE
 from loans.forms import ApplicationForm, ContractForm, record_form, styled
@@ -87,7 +88,7 @@ class CommentForm(OneTimeToken):
     """A comment on the loan. An empty one is left to the engine: posting it is a deviation."""
 
     text = forms.CharField(
-        label=_("Comment"),
+        label=pgettext_lazy("a comment on the loan", "Comment"),
         widget=forms.Textarea(attrs={"rows": 2, "required": True}),
         required=False,
         max_length=COMMENT_MAX_LENGTH,

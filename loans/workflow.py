@@ -47,7 +47,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField
 from loans import checks, effects
 from loans.choices import ApprovalOutcome
 from loans.roles import Agent, Capacity, Role
-from loans.states import OPEN_STATES, TERMINAL_STATES, LoanState
+from loans.states import NO_DEADLINE, OPEN_STATES, TERMINAL_STATES, LoanState
 from workflow import exceptions, reads
 from workflow.checks import Check
 from workflow.definition import Action, action, transition
@@ -786,7 +786,14 @@ class LoanProcess(Process):
         return obj.branch.code  # type: ignore[no-any-return]
 
     def on_entered(self, obj: Any, state: str, now: datetime) -> None:
+        from loans.schedule import stage_plan
+
         obj.state_entered_at = now
+        # The due date the stage timer started with the step will carry (timer_plans), kept on
+        # the loan so the queue pages by it along an index; none after the stages with an SLA.
+        obj.stage_due_at = (
+            stage_plan(obj, LoanState(state), now).due_at if state in STAGE_SLA else NO_DEADLINE
+        )
         if state == S.POST_LOAN and obj.disbursed_at is None:
             obj.disbursed_at = now
 

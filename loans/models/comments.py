@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from loans.models.base import loan_fk, staff_fk
 
@@ -17,12 +18,12 @@ class LoanComment(models.Model):
 
     loan = loan_fk(_("loan"), "comments")
     author = staff_fk(_("written by"))
-    text = models.TextField(_("comment"))
+    text = models.TextField(pgettext_lazy("a comment on the loan", "comment"))
     mentioned = staff_fk(_("colleague mentioned"), optional=True)
     created_at = models.DateTimeField(_("written at"))
 
     class Meta:
-        verbose_name = _("comment")
+        verbose_name = pgettext_lazy("a comment on the loan", "comment")
         verbose_name_plural = _("comments")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["loan", "created_at", "id"], name="comment_thread")]
