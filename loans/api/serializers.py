@@ -324,12 +324,21 @@ class CommentWriteSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(
         required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, trim_whitespace=False
     )
-    mentioned = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True),
+    mentioned = serializers.IntegerField(
         required=False,
         allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
         help_text="The id of a colleague to notify, who must see the loan.",
     )
+
+    def validate_mentioned(self, value: int | None) -> User | None:
+        if value is None:
+            return None
+        found = User.objects.filter(pk=value, is_active=True).first()
+        if found is None:
+            raise serializers.ValidationError("No such colleague.")
+        return found
 
 
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
