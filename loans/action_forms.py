@@ -15,12 +15,14 @@ from django.forms.models import model_to_dict
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from loans.checks.extension import MOST_MONTHS as MOST_EXTENSION_MONTHS
 from loans.choices import EXTENSION_PENDING
 from loans.classification import MOST_DAYS_PAST_DUE
 from loans.forms import ApplicationForm, ContractForm, record_form, styled
 from loans.models import Loan, User
+from loans.models.comments import COMMENT_MAX_LENGTH
 from loans.personal_data import mask_facts
 from loans.roles import Role
 from loans.states import APPLICATION_FIELDS
@@ -105,6 +107,35 @@ class ExceptionRequestForm(OneTimeToken):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
     )
+
+
+class CommentForm(OneTimeToken):
+    """A comment on the loan. An empty one is left to the engine: posting it is a deviation."""
+
+    text = forms.CharField(
+        label=pgettext_lazy("a comment on the loan", "Comment"),
+        widget=forms.Textarea(attrs={"rows": 2, "required": True}),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+    )
+    mentioned = forms.ModelChoiceField(
+        label=_("Mention a colleague (they are notified)"),
+        queryset=User.objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, loan: Loan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        colleagues = User.objects.filter(branch_id=loan.branch_id, is_active=True)
+        field: Any = self.fields["mentioned"]
+        field.queryset = colleagues.order_by("first_name", "last_name", "username")
+        field.label_from_instance = lambda user: user.get_full_name() or user.get_username()
+
+
+def comment_form(loan: Loan, data: Any = None) -> CommentForm:
+    form = CommentForm(data, loan=loan)
+    styled(form)
+    return form
 
 
 def _managers(loan: Loan) -> models.QuerySet[User]:
@@ -208,6 +239,8 @@ def form_for(name: str, loan: Loan, user: User, record: Any, data: Any, files: A
     }
     if name in simple:
         return _bind(simple[name], data, files)
+    if name == "comment_post":
+        return comment_form(loan, data)
     if name == "contract_record":
         current = loan.contract
         initial = model_to_dict(current, ContractForm.Meta.fields) if current else None

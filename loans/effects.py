@@ -6,12 +6,16 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from loans.choices import ApprovalOutcome
+from loans.roles import Role
 from workflow.checks import CheckContext
 from workflow.definition import keeps_facts
 
 
-def record_decision(outcome: ApprovalOutcome) -> Callable[[CheckContext], None]:
-    """An effect that records the acting approver's decision, with any conditions stated."""
+def record_decision(
+    outcome: ApprovalOutcome, role: Role = Role.APPROVER
+) -> Callable[[CheckContext], None]:
+    """An effect that records the acting approver's (or reviewer's) decision with the opinion
+    they wrote (the payload's ``comment``), and any conditions stated."""
 
     def effect(ctx: CheckContext) -> None:
         from loans.models import ApprovalCondition, ApprovalDecision
@@ -19,9 +23,10 @@ def record_decision(outcome: ApprovalOutcome) -> Callable[[CheckContext], None]:
         decision = ApprovalDecision.objects.create(
             loan=ctx.obj,
             approver=ctx.actor,
-            authority_level=ctx.actor.authority_level,
+            role=role,
+            authority_level=ctx.actor.authority_level if role == Role.APPROVER else None,
             outcome=outcome,
-            comment=str(ctx.payload.get("comment", "")),
+            opinion=str(ctx.payload.get("comment", "")).strip(),
             decided_at=ctx.now,
         )
         if outcome == ApprovalOutcome.APPROVED:
@@ -30,7 +35,7 @@ def record_decision(outcome: ApprovalOutcome) -> Callable[[CheckContext], None]:
                 for text in ctx.payload.get("conditions", [])
             )
 
-    effect.__name__ = f"record_{outcome}_decision"
+    effect.__name__ = f"record_{role}_{outcome}_decision"
     return effect
 
 

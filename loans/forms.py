@@ -19,7 +19,10 @@ from loans.states import APPLICATION_INPUT
 
 
 class TransitionForm(forms.Form):
-    """What a person adds to a transition: a reason and comment, or an approval's conditions."""
+    """What a person adds to a transition: a reason and comment, or an approval's conditions.
+    At review and approval the comment is the decision's written opinion (``opinion_label``)."""
+
+    opinion_label = _("Your opinion (kept with the decision and printed on the memo)")
 
     reason = forms.ChoiceField(
         label=_("Reason"), choices=[("", "—"), *ReturnReason.choices], required=False

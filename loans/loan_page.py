@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loans.action_forms import TARGETS
+from loans.action_forms import TARGETS, comment_form
 from loans.case_file import person, record_cards
 from loans.forms import TransitionForm
 from loans.models import Extension, Inspection, Loan
@@ -259,6 +259,10 @@ def sla_clock(loan: Loan, now: Any) -> Clock | None:
     return Clock(status, timer.due_at)
 
 
+# The checks that ask a reason code with the step.
+REASON_CHECKS = frozenset({"reason_given", "reason_chosen"})
+
+
 @dataclass(frozen=True)
 class StepView:
     """A transition as the loan page offers it."""
@@ -267,6 +271,7 @@ class StepView:
     destructive: bool
     asks_reason: bool
     asks_conditions: bool
+    asks_opinion: bool  # the reviewer's or approver's written opinion, kept with the decision
     performers: str  # the roles that perform it, in words (for another role's steps)
 
     @property
@@ -284,8 +289,9 @@ def step_views(loan: Loan, options: list[TransitionOption]) -> list[StepView]:
             StepView(
                 option=option,
                 destructive=option.name in DESTRUCTIVE,
-                asks_reason=any(r.code == "reason_given" for r in option.checks),
+                asks_reason=any(r.code in REASON_CHECKS for r in option.checks),
                 asks_conditions=any(r.code == "approval_conditions_stated" for r in option.checks),
+                asks_opinion=any(r.code == "opinion_written" for r in option.checks),
                 performers=", ".join(str(Role(r).label) for r in roles if r in Role.values),
             )
         )
@@ -326,6 +332,9 @@ def case_file(loan: Loan, user: Any) -> dict[str, Any]:
         "may_upload_photos": loan.state == LoanState.SITE_VISIT
         and decide_action(loan, "document_upload", actor=user).refusal is None,
         "form": TransitionForm(),
+        # The comment thread, oldest first, in one statement whatever its length.
+        "comments": list(loan.comments.select_related("author", "mentioned")),
+        "comment_form": comment_form(loan),
         "addable": addable(user, loan),
         "conditions": loan.approval_conditions.all(),
         "contract": getattr(loan, "contract", None),

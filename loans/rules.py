@@ -211,6 +211,15 @@ RULES: tuple[Rule, ...] = (
         P,
         BANK,
     ),
+    Rule(
+        "decision.opinion",
+        _(
+            "Every decision at review and approval (approve, endorse, return, reject) carries "
+            "the written opinion of the person deciding, kept with the decision."
+        ),
+        P,
+        BANK,
+    ),
     # --- disbursement ----------------------------------------------------------------------------
     Rule(
         "disbursement.independent",
@@ -539,6 +548,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "records.stage-evidence",
         _("Evidence is attached in the stage it belongs to."),
+        P,
+        BANK,
+    ),
+    Rule(
+        "file.comments",
+        _(
+            "A comment on a loan says something and is kept in the loan's file, never edited or "
+            "deleted; a colleague it mentions may see the loan."
+        ),
         P,
         BANK,
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +13,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     Case,
     CharField,
-    DateTimeField,
     DecimalField,
     IntegerField,
     OuterRef,
@@ -36,9 +35,6 @@ from loans.states import LoanState
 from workflow import compliance
 from workflow.models import AuditEvent, Deviation, ExceptionRequest, Timer
 from workflow.registry import process_for
-
-# The SLA key of a loan no stage timer runs for: after every deadline.
-NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 # The role a transition was performed in, read from the audit trail, is the capacity it gave.
 CAPACITY_OF_ROLE = {capacity.value: capacity for capacity in Capacity}
@@ -350,16 +346,16 @@ def queue_for(user: User, now: datetime) -> QuerySet[Loan] | None:
 
 # The queue's sort keys, as offered to the user (a leading "-" sorts descending). A column is
 # paged on directly; an expression never NULL (keyset paging compares keys) is annotated as
-# ``queue_key``. The default order is the due date (overdue first); time in stage is served by an
-# index; the others sort the loans of the user's stages, which a stage's size bounds (see
-# docs/performance.md).
+# ``queue_key``. The default order is the due date (overdue first), the loan's own copy of its
+# stage timer's (``stage_due_at``), and time in stage: each served by an index of the loans; the
+# others sort the loans of the user's stages, which a stage's size bounds (docs/performance.md).
 QUEUE_ORDER: dict[str, str | Any] = {
     "borrower": "borrower__name",
     "amount": Coalesce("amount", Value(Decimal(0)), output_field=DecimalField()),
     "product": Coalesce("product__name", Value("")),
     "risk": Coalesce("risk_score", Value(-1), output_field=IntegerField()),
     "waiting": "state_entered_at",
-    "sla": Coalesce("sla_due", Value(NO_DEADLINE), output_field=DateTimeField()),
+    "sla": "stage_due_at",
 }
 
 

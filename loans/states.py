@@ -1,8 +1,13 @@
 """The vocabulary of the loan process: its states. Imports nothing of the domain, so models,
 checks and the process declaration (loans/workflow.py) all read it without an import circle."""
 
+from datetime import UTC, datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# The due date of a loan no stage timer runs for (post-loan, ended): after every deadline.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class LoanState(models.TextChoices):

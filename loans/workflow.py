@@ -21,8 +21,9 @@ conditions, confirmations by a second person, a renewal (a new application linke
 renews, from post-loan or closed), an extension (展期: asked by the account manager, reviewed and
 approved again as the loan was, then a new schedule version), delegation, policy exceptions, the
 days past due and the classification floor they set (the system's own steps, performed with no
-person), a technical overdue, a restructuring, and the reveal of a full personal value (its only
-write is the audit event; loans/personal_data.py). The engine (workflow/engine.py,
+person), a technical overdue, a restructuring, a comment on the loan (its thread: never edited, a
+correction is a new comment; a mentioned colleague is notified), and the reveal of a full personal
+value (its only write is the audit event; loans/personal_data.py). The engine (workflow/engine.py,
 workflow/actions.py) is the only caller of all of them: it locks the loan, evaluates every check,
 and either writes with an audit event in the loan's hash chain, or refuses and records a deviation
 (an input error is only answered, never recorded).
@@ -47,7 +48,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField
 from loans import checks, effects
 from loans.choices import ApprovalOutcome
 from loans.roles import Agent, Capacity, Role
-from loans.states import OPEN_STATES, TERMINAL_STATES, LoanState
+from loans.states import NO_DEADLINE, OPEN_STATES, TERMINAL_STATES, LoanState
 from workflow import exceptions, reads
 from workflow.checks import Check
 from workflow.definition import Action, action, transition
@@ -61,8 +62,13 @@ REVIEWER = frozenset({Role.REVIEWER})
 APPROVER = frozenset({Role.APPROVER})
 OFFICER = frozenset({Role.DISBURSEMENT_OFFICER})
 HEAD = frozenset({Role.BRANCH_HEAD})
+STAFF = frozenset(Role)  # every role: what decides is whether the person sees the loan
 SYSTEM = frozenset({Agent.SYSTEM})  # the system's own steps: performed with no person (None)
 RETURN = [checks.reason_given]  # a return, rejection or withdrawal says why
+# A decision at review or approval: the approver's (or reviewer's) written opinion goes with it;
+# a return or rejection names its reason, and its opinion says why.
+OPINION = [checks.opinion_written]
+DECLINE = [checks.reason_chosen, checks.opinion_written]
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.APPROVAL,
         label=_("Endorse (first of two top-level approvers)"),
         roles=APPROVER,
-        checks=[checks.approver_independent, checks.endorsement_allowed],
+        checks=[checks.approver_independent, checks.endorsement_allowed, *OPINION],
         effects=[effects.record_decision(ApprovalOutcome.ENDORSED)],
     )
     def endorse(self) -> None:
@@ -176,6 +182,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
             checks.pricing_authority,
             *checks.INTAKE,
             checks.approval_conditions_stated,
+            *OPINION,
         ],
         effects=[effects.record_decision(ApprovalOutcome.APPROVED)],
     )
@@ -229,7 +236,8 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.SITE_VISIT,
         label=_("Return to site visit"),
         roles=REVIEWER,
-        checks=[checks.reviewer_independent, *RETURN],
+        checks=[checks.reviewer_independent, *DECLINE],
+        effects=[effects.record_decision(ApprovalOutcome.RETURNED, Role.REVIEWER)],
     )
     def return_to_site_visit(self) -> None:
         pass
@@ -239,7 +247,7 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.REVIEW,
         label=_("Return to review"),
         roles=APPROVER,
-        checks=[checks.approver_independent, *RETURN],
+        checks=[checks.approver_independent, *DECLINE],
         effects=[effects.record_decision(ApprovalOutcome.RETURNED)],
     )
     def return_to_review(self) -> None:
@@ -262,14 +270,15 @@ class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
         target=S.REJECTED,
         label=_("Reject"),
         roles=REVIEWER,
-        checks=[checks.reviewer_independent, *RETURN],
+        checks=[checks.reviewer_independent, *DECLINE],
+        effects=[effects.record_decision(ApprovalOutcome.REJECTED, Role.REVIEWER)],
     )
     @transition(
         source=S.APPROVAL,
         target=S.REJECTED,
         label=_("Reject"),
         roles=APPROVER,
-        checks=[checks.approver_independent, checks.approver_authority_to_reject, *RETURN],
+        checks=[checks.approver_independent, checks.approver_authority_to_reject, *DECLINE],
         effects=[effects.record_decision(ApprovalOutcome.REJECTED)],
     )
     def reject(self) -> None:
@@ -798,6 +807,15 @@ ACTIONS: tuple[Action, ...] = (
         checks=[exceptions.exception_request_pending, exceptions.decision_note_given],
         perform=exceptions.exception_decline,
     ),
+    # --- the comment thread: anyone who sees the loan writes to its file, in any stage ---------
+    action(
+        "comment_post",
+        label=_("Comment on the loan"),
+        states=list(LoanState),
+        roles=STAFF,
+        checks=[checks.comment_written, checks.mention_sees_the_loan],
+        perform="loans.services.comments.comment_post",
+    ),
     action(
         "personal_data_reveal",
         label=_("Show a full personal value"),
@@ -866,7 +884,14 @@ class LoanProcess(Process):
         return obj.branch.code  # type: ignore[no-any-return]
 
     def on_entered(self, obj: Any, state: str, now: datetime) -> None:
+        from loans.schedule import stage_plan
+
         obj.state_entered_at = now
+        # The due date the stage timer started with the step will carry (timer_plans), kept on
+        # the loan so the queue pages by it along an index; none after the stages with an SLA.
+        obj.stage_due_at = (
+            stage_plan(obj, LoanState(state), now).due_at if state in STAGE_SLA else NO_DEADLINE
+        )
         if state == S.POST_LOAN and obj.disbursed_at is None:
             obj.disbursed_at = now
 
@@ -910,3 +935,8 @@ class LoanProcess(Process):
 
         share_locked_policy(obj)
         return current_policy()
+
+    def deviation_url(self, deviation_id: int) -> str | None:
+        from django.urls import reverse
+
+        return reverse("loans:deviation", args=[deviation_id])

@@ -76,8 +76,8 @@ class ActionOption:
 
     @property
     def allowed(self) -> bool:
-        """Open to this person now (what they type is judged when they submit it)."""
-        return self.decision.refusal is None
+        """Open to this person now (what they type or write is judged when they submit it)."""
+        return self.decision.refusal is None or self.decision.awaiting_statement
 
     @property
     def blocking(self) -> list[CheckResult]:

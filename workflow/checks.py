@@ -37,12 +37,19 @@ class CheckKind(models.TextChoices):
 
     ``requirement``: the file is not ready for this step (a deviation when attempted anyway);
     ``person``: this person may not take the step (a deviation); ``input``: what the person typed
-    is not acceptable (a form error or a 400, never a deviation).
+    is not acceptable (a form error or a 400, never a deviation); ``statement``: what the person
+    answers for in writing with the step (an opinion, a comment): asked for with the step like an
+    input, but a step taken without it is a deviation.
     """
 
     REQUIREMENT = "requirement", _("requirement")
     PERSON = "person", _("person")
     INPUT = "input", _("input")
+    STATEMENT = "statement", _("written statement")
+
+
+# What the person writes or types with the step: asked for before the step is taken.
+ASKED_WITH_THE_STEP = frozenset({CheckKind.INPUT, CheckKind.STATEMENT})
 
 
 class Policy(Protocol):
@@ -158,17 +165,33 @@ def input_check(
 
 
 def text_given(
-    field: str, *, code: str, title: Message, clause: str, prompt: Message, minimum: int = 1
+    field: str,
+    *,
+    code: str,
+    title: Message,
+    clause: str,
+    prompt: Message,
+    minimum: int = 1,
+    kind: CheckKind = CheckKind.INPUT,
 ) -> Check:
-    """An input check that ``field`` holds at least ``minimum`` characters of text; ``prompt``
-    may say how many with ``%(count)s``."""
+    """A check that ``field`` holds at least ``minimum`` characters of text; ``prompt`` may say
+    how many with ``%(count)s``. An input check, or (``kind`` statement) a written statement the
+    person answers for: taking the step without it is a deviation."""
 
     def function(ctx: CheckContext) -> Outcome:
         if len(str(ctx.payload.get(field) or "").strip()) >= minimum:
             return passed()
         return failed(prompt, count=minimum)
 
-    return input_check(field, code=code, title=title, clause=clause, function=function)
+    return Check(
+        code=code,
+        title=title,
+        clause=clause,
+        function=function,
+        kind=kind,
+        field=field,
+        severity=Severity.HARD,
+    )
 
 
 @dataclass(frozen=True)
@@ -193,7 +216,7 @@ class CheckResult:
         person types with the step, judged when they submit it) or ``bad``."""
         if not self.blocks:
             return "ok"
-        return "asked" if self.kind == CheckKind.INPUT else "bad"
+        return "asked" if self.kind in ASKED_WITH_THE_STEP else "bad"
 
     @property
     def severity(self) -> Severity:

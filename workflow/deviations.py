@@ -45,6 +45,17 @@ class Decision:
         return [r for r in self.results if r.blocks and r.kind == CheckKind.INPUT]
 
     @property
+    def awaiting_statement(self) -> bool:
+        """Refused only for want of what the person writes with the step (an opinion): before
+        they submit it, the step is open to them; submitted without it, it is a deviation."""
+        failed = self.failed
+        return (
+            self.refusal == Deviation.Kind.CHECKS_FAILED
+            and bool(failed)
+            and all(result.kind == CheckKind.STATEMENT for result in failed)
+        )
+
+    @property
     def refused_before_input(self) -> bool:
         """Refusals that stand whatever the input: not now, not here, not this person."""
         return self.refusal in {

@@ -88,8 +88,12 @@ class TransitionOption:
 
     @property
     def awaiting_input(self) -> bool:
-        """Only what the person types with the step is missing: the step is open to them."""
-        return self.decision.refusal is None and bool(self.decision.input_errors)
+        """Only what the person types or writes with the step is missing: the step is open to
+        them."""
+        decision = self.decision
+        return (decision.refusal is None and bool(decision.input_errors)) or (
+            decision.awaiting_statement
+        )
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:

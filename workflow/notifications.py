@@ -85,12 +85,12 @@ def notify_escalated(
     escalated: Iterable[tuple[Deviation, models.Model]], *, actor: Any, note: str, now: datetime
 ) -> list[Notification]:
     """Tell the people each deviation's process escalates to (a loan's branch heads) that
-    compliance escalated it, with the note: one notification per recipient and deviation, each
-    with an e-mail task in the outbox, in the caller's transaction."""
+    compliance escalated it, with the note: one notification per recipient and deviation, about
+    the deviation's object (it links to the loan's page) and naming the deviation, each with an
+    e-mail task in the outbox, in the caller's transaction."""
     from workflow.registry import process_for
     from workflow.vocabulary import vocabulary_of
 
-    deviation_type = ContentType.objects.get_for_model(Deviation)
     who = (actor.get_full_name() or actor.get_username()) if actor is not None else ""
     wanted: list[Notification] = []
     with translation.override(settings.LANGUAGE_CODE):
@@ -118,8 +118,9 @@ def notify_escalated(
                 Notification(
                     recipient=recipient,
                     kind=Notification.Kind.ESCALATION,
-                    content_type=deviation_type,
-                    object_id=deviation.pk,
+                    content_type=ContentType.objects.get_for_model(obj),
+                    object_id=obj.pk,
+                    deviation=deviation,
                     subject=subject[:255],
                     body=body,
                     created_at=now,

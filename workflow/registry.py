@@ -117,6 +117,11 @@ class Process:
         """The policy in force for ``obj`` now."""
         raise NotImplementedError
 
+    def deviation_url(self, deviation_id: int) -> str | None:
+        """The page of one of the process's deviations (None: it has none), linked from a
+        notification about the deviation beside the object's own page."""
+        return None
+
 
 _processes: dict[type[models.Model], Process] = {}
 # Models that are not worked by a process of their own but whose refusals a process records and

@@ -105,10 +105,10 @@ def on_transition(process: Process, obj: models.Model, source: str, now: datetim
     stop_and_start(process, obj, list(process.timer_plans(obj, target, now)), now)
 
 
-def start_initial(obj: models.Model) -> list[Timer]:
+def start_initial(obj: models.Model, *, now: datetime | None = None) -> list[Timer]:
     """Start the timers of a new object's first state (call in the transaction creating it)."""
     process = process_for(obj)
-    now = timezone.now()
+    now = now or timezone.now()
     return [
         start(process, obj, plan, now)
         for plan in process.timer_plans(obj, process.state_of(obj), now)

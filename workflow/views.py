@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from loans.keyset import Order
 from loans.paging import web_page
 from workflow.models import Notification
+from workflow.registry import process_for
 
 NEWEST_FIRST = Order("notifications", ("created_at", "id"), descending=True)
 
@@ -23,7 +24,8 @@ NEWEST_FIRST = Order("notifications", ("created_at", "id"), descending=True)
 @dataclass(frozen=True)
 class NotificationRow:
     notification: Notification
-    url: str | None  # the page of what it is about, if that has one
+    url: str | None  # the page of what it is about (a loan's), if that has one
+    deviation_url: str | None = None  # the deviation it names too, if any
 
 
 def link_of(notification: Notification) -> str | None:
@@ -36,11 +38,28 @@ def link_of(notification: Notification) -> str | None:
     return url
 
 
+def deviation_link(notification: Notification) -> str | None:
+    """The page of the deviation ``notification`` names (an escalation), from the process of
+    the object it is about; without reading either."""
+    if notification.deviation_id is None:
+        return None
+    model = ContentType.objects.get_for_id(notification.content_type_id).model_class()
+    try:
+        process = process_for(model) if model is not None else None
+    except LookupError:
+        return None
+    return process.deviation_url(notification.deviation_id) if process else None
+
+
+def row_of(notification: Notification) -> NotificationRow:
+    return NotificationRow(notification, link_of(notification), deviation_link(notification))
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     mine = Notification.objects.filter(recipient_id=request.user.pk)
     page = web_page(request, mine, NEWEST_FIRST)
-    rows = [NotificationRow(n, link_of(n)) for n in page.rows]
+    rows = [row_of(n) for n in page.rows]
     return render(request, "workflow/inbox.html", {"rows": rows, "page": page}, status=page.status)
 
 

@@ -21,10 +21,13 @@ from loans.models import (
     Extension,
     Instalment,
     Loan,
+    LoanComment,
     LoanProduct,
     PolicyVersion,
     RepaymentSchedule,
+    User,
 )
+from loans.models.comments import COMMENT_MAX_LENGTH
 from loans.personal_data import RULES as PERSONAL_RULES
 from loans.personal_data import PersonalField
 from loans.states import APPLICATION_INPUT
@@ -208,7 +211,15 @@ class TransitionRequestSerializer(serializers.Serializer[Any]):
     """The payload of a transition; which fields a transition needs, its checks say."""
 
     reason = serializers.ChoiceField(choices=ReturnReason.choices, required=False)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=(
+            "Why (with a reason); at review and approval the decision's written opinion, "
+            "required: a decision without one is refused and recorded as a deviation."
+        ),
+    )
     conditions = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, max_length=20
     )
@@ -302,12 +313,60 @@ class DeviationReviewSerializer(serializers.ModelSerializer[DeviationReview]):
         read_only_fields = ["id", "actor", "created_at"]
 
 
+class CommentSerializer(serializers.ModelSerializer[LoanComment]):
+    """A comment of the loan's thread, oldest first; never edited."""
+
+    author: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    mentioned: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = LoanComment
+        fields = ["id", "author", "text", "mentioned", "created_at"]
+        read_only_fields = fields
+
+
+class CommentWriteSerializer(serializers.Serializer[Any]):
+    """A new comment. Empty text, or a colleague who does not see the loan, is refused and
+    recorded as a deviation (409)."""
+
+    text = serializers.CharField(
+        required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, trim_whitespace=False
+    )
+    mentioned = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The id of a colleague to notify, who must see the loan.",
+    )
+
+    def validate_mentioned(self, value: int | None) -> User | None:
+        if value is None:
+            return None
+        found = User.objects.filter(pk=value, is_active=True).first()
+        if found is None:
+            raise serializers.ValidationError("No such colleague.")
+        return found
+
+
 class NotificationSerializer(serializers.ModelSerializer[Notification]):
-    loan = serializers.IntegerField(source="object_id", read_only=True)
+    loan = serializers.IntegerField(
+        source="object_id", read_only=True, help_text="The loan it is about."
+    )
+    deviation = serializers.IntegerField(
+        source="deviation_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The deviation it names too (an escalation by compliance), else null.",
+    )
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "loan", "subject", "body", "created_at", "read_at"]
+        fields = ["id", "kind", "loan", "deviation", "subject", "body", "created_at", "read_at"]
         read_only_fields = fields
 
 

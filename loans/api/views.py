@@ -331,6 +331,31 @@ class LoanViewSet(
         loan = get_loan_for_user(staff(request), pk)
         return Response(s.ExtensionSerializer(extensions_of(loan), many=True).data)
 
+    @extend_schema(
+        request=s.CommentWriteSerializer,
+        responses={200: s.CommentSerializer(many=True), 201: s.CommentSerializer, **REFUSED},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def comments(self, request: Request, pk: int) -> Response:
+        """The loan's comment thread, oldest first; POST adds a comment (an action of the
+        process: audited in the loan's chain, refused as a deviation when its checks fail)."""
+        loan = get_loan_for_user(staff(request), pk)
+        if request.method == "GET":
+            thread = loan.comments.select_related("author", "mentioned")
+            return Response(s.CommentSerializer(thread, many=True).data)
+        write = s.CommentWriteSerializer(data=request.data)
+        write.is_valid(raise_exception=True)
+        data = {"text": write.validated_data.get("text", "")}
+        if write.validated_data.get("mentioned") is not None:
+            data["mentioned"] = write.validated_data["mentioned"]
+        outcome = act(request, loan, "comment_post", data)
+        if isinstance(outcome, Response):
+            return outcome
+        return Response(
+            answer_after_commit(lambda: s.CommentSerializer(outcome).data),
+            status=status.HTTP_201_CREATED,
+        )
+
     @extend_schema(responses={200: s.ContractSerializer, **REFUSED}, request=s.ContractSerializer)
     @action(detail=True, methods=["get", "put"], pagination_class=None)
     def contract(self, request: Request, pk: int) -> Response:

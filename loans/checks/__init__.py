@@ -17,7 +17,14 @@ from loans.checks.classification import (
     upgrade_within_borrower_floor,
     upgrade_within_floor,
 )
-from loans.checks.common import correction_reason_given, fulfilment_note_given, reason_given
+from loans.checks.comments import comment_written, mention_sees_the_loan
+from loans.checks.common import (
+    correction_reason_given,
+    fulfilment_note_given,
+    opinion_written,
+    reason_chosen,
+    reason_given,
+)
 from loans.checks.disbursement import (
     approval_not_expired,
     conditions_fulfilled,
@@ -147,6 +154,7 @@ __all__ = [
     "co_investigator_eligible",
     "collateral_value_positive",
     "collateral_valued",
+    "comment_written",
     "condition_open",
     "conditions_fulfilled",
     "consent_in_writing",
@@ -195,15 +203,18 @@ __all__ = [
     "interview_recorded",
     "loan_owner",
     "manager_eligible",
+    "mention_sees_the_loan",
     "named_co_investigator",
     "needs_personal_data",
     "no_inspection_overdue",
     "no_split_drawdowns",
+    "opinion_written",
     "overdue_to_mark",
     "payment_method_allowed",
     "portfolio_limits",
     "pricing_authority",
     "proposal_within_borrower_floor",
+    "reason_chosen",
     "reason_given",
     "record_of",
     "renewal_not_in_arrears",

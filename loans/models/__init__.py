@@ -1,5 +1,6 @@
 from loans.models.approval import ApprovalCondition, ApprovalDecision
 from loans.models.borrowers import Borrower
+from loans.models.comments import LoanComment
 from loans.models.disbursement import Contract, Drawdown
 from loans.models.documents import Document
 from loans.models.extension import Extension, ExtensionStatus
@@ -36,6 +37,7 @@ __all__ = [
     "Instalment",
     "Interview",
     "Loan",
+    "LoanComment",
     "LoanProduct",
     "PolicyVersion",
     "Repayment",

@@ -1,4 +1,5 @@
-"""Approval records: each approver's decision and the conditions attached to an approval."""
+"""Decision records: each reviewer's and approver's decision with their written opinion, and the
+conditions attached to an approval."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ from django.utils.translation import gettext_lazy as _
 
 from loans.choices import ApprovalOutcome
 from loans.models.base import loan_fk, staff_fk
+from loans.roles import Role
 
 
 class ApprovalDecision(models.Model):
-    """One approver's decision, written by the transition it belongs to."""
+    """One decision at approval (an approver's) or at review (a reviewer's return or rejection),
+    with the opinion its author wrote (审批意见 / 审查意见), written by the transition it belongs
+    to. The reviewer's opinion forwarding a loan is the review's (loans.Review.opinion)."""
 
     loan = loan_fk(_("loan"), "approval_decisions")
-    approver = staff_fk(_("approver"))
+    approver = staff_fk(_("decided by"))
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.APPROVER)
     authority_level = models.PositiveSmallIntegerField(_("authority level"), null=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=ApprovalOutcome.choices)
-    comment = models.TextField(_("comment"), blank=True)
+    opinion = models.TextField(_("opinion"), blank=True)
     decided_at = models.DateTimeField(_("decided at"))
 
     class Meta:

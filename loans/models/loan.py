@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from loans.choices import GuaranteeType, Industry, RepaymentMethod, RiskClass
 from loans.models.disbursement import Contract
+from loans.states import NO_DEADLINE
 from loans.workflow import LoanWorkflow
 
 
@@ -60,6 +61,11 @@ class Loan(LoanWorkflow):
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     state_entered_at = models.DateTimeField(_("in this stage since"), auto_now_add=True)
+    # The running stage timer's due date, kept on the loan by the engine's step that starts the
+    # timer (LoanProcess.on_entered), so the queue's default order pages along an index.
+    stage_due_at = models.DateTimeField(
+        _("stage due at"), default=NO_DEADLINE, db_default=NO_DEADLINE
+    )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
     # Post-loan
@@ -117,6 +123,7 @@ class Loan(LoanWorkflow):
             ),
             # A manager's loans disbursed in a period: the scorecard's drill-down and measurement.
             models.Index(fields=["account_manager", "disbursed_at"], name="loan_manager_disbursed"),
+            models.Index(fields=["branch", "state", "stage_due_at", "id"], name="loan_stage_due"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -24,6 +24,7 @@ from workflow.checks import CheckContext
 from workflow.engine import record_event
 from workflow.models import Channel
 from workflow.reference import ReferenceAction
+from workflow.registry import process_for
 
 IDENTITY_IN_USE = _lazy(
     "This identity number cannot be used for a new borrower. If the person is already a "
@@ -118,8 +119,9 @@ def loan_create(
         )
         _judge_entry(loan, account_manager, application, now)
         loan.full_clean(exclude=["state", "reference"])
+        process_for(Loan).on_entered(loan, loan.state, now)  # the stage's due date, as its timer's
         loan.save()
-        timers.start_initial(loan)
+        timers.start_initial(loan, now=now)
         record_event(
             loan,
             "application_opened",

@@ -139,7 +139,12 @@ def test_a_loan_goes_from_application_to_closed_through_the_api_alone(cast, prod
     assert review["debt_to_income"] == "0.367"
     assert step(reviewer, loan["id"], "submit_for_approval")["state"] == "approval"
 
-    approved = step(approver, loan["id"], "approve", {"conditions": ["Guarantor signs in person"]})
+    approved = step(
+        approver,
+        loan["id"],
+        "approve",
+        {"conditions": ["Guarantor signs in person"], "comment": "Within authority."},
+    )
     assert approved["state"] == "disbursement"
 
     ok(

@@ -174,6 +174,8 @@ class World:
             return self._in_file("application_edit", endpoint)
         if template == "/api/v1/loans/{id}/reveal/":
             return self._in_file("personal_data_reveal", endpoint)
+        if template == "/api/v1/loans/{id}/comments/":
+            return self._in_file("comment_post", endpoint)
         if "{condition_id}" in template:
             return self._in_file("condition_fulfil", endpoint, TARGETS["condition_fulfil"][0])
         if template.startswith("/api/v1/loans/{id}/"):

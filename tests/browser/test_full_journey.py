@@ -244,6 +244,9 @@ def test_a_loan_goes_from_application_to_disbursement_through_the_ui(
     page.locator('form[data-transition="approve"] [name="conditions"]').fill(
         "Guarantor signs in person"
     )
+    page.locator('form[data-transition="approve"] [name="comment"]').fill(
+        "Cash flow covers the instalments; approve on the condition."
+    )
     screenshot(page, f"journey-09-approver-decision-{tag}.png")
     act(page, "approve")
 

@@ -324,9 +324,9 @@ PERSON_RULES: dict[str, PersonRule] = {
 # Beside the checks it declares, one rule of the lending policy is held up independently: the
 # steps of an account manager on a loan are the loan's account manager's (or an active
 # delegate's), so a step declared without its ownership check shows as unexpected successes.
-# The one exception: another account manager, the co-investigator named on the visit, confirms
-# it (named_co_investigator).
-NOT_THE_OWNERS = frozenset({"site_visit_confirm"})
+# The exceptions: another account manager, the co-investigator named on the visit, confirms
+# it (named_co_investigator); anyone who sees the loan comments on it.
+NOT_THE_OWNERS = frozenset({"site_visit_confirm", "comment_post"})
 
 
 def owners_step(cell: Cell, declared: Gate) -> bool:

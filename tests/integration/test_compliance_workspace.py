@@ -252,9 +252,10 @@ def test_escalating_several_notifies_the_branch_head_of_each_loan(
     bulk(client, made, status="escalated", note="Second missed interview this month.")
 
     notes = Notification.objects.filter(kind=Notification.Kind.ESCALATION)
-    assert sorted(n.object_id for n in notes) == sorted(d.pk for d in made)
+    assert sorted(n.deviation_id for n in notes) == sorted(d.pk for d in made)
+    assert sorted(n.object_id for n in notes) == sorted(d.object_id for d in made)  # the loans
     assert {n.recipient for n in notes} == {head}  # not the other branch's head
-    first = notes.get(object_id=made[0].pk)
+    first = notes.get(deviation_id=made[0].pk)
     assert "escalated" in first.subject
     assert "Second missed interview this month." in first.body
     assert "Start the site visit" in first.body
@@ -275,7 +276,26 @@ def test_escalating_one_on_its_page_notifies_the_branch_head_too(
     )
 
     (notification,) = Notification.objects.filter(recipient=head)
-    assert notification.object_id == deviation.pk
+    assert (notification.object_id, notification.deviation_id) == (loan.pk, deviation.pk)
+
+
+def test_an_escalation_links_to_the_loan_page_and_to_the_deviation(
+    client, loan, manager, compliance, head
+):
+    deviation = refuse(loan, manager)
+    client.force_login(compliance)
+    client.post(
+        reverse("loans:deviation", args=[deviation.pk]),
+        {"status": "escalated", "note": "Repeated."},
+    )
+    client.force_login(head)
+
+    page = client.get(reverse("workflow:inbox")).content.decode()
+    (listed,) = client.get("/api/v1/notifications/").json()["results"]
+
+    assert f'href="{reverse("loans:detail", args=[loan.pk])}"' in page
+    assert f'href="{reverse("loans:deviation", args=[deviation.pk])}"' in page
+    assert (listed["loan"], listed["deviation"]) == (loan.pk, deviation.pk)
 
 
 # --- who may --------------------------------------------------------------------------------------

@@ -52,7 +52,12 @@ def test_two_approvers_approving_at_once_have_exactly_one_winner(cast, branch, p
         loan = factories.LoanFactory(account_manager=cast.manager, product=product)
         loan = prepare_to_leave(advance(loan, LoanState.APPROVAL, cast), cast)
 
-        outcomes = race(loan.pk, "approve", [cast.approver, second], {"conditions": []})
+        outcomes = race(
+            loan.pk,
+            "approve",
+            [cast.approver, second],
+            {"conditions": [], "comment": "Within authority."},
+        )
 
         assert sorted(map(str, outcomes)) == ["performed", "wrong_state"]
         assert Loan.objects.get(pk=loan.pk).state == LoanState.DISBURSEMENT

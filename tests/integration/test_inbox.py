@@ -30,7 +30,9 @@ def in_stage(manager, state, count=1, *, amount=Decimal(50_000)):
 
 
 def due(loan, at):
-    """A running stage timer for ``loan``, due ``at`` (reminding an hour before)."""
+    """A running stage timer for ``loan``, due ``at`` (reminding an hour before), and its due date
+    on the loan, as the step that starts it keeps it (LoanProcess.on_entered)."""
+    Loan.objects.filter(pk=loan.pk).update(stage_due_at=at)
     Timer.objects.create(
         content_type=ContentType.objects.get_for_model(Loan),
         object_id=loan.pk,

@@ -462,7 +462,9 @@ def test_above_the_top_tier_one_top_level_approver_endorses_and_another_approves
 ):
     second = factories.staff(Role.APPROVER, branch=branch, username="approver4", authority_level=3)
 
-    loan = perform_transition(big_loan, "endorse", actor=cast.approver)
+    loan = perform_transition(
+        big_loan, "endorse", actor=cast.approver, payload={"comment": "Endorsed."}
+    )
     assert loan.state == LoanState.APPROVAL
     assert refused_forward(loan, cast).deviation.failed_codes == ["approver_authority"]
     loan = attempt_forward(loan, cast, actor=second)
@@ -476,9 +478,12 @@ def test_an_endorsement_needs_a_top_level_approver_and_a_loan_above_the_top_tier
     big_loan, loan, cast, branch
 ):
     level2 = factories.staff(Role.APPROVER, branch=branch, username="l2", authority_level=2)
-    assert refusal(big_loan, "endorse", level2).deviation.failed_codes == ["endorsement_allowed"]
+    opinion = {"comment": "Endorsed."}
+    assert refusal(big_loan, "endorse", level2, opinion).deviation.failed_codes == [
+        "endorsement_allowed"
+    ]
     small = ready(loan, LoanState.APPROVAL, cast)
-    assert refusal(small, "endorse", cast.approver).deviation.failed_codes == [
+    assert refusal(small, "endorse", cast.approver, opinion).deviation.failed_codes == [
         "endorsement_allowed"
     ]
 
@@ -707,18 +712,71 @@ def test_an_overdue_first_inspection_blocks_closing(loan, cast):
 # --- reasons for returns, rejections and withdrawals -------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "payload",
-    [None, {"reason": "missing_documents"}, {"reason": "bogus", "comment": "x"}, {"comment": "x"}],
-)
-def test_a_return_without_reason_code_and_comment_is_an_input_error(loan, cast, payload):
+@pytest.mark.parametrize("payload", [None, {"reason": "bogus", "comment": "x"}, {"comment": "x"}])
+def test_a_return_without_a_reason_code_is_an_input_error(loan, cast, payload):
     loan = advance(loan, LoanState.REVIEW, cast)
 
     with pytest.raises(InvalidInput) as invalid:
         perform_transition(loan, "return_to_site_visit", actor=cast.reviewer, payload=payload)
 
-    assert [r.code for r in invalid.value.decision.input_errors] == ["reason_given"]
+    assert [r.code for r in invalid.value.decision.input_errors] == ["reason_chosen"]
     assert not Deviation.objects.exists()  # a slip, not an attempt against the rules
+
+
+# --- the written opinion of a decision at review and approval ------------------------------------
+
+
+@pytest.mark.parametrize("comment", [None, "", "   "])
+def test_an_approval_without_a_written_opinion_is_refused_and_logged(loan, cast, comment):
+    loan = ready(loan, LoanState.APPROVAL, cast)
+    payload = {"conditions": []} if comment is None else {"conditions": [], "comment": comment}
+
+    refused = refused_forward(loan, cast, payload=payload)
+
+    assert refused.kind == Deviation.Kind.CHECKS_FAILED
+    assert refused.deviation.failed_codes == ["opinion_written"]
+    assert refused.deviation.failed_checks[0]["clause"] == "decision.opinion"
+    assert not loan.approval_decisions.exists()
+
+
+def test_a_return_with_its_reason_but_no_opinion_is_refused_and_logged(loan, cast):
+    loan = advance(loan, LoanState.REVIEW, cast)
+
+    refused = refusal(loan, "return_to_site_visit", cast.reviewer, {"reason": "other"})
+
+    assert refused.deviation.failed_codes == ["opinion_written"]
+    assert Loan.objects.get(pk=loan.pk).state == LoanState.REVIEW
+
+
+def test_the_approvers_opinion_is_kept_with_the_decision_who_and_in_which_role(loan, cast):
+    loan = ready(loan, LoanState.APPROVAL, cast)
+
+    loan = attempt_forward(
+        loan, cast, payload={"conditions": [], "comment": "  Sound cash flow; approve.  "}
+    )
+
+    decision = loan.approval_decisions.get()
+    assert (decision.approver, decision.role, decision.opinion) == (
+        cast.approver,
+        Role.APPROVER,
+        "Sound cash flow; approve.",
+    )
+
+
+def test_a_reviewers_return_is_kept_as_a_decision_with_the_opinion(loan, cast):
+    loan = advance(loan, LoanState.REVIEW, cast)
+    payload = {"reason": "missing_documents", "comment": "The lease is missing."}
+
+    loan = perform_transition(loan, "return_to_site_visit", actor=cast.reviewer, payload=payload)
+
+    decision = loan.approval_decisions.get()
+    assert (decision.approver, decision.role, decision.outcome, decision.opinion) == (
+        cast.reviewer,
+        Role.REVIEWER,
+        "returned",
+        "The lease is missing.",
+    )
+    assert decision.authority_level is None
 
 
 def test_a_rejection_at_approval_with_a_reason_ends_the_loan_and_is_recorded(loan, cast):

@@ -179,6 +179,51 @@ def test_a_rejected_loan_shows_where_it_stopped(client, cast):
     assert response.context["next_actor"] is None
 
 
+def test_the_approver_writes_an_opinion_with_the_step_and_it_shows_on_the_decision_card(
+    client, cast
+):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.APPROVAL, cast)
+    client.force_login(cast.approver)
+
+    response = page_of(client, loan)
+    approve = next(s for s in response.context["my_steps"] if s.option.name == "approve")
+    form = response.content.decode().split('data-transition="approve"')[1].split("</form>")[0]
+    assert approve.ready
+    assert approve.asks_opinion
+    assert 'name="comment"' in form
+    assert "required" in form
+    assert "Your opinion" in form
+
+    client.post(
+        reverse("loans:transition", args=[loan.pk, "approve"]),
+        {"conditions": "", "comment": "Cash flow covers the instalments twice."},
+    )
+
+    page = page_of(client, loan).content.decode()
+    card = page.split('class="record" id="decision-')[1].split("</article>")[0]
+    assert "Cash flow covers the instalments twice." in card
+    assert cast.approver.username in card
+    assert "approver" in card
+
+
+def test_an_approval_posted_without_an_opinion_is_refused_as_a_deviation(client, cast):
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.APPROVAL, cast)
+    client.force_login(cast.approver)
+
+    client.post(reverse("loans:transition", args=[loan.pk, "approve"]), {"conditions": ""})
+
+    loan.refresh_from_db()
+    assert loan.state == LoanState.APPROVAL
+    (deviation,) = response_deviations(loan)
+    assert deviation.failed_codes == ["opinion_written"]
+
+
+def response_deviations(loan):
+    from loans.selectors import deviations_of
+
+    return list(deviations_of(loan))
+
+
 def test_the_loan_page_reads_a_large_file_in_a_constant_number_of_statements(client, cast):
     loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.POST_LOAN, cast)
     client.force_login(cast.approver)

@@ -93,3 +93,29 @@ def test_the_loan_page_links_to_the_memo_and_summary(client, loan, manager):
 
     assert reverse("loans:approval_memo", args=[loan.pk]) in page
     assert reverse("loans:loan_summary", args=[loan.pk]) in page
+
+
+def test_the_memo_prints_a_reviewers_returned_decision_with_its_opinion_and_role(
+    client, loan, cast
+):
+    from workflow.engine import perform_transition
+
+    in_review = advance(loan, LoanState.REVIEW, cast)
+    perform_transition(
+        in_review,
+        "return_to_site_visit",
+        actor=cast.reviewer,
+        payload={"reason": "missing_documents", "comment": "Photograph the stock room."},
+    )
+    client.force_login(cast.approver)
+
+    page = client.get(reverse("loans:approval_memo", args=[loan.pk])).content.decode()
+    (decision,) = [
+        d.decode() if isinstance(d, bytes) else d
+        for d in page.split('data-testid="memo-decision"')[1:]
+    ]
+
+    assert "Photograph the stock room." in decision
+    assert "reviewer1" in decision
+    assert "reviewer" in decision.split("·")[2]  # in which role
+    assert "returned for revision" in decision

@@ -68,7 +68,7 @@ def test_a_check_uses_the_version_in_force_and_history_keeps_the_old_one(loan, c
     second = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.APPROVAL, cast)
     first = prepare_to_leave(first, cast)
     second = prepare_to_leave(second, cast)
-    payload = {"conditions": []}
+    payload = {"conditions": [], "comment": "Within authority."}
 
     first = perform_transition(first, "approve", actor=junior, payload=payload)
     with (

@@ -556,6 +556,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "extension_endorse": ("record",),
     "extension_approve": ("record", "note"),
     "extension_decline": ("record", "note"),
+    "comment_post": ("text", "mentioned"),
 }
 RECORD_OF: dict[str, type[models.Model]] = {
     **dict.fromkeys(
@@ -567,7 +568,7 @@ RECORD_OF: dict[str, type[models.Model]] = {
     "classification_upgrade_confirm": Inspection,
 }
 MOMENTS = ("held_at", "signed_at", "visited_at", "inspected_at", "paid_at", "restructured_at")
-PEOPLE = ("co_investigator", "witness", "account_manager", "delegate")
+PEOPLE = ("co_investigator", "witness", "account_manager", "delegate", "mentioned")
 MONEY_FIELDS = ("value", "principal", "monthly_income", "monthly_debt_payments", "amount")
 CHOICES: dict[str, tuple[Any, ...]] = {
     "field": (*PersonalField.values, "nonsense"),  # an account names no drawdown: an input error

@@ -94,7 +94,12 @@ def test_a_spread_below_the_floor_beyond_the_approvers_authority_is_a_deviation(
     loan = prepare_to_leave(advance(loan, LoanState.APPROVAL, cast), cast)
 
     with pytest.raises(TransitionRefused) as refused:
-        perform_transition(loan, "approve", actor=junior_approver, payload={"conditions": []})
+        perform_transition(
+            loan,
+            "approve",
+            actor=junior_approver,
+            payload={"conditions": [], "comment": "Within authority."},
+        )
 
     assert refused.value.deviation == deviations_of(loan).get()
     assert "pricing_authority" in refused.value.deviation.failed_codes

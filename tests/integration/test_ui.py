@@ -151,7 +151,10 @@ def test_an_approval_from_the_loan_page_records_its_conditions(client, cast):
     assert 'name="conditions"' in page
     client.post(
         reverse("loans:transition", args=[loan.pk, "approve"]),
-        {"conditions": "Guarantor signs in person\n\nInsurance assigned"},
+        {
+            "conditions": "Guarantor signs in person\n\nInsurance assigned",
+            "comment": "Approved on its conditions.",
+        },
     )
 
     assert [c.text for c in loan.approval_conditions.all()] == [

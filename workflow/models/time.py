@@ -89,6 +89,7 @@ class Notification(models.Model):
         OVERDUE = "overdue", _("overdue")
         ESCALATION = "escalation", _("escalation")
         AUDIT_BROKEN = "audit_broken", _("audit trail broken")
+        MENTION = "mention", _("mention")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -97,8 +98,17 @@ class Notification(models.Model):
         Timer, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # What it is about: the object of a process (a loan), whose page it links to.
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
+    # The deviation it is also about (an escalation by compliance), linked beside the object.
+    deviation = models.ForeignKey(
+        "workflow.Deviation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
     subject = models.CharField(max_length=255)
     body = models.TextField()
     created_at = models.DateTimeField()
