@@ -55,7 +55,9 @@ class WatchItem(WatchWorkflow):
         ]
 
     def __str__(self) -> str:
-        return f"{self.loan} · {self.signal}"
+        from watch.rules import signal_title  # the signal in words, never its code
+
+        return f"{self.loan} · {signal_title(self.signal)}"
 
     @property
     def is_open(self) -> bool:

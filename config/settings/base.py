@@ -326,6 +326,9 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "recovery.states.ContactChannel",
         "ChannelEnum": "workflow.models.Channel",
         "LimitStatusEnum": "insight.structure.STATUS_VALUES",
+        # high / medium / low: a deviation's severity and an early-warning signal's share them.
+        "SeverityEnum": "watch.states.Severity",
+        "WatchItemStateEnum": "watch.states.ItemState",
     },
 }
 

@@ -152,13 +152,19 @@ def test_the_demo_scheduler_finds_late_work_at_once():
     from workflow import timers
     from workflow.models import Deviation, Notification
 
+    from django.contrib.contenttypes.models import ContentType
+
     timers.sweep()
 
-    assert Deviation.objects.filter(kind="sla_overdue").count() == 5
+    late = Deviation.objects.filter(kind="sla_overdue")
+    assert late.filter(content_type=ContentType.objects.get_for_model(Loan)).count() == 5
+    # and the two watch-list items the demo left past their SLA
+    assert late.filter(content_type=ContentType.objects.get_for_model(WatchItem)).count() == 2
     # the loans the demo downgraded are inspected monthly since, and those months have passed
     assert Deviation.objects.filter(kind="inspection_overdue").count() == 3
     escalated = Notification.objects.filter(kind="escalation", recipient__username="head1")
-    assert escalated.count() == 8
+    assert escalated.count() == 8 + 2  # the loans' and the watch-list items'
+    assert not any("days_past_due" in n.subject + n.body for n in escalated)  # a signal in words
     assert Notification.objects.filter(kind="reminder").exists()
 
 
