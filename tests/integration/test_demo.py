@@ -149,10 +149,10 @@ def test_loading_the_demo_again_changes_nothing():
 
 def test_the_demo_scheduler_finds_late_work_at_once():
     """Within the first sweep of make demo: reminders, overdue deviations and escalations."""
+    from django.contrib.contenttypes.models import ContentType
+
     from workflow import timers
     from workflow.models import Deviation, Notification
-
-    from django.contrib.contenttypes.models import ContentType
 
     timers.sweep()
 
