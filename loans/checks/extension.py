@@ -266,32 +266,13 @@ def _endorser(ctx: CheckContext) -> int | None:
 def extension_approver_authority(ctx: CheckContext) -> Outcome:
     """The authority the loan itself needed: one approver of the amount's tier, or above the
     top tier one top-level approver endorsing and another approving."""
-    amount = ctx.obj.amount
-    if amount is None:
-        return failed(_("The loan has no amount."))
-    held = ctx.actor.authority_level or 0
-    needed = ctx.policy.required_authority(amount)
-    if needed is not None:
-        if held < needed:
-            return failed(
-                _("CNY %(amount)s needs authority level %(needed)s; you hold level %(held)s."),
-                amount=f"{amount:,.2f}",
-                needed=needed,
-                held=held,
-            )
-        return passed()
-    ceiling, top = ctx.policy.top_tier
-    endorser = _endorser(ctx)
-    if held < top or endorser is None or endorser == ctx.actor.pk:
-        return failed(
-            _(
-                "Above CNY %(ceiling)s two approvers of level %(level)s must approve: "
-                "one endorses, another approves."
-            ),
-            ceiling=f"{ceiling:,.0f}",
-            level=top,
-        )
-    return passed()
+    from loans.checks.people import authority_for_amount
+
+    def endorsed_by_another() -> bool:
+        endorser = _endorser(ctx)
+        return endorser is not None and endorser != ctx.actor.pk
+
+    return authority_for_amount(ctx, endorsed_by_another=endorsed_by_another)
 
 
 @check(
@@ -301,15 +282,10 @@ def extension_approver_authority(ctx: CheckContext) -> Outcome:
     kind=CheckKind.PERSON,
 )
 def extension_endorsement_allowed(ctx: CheckContext) -> Outcome:
-    ceiling, top = ctx.policy.top_tier
-    amount = ctx.obj.amount
-    if amount is None or amount <= ceiling:
-        return failed(
-            _("Up to CNY %(ceiling)s one approver decides; no endorsement is needed."),
-            ceiling=f"{ceiling:,.0f}",
-        )
-    if (ctx.actor.authority_level or 0) < top:
-        return failed(_("Only an approver of level %(level)s may endorse."), level=top)
-    if _endorser(ctx) is not None:
-        return failed(_("The extension is already endorsed; a second approver now approves it."))
-    return passed()
+    from loans.checks.people import endorsement_open
+
+    return endorsement_open(
+        ctx,
+        endorsed=_endorser(ctx) is not None,
+        already=_("The extension is already endorsed; a second approver now approves it."),
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils.translation import gettext_lazy as _
 
 from loans.roles import Capacity, Role
@@ -84,13 +86,10 @@ def _endorsers(ctx: CheckContext) -> set[int]:
     )
 
 
-@check(
-    code="approver_authority",
-    title=_("The amount is within the approver's authority"),
-    clause="approval.authority",
-    kind=CheckKind.PERSON,
-)
-def approver_authority(ctx: CheckContext) -> Outcome:
+def authority_for_amount(ctx: CheckContext, *, endorsed_by_another: Callable[[], bool]) -> Outcome:
+    """Whether the acting approver's authority covers the loan's amount: one approver of the
+    amount's tier, or above the top tier a top-level approver after another one endorsed (asked
+    only there: it reads the endorsements). The loan's approval and an extension's share it."""
     amount = ctx.obj.amount
     if amount is None:
         return failed(_("The loan has no amount."))
@@ -106,7 +105,7 @@ def approver_authority(ctx: CheckContext) -> Outcome:
             )
         return passed()
     ceiling, top = ctx.policy.top_tier
-    if held < top or not (_endorsers(ctx) - {ctx.actor.pk}):
+    if held < top or not endorsed_by_another():
         return failed(
             _(
                 "Above CNY %(ceiling)s two approvers of level %(level)s must approve: "
@@ -118,13 +117,9 @@ def approver_authority(ctx: CheckContext) -> Outcome:
     return passed()
 
 
-@check(
-    code="endorsement_allowed",
-    title=_("A first top-level approver may endorse this loan"),
-    clause="approval.authority",
-    kind=CheckKind.PERSON,
-)
-def endorsement_allowed(ctx: CheckContext) -> Outcome:
+def endorsement_open(ctx: CheckContext, *, endorsed: bool, already: Message) -> Outcome:
+    """Whether the acting approver may endorse: only above the top tier, only at the top level,
+    and only once (``already`` says so when ``endorsed``)."""
     ceiling, top = ctx.policy.top_tier
     amount = ctx.obj.amount
     if amount is None or amount <= ceiling:
@@ -134,9 +129,35 @@ def endorsement_allowed(ctx: CheckContext) -> Outcome:
         )
     if (ctx.actor.authority_level or 0) < top:
         return failed(_("Only an approver of level %(level)s may endorse."), level=top)
-    if _endorsers(ctx):
-        return failed(_("The loan is already endorsed; a second approver now approves it."))
+    if endorsed:
+        return failed(already)
     return passed()
+
+
+@check(
+    code="approver_authority",
+    title=_("The amount is within the approver's authority"),
+    clause="approval.authority",
+    kind=CheckKind.PERSON,
+)
+def approver_authority(ctx: CheckContext) -> Outcome:
+    return authority_for_amount(
+        ctx, endorsed_by_another=lambda: bool(_endorsers(ctx) - {ctx.actor.pk})
+    )
+
+
+@check(
+    code="endorsement_allowed",
+    title=_("A first top-level approver may endorse this loan"),
+    clause="approval.authority",
+    kind=CheckKind.PERSON,
+)
+def endorsement_allowed(ctx: CheckContext) -> Outcome:
+    return endorsement_open(
+        ctx,
+        endorsed=bool(_endorsers(ctx)),
+        already=_("The loan is already endorsed; a second approver now approves it."),
+    )
 
 
 @check(
