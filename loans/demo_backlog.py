@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from loans.models import Loan
@@ -42,7 +44,9 @@ def make_work_late() -> int:
             changed += 1
     inspected = Loan.objects.filter(state=LoanState.POST_LOAN).order_by("pk").first()
     if inspected is not None:
-        Loan.objects.filter(pk=inspected.pk).update(disbursed_at=now - timedelta(days=20))
+        paid = now - timedelta(days=20)
+        opened = Least(F("created_at"), Value(paid - timedelta(days=14)))  # applied before paid
+        Loan.objects.filter(pk=inspected.pk).update(disbursed_at=paid, created_at=opened)
         _backdate(
             inspected,
             Timer.Kind.INSPECTION,

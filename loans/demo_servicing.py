@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from loans.choices import EarlyRepaymentOption, RepaymentMethod
@@ -41,7 +43,10 @@ def _move_back(loan: Loan, first_due: date) -> None:
         row.due_date = add_months(start, offset)
         row.save(update_fields=["due_date"])
     type(schedule).objects.filter(pk=schedule.pk).update(start_date=start)
-    Loan.objects.filter(pk=loan.pk).update(disbursed_at=_noon(start))
+    paid = _noon(start)
+    # The application came before the payment (a cycle time is never negative).
+    opened = Least(F("created_at"), Value(paid - timedelta(days=14)))
+    Loan.objects.filter(pk=loan.pk).update(disbursed_at=paid, created_at=opened)
 
 
 def _months(start: date, due: date) -> int:

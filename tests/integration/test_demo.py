@@ -321,3 +321,12 @@ def test_the_demo_shows_a_loan_extended_with_a_new_schedule_version():
         "extension_review",
         "extension_approve",
     ]
+
+
+def test_no_demo_loan_is_paid_before_it_was_applied_for():
+    """The demo moves some loans' payment back in time; their application moves with it, or the
+    scorecard would show a negative cycle time."""
+    from django.db.models import F
+
+    assert Loan.objects.filter(disbursed_at__isnull=False).exists()
+    assert not Loan.objects.filter(disbursed_at__lt=F("created_at")).exists()
