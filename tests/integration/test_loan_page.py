@@ -263,3 +263,16 @@ def test_the_loan_page_reads_a_large_file_in_a_constant_number_of_statements(cli
     assert "Note 11." in page
     assert "shop-11.jpg" in page
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_timeline_names_each_person_not_their_user_name(client, cast):
+    cast.manager.first_name, cast.manager.last_name = "Min", "Zhou"
+    cast.manager.save(update_fields=["first_name", "last_name"])
+    loan = advance(factories.LoanFactory(account_manager=cast.manager), LoanState.SITE_VISIT, cast)
+    client.force_login(cast.approver)
+
+    page = page_of(client, loan).content.decode()
+    timeline = page[page.index("<ol", page.index('id="timeline"')) :]
+
+    assert "Min Zhou" in timeline.split("</ol>")[0]
+    assert f"· {cast.manager.username}<" not in timeline.split("</ol>")[0]
