@@ -124,12 +124,12 @@ def kill_the_connection_after_commit(monkeypatch):
 def test_a_committed_api_transition_answers_from_the_committed_state_and_its_retry_replays(
     cast, product, kill_the_connection_after_commit
 ):
-    from loans.api import views as api_views
+    from loans.api import steps  # where the API performs its steps
 
     loan = factories.LoanFactory(account_manager=cast.manager, product=product)
     loan = prepare_to_leave(advance(loan, LoanState.REVIEW, cast), cast)
     reviewer = _api_client(cast.reviewer)
-    kill_the_connection_after_commit(api_views)
+    kill_the_connection_after_commit(steps)
     url = f"/api/v1/loans/{loan.pk}/transitions/submit_for_approval/"
 
     first = _as_served(
