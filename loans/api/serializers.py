@@ -236,9 +236,8 @@ class RefusalSerializer(ErrorSerializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
-    actor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
+    # Null when the system acted (a watch-list signal, the days past due).
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True)
     payload = MaskedFactsField(read_only=True)
     changes = MaskedFactsField(read_only=True)
 
