@@ -13,7 +13,7 @@ edge of the page, signed so a cursor that was altered, or made for another sort 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -135,19 +135,29 @@ def bounded_counts(
     """How many rows of ``queryset`` have each of ``values`` in ``field``, counting no further than
     ``cap + 1`` each (a count above ``cap`` reads "cap+"): one query, whose cost is bounded by
     ``len(values) × (cap + 1)`` index entries however large the table grows."""
+    return bounded_counts_of(
+        {value: queryset.filter(**{field: value}) for value in values}, cap=cap
+    )
+
+
+def bounded_counts_of(querysets: Mapping[str, QuerySet[Any]], *, cap: int) -> dict[str, int]:
+    """How many rows each of ``querysets`` has, counting no further than ``cap + 1`` each: one
+    query of a bounded subquery per name, so its cost is bounded by the index entries read
+    (``cap + 1`` each at most) whatever the size of the table."""
     from django.db import connections
 
-    if not values:
+    if not querysets:
         return {}
     parts: list[str] = []
     params: list[Any] = []
-    for index, value in enumerate(values):
-        capped = queryset.filter(**{field: value}).order_by().values("pk")[: cap + 1]
+    for index, queryset in enumerate(querysets.values()):
+        capped = queryset.order_by().values("pk")[: cap + 1]
         sql, sql_params = capped.query.sql_with_params()
         # The ORM's own SQL, its values passed as parameters.
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS bounded_{index})")  # noqa: S608
         params.extend(sql_params)
-    with connections[queryset.db].cursor() as cursor:
+    db = next(iter(querysets.values())).db
+    with connections[db].cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)
         counts = cursor.fetchone()
-    return dict(zip(values, counts, strict=True))
+    return dict(zip(querysets, counts, strict=True))

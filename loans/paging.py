@@ -78,3 +78,6 @@ class Count:
 
     def __str__(self) -> str:
         return f"{intcomma(self.value)}{'+' if self.more else ''}"
+
+    def __bool__(self) -> bool:
+        return self.value > 0

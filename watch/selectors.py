@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
+from loans.inbox import NONE
+from loans.keyset import bounded_counts_of
 from loans.models import Loan, User
+from loans.paging import COUNT_CAP
+from loans.paging import Count as Shown
 from loans.roles import Role
 from watch.models import WatchItem
 from watch.states import ItemState
@@ -52,22 +56,22 @@ def items_of_loan(loan: Loan, user: User) -> QuerySet[WatchItem]:
 
 @dataclass(frozen=True)
 class WatchCounts:
-    """What the navigation shows beside "Watch-list": open items, and how many are overdue."""
+    """What the navigation shows beside "Watch-list": open items, and how many are overdue
+    (bounded counts, "1,000+", like the loans' beside "My queue")."""
 
-    open: int = 0
-    overdue: int = 0
+    open: Shown = NONE
+    overdue: Shown = NONE
 
 
 def watch_counts(user: User, now: datetime) -> WatchCounts:
-    """One aggregate query over the items the user sees (the account manager's own)."""
+    """One query of two bounded counts over the items the user sees (the account manager's own)."""
     if not (sees_branch_items(user) or user.has_role(Role.ACCOUNT_MANAGER)):
         return WatchCounts()
-    found = (
-        items_visible_to(user)
-        .filter(state=ItemState.OPEN)
-        .aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    items = items_visible_to(user).filter(state=ItemState.OPEN)
+    found = bounded_counts_of(
+        {"open": items, "overdue": items.filter(due_at__lt=now)}, cap=COUNT_CAP
     )
-    return WatchCounts(open=found["open"], overdue=found["overdue"])
+    return WatchCounts(**{name: Shown.bounded(value, COUNT_CAP) for name, value in found.items()})
 
 
 def audit_trail_of(item: WatchItem) -> QuerySet[AuditEvent]:

@@ -117,13 +117,17 @@ class Loan(LoanWorkflow):
             models.Index(
                 fields=["branch", "state", "state_entered_at", "id"], name="loan_stage_waiting"
             ),
+            # A manager's loans of a stage, the earliest due first: the pipeline's columns and the
+            # navigation's counts of their open and overdue loans (loans/inbox.py).
             models.Index(
-                fields=["account_manager", "state", "state_entered_at", "id"],
-                name="loan_pipeline",
+                fields=["account_manager", "state", "stage_due_at", "id"],
+                name="loan_manager_stage_due",
             ),
             # A manager's loans disbursed in a period: the scorecard's drill-down and measurement.
             models.Index(fields=["account_manager", "disbursed_at"], name="loan_manager_disbursed"),
             models.Index(fields=["branch", "state", "stage_due_at", "id"], name="loan_stage_due"),
+            # An approver's loans above their authority (loans/inbox.py): few, found by amount.
+            models.Index(fields=["branch", "state", "amount"], name="loan_stage_amount"),
         ]
         constraints = [
             models.CheckConstraint(

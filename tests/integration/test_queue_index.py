@@ -78,3 +78,66 @@ def test_the_queues_first_page_reads_along_the_due_date_index(client, cast):
     assert [loan.state for loan in response.context["loans"]] == [LoanState.REVIEW] * 20
     assert "loan_stage_due" in plan, plan
     assert "Sort Key: loans_loan.stage_due_at" not in plan, plan
+
+
+def _plan(sql: str, *settings: str) -> str:
+    with connection.cursor() as cursor:
+        for setting in settings:
+            cursor.execute(f"SET LOCAL {setting}")
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.postgres
+def test_a_pipeline_column_reads_along_the_managers_due_date_index(client, cast):
+    now = timezone.now()
+    for number, loan in enumerate(
+        factories.LoanFactory.create_batch(40, account_manager=cast.manager)
+    ):
+        Loan.objects.filter(pk=loan.pk).update(
+            state=LoanState.INTAKE, stage_due_at=now + timedelta(hours=number)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE loans_loan")
+    client.force_login(cast.manager)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("loans:mine") + "?stage=intake")
+    (page_query,) = [
+        q["sql"] for q in captured.captured_queries if '"loans_loan"."stage_due_at" ASC' in q["sql"]
+    ]
+    plan = _plan(page_query, "enable_sort = off")
+
+    assert len(response.context["page"].rows) == 40
+    assert "loan_manager_stage_due" in plan, plan
+    assert "Sort Key: loans_loan.stage_due_at" not in plan, plan
+
+
+@pytest.mark.postgres
+def test_the_navigation_counts_and_the_section_above_authority_read_bounded_index_ranges(
+    client, cast, junior_approver
+):
+    """Each count stops at the cap along an index, and the few loans above an approver's authority
+    are found by amount: none of them reads every loan of a stage (a sequential or bitmap scan)."""
+    made = factories.LoanFactory.create_batch(60, account_manager=cast.manager)
+    Loan.objects.update(state=LoanState.APPROVAL, stage_due_at=timezone.now(), amount=50_000)
+    Loan.objects.filter(pk=made[0].pk).update(amount=500_000)  # the one above a junior's authority
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE loans_loan")
+    for user in (cast.manager, junior_approver):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            client.get(reverse("loans:queue" if user == junior_approver else "loans:mine"))
+        counted = [q["sql"] for q in captured.captured_queries if "bounded_0" in q["sql"]]
+        above = [  # the section's own query, not the other section's NOT (...)
+            q["sql"]
+            for q in captured.captured_queries
+            if '"loans_loan"."amount" >' in q["sql"] and "NOT (" not in q["sql"]
+        ]
+        for sql in counted + above:
+            plan = _plan(sql, "enable_seqscan = off", "enable_bitmapscan = off")
+            assert "Seq Scan on loans_loan" not in plan, plan
+            assert "Bitmap" not in plan, plan
+        if user == junior_approver:
+            assert above, "the section above authority was not read"
+            assert "loan_stage_amount" in _plan(above[0], "enable_seqscan = off"), above[0]
