@@ -6,8 +6,9 @@ Two branches in the list benchmark's database (bench/data.py makes the loans in 
 gets ten audit events, five stage visits over the last year (some returned, a few rejected or
 withdrawn, some past their SLA) and, while open, a running stage timer (a tenth of them past
 their deadline); each branch gets one deviation per loan over the year. The weekly tables are
-recomputed once (the hourly task's work, whole); the pages read them, so their cost must not
-follow the number of loans or events.
+recomputed once and the loans waiting counted (the hourly task's work, whole); the pages read
+them and only the fifty loans longest stalled, so their cost must not follow the number of loans
+or events.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ OPEN = ["intake", "site_visit", "review", "approval", "disbursement"]
 
 _TABLES = (
     "workflow_auditevent, workflow_timer, insight_stagevisit, insight_stageweek, "
-    "insight_funnelweek, insight_deviationweek"
+    "insight_funnelweek, insight_deviationweek, insight_stagenow"
 )
 
 _LOANS_SQL = """

@@ -47,6 +47,7 @@ from insight.process_models import (  # noqa: E402
     DeviationWeek,
     FunnelWeek,
     Outcome,
+    StageNow,
     StageVisit,
     StageWeek,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Outcome",
     "PortfolioSnapshot",
     "ScorecardMonth",
+    "StageNow",
     "StageVisit",
     "StageWeek",
 ]

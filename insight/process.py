@@ -1,10 +1,12 @@
 """Process analytics of an office or a tree of offices: stage times, who the loans wait for, the
 loans stalled past their SLA, the funnel, returns and the deviation heat-map.
 
-Read from the weekly tables (insight/process_aggregate.py) and the running stage timers, with a
-constant number of statements whatever the number of loans or audit events: one per weekly
-table, two for the running timers (counts, and the oldest stalled loans), one for those loans,
-one for the names of the people. Medians and percentiles are nearest-rank, exact to the hour.
+Read from the weekly tables (insight/process_aggregate.py), the hourly count of the loans
+waiting and stalled (insight/process_now.py) and the running stage timers, with a constant number
+of statements whatever the number of loans or audit events: one per weekly table, two for the
+hourly count (its figures and its moment), one for the fifty loans longest stalled now and one
+for those loans, one for the names of the people. Medians and percentiles are nearest-rank,
+exact to the hour.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,13 +26,13 @@ from insight.process_aggregate import week_of
 from insight.process_filters import Filters, ratio
 from insight.process_heat import Heat, heat_of
 from insight.process_models import FunnelWeek, Outcome, StageWeek
+from insight.process_now import running_timers, waiting_now
 from insight.process_record import HOLDER, STAGES
 from insight.scope import Scope
 from loans.choices import ReturnReason
 from loans.models import Loan
 from loans.roles import Role
 from loans.states import LoanState
-from workflow.models import Timer
 
 STALLED_SHOWN = 50
 
@@ -124,8 +125,9 @@ class ProcessFigures:
     filters: Filters
     stages: list[StageFigure]
     holders: list[HolderFigure]
-    stalled: list[StalledLoan]
-    stalled_count: int
+    stalled: list[StalledLoan]  # now
+    stalled_count: int  # at the hourly count
+    counted_at: datetime | None  # the hourly count's moment (None: not counted yet)
     opened: int
     funnel: list[FunnelStep]
     returns: list[ReturnFigure]
@@ -151,16 +153,17 @@ def process_figures(
     now = now or timezone.now()
     weeks = list(_filtered(StageWeek.objects.order_by(), scope, filters))
     stages = _stages(weeks)
-    waiting, late = _running(scope, filters, now)
+    counted = waiting_now(scope, filters)
     stalled = _stalled(scope, filters, now)
     opened, funnel = _funnel(list(_filtered(FunnelWeek.objects.order_by(), scope, filters)))
     return ProcessFigures(
         scope=scope,
         filters=filters,
         stages=stages,
-        holders=_holders(stages, waiting, late),
+        holders=_holders(stages, counted.waiting, counted.stalled),
         stalled=stalled,
-        stalled_count=sum(late.values()),
+        stalled_count=sum(counted.stalled.values()),
+        counted_at=counted.counted_at,
         opened=opened,
         funnel=funnel,
         returns=_returns(weeks, stages),
@@ -191,44 +194,11 @@ def _stages(weeks: list[StageWeek]) -> list[StageFigure]:
     return figures
 
 
-def _running_timers(scope: Scope, filters: Filters) -> QuerySet[Timer]:
-    """The running stage timers of the scope's loans: one per loan waiting in a stage, read
-    along the partial index ``insight_timer_running_stage`` (scope, due_at)."""
-    timers = Timer.objects.filter(
-        kind=Timer.Kind.STAGE,
-        stopped_at__isnull=True,
-        scope__in=[office.code for office in scope.offices],
-        content_type=ContentType.objects.get_for_model(Loan),
-    )
-    if filters.product is not None or filters.person is not None:
-        loans = Loan.objects.filter(branch_id__in=scope.branch_ids, state__in=STAGES)
-        if filters.product is not None:
-            loans = loans.filter(product_id=filters.product)
-        if filters.person is not None:
-            loans = loans.filter(account_manager_id=filters.person)
-        timers = timers.filter(object_id__in=loans.values("pk"))
-    return timers
-
-
-def _running(scope: Scope, filters: Filters, now: datetime) -> tuple[Counter[str], Counter[str]]:
-    waiting: Counter[str] = Counter()
-    late: Counter[str] = Counter()
-    rows = (
-        _running_timers(scope, filters)
-        .order_by()
-        .values("stage")
-        .annotate(loans=Count("pk"), late=Count("pk", filter=Q(due_at__lt=now)))
-    )
-    for row in rows:
-        waiting[row["stage"]] += row["loans"]
-        late[row["stage"]] += row["late"]
-    return waiting, late
-
-
 def _stalled(scope: Scope, filters: Filters, now: datetime) -> list[StalledLoan]:
-    """The loans longest past their stage's SLA, oldest deadline first."""
+    """The loans longest past their stage's SLA now, oldest deadline first: read along
+    ``insight_timer_running_due`` (scope, due_at, id), which stops at the fiftieth."""
     timers = list(
-        _running_timers(scope, filters)
+        running_timers(scope, filters)
         .filter(due_at__lt=now)
         .order_by("due_at", "pk")
         .values_list("object_id", "stage", "due_at")[:STALLED_SHOWN]

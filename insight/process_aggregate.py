@@ -3,8 +3,9 @@
 The hourly task recomputes the weeks from the one before last (``RECENT_DAYS``): a stage visit or
 a deviation lands in the week it happened, so older weeks do not change; ``manage.py
 backfill_process`` recomputes every week. The funnel is recomputed whole, because a loan opened
-long ago may still move: one read of the loans and two grouped reads of the stage visits. Each
-table is replaced in one transaction, so a run twice over the same data leaves the same rows.
+long ago may still move: one read of the loans and two grouped reads of the stage visits. Both
+also count the loans waiting and stalled now (insight/process_now.py). Each table is replaced in
+one transaction, so a run twice over the same data leaves the same rows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db.models import Case, IntegerField, Max, Value, When
 from django.utils import timezone
 
 from insight.process_models import DeviationWeek, FunnelWeek, Outcome, StageVisit, StageWeek
+from insight.process_now import stage_now_count
 from insight.process_record import ORDER, STAGES, visits_record
 from loans.models import Branch, Loan
 from loans.states import LoanState
@@ -54,16 +56,18 @@ def start_of(week: date) -> datetime:
 
 
 def process_aggregate(*, since: date | None = None) -> int:
-    """Recompute the weekly tables from ``since``'s week (every week when None); rows written."""
+    """Recompute the weekly tables from ``since``'s week (every week when None), and count the
+    loans waiting and stalled now; the rows written."""
     first = week_of(since) if since else None
     with transaction.atomic():
-        return _stage_weeks(first) + _deviation_weeks(first) + _funnel_weeks()
+        weekly = _stage_weeks(first) + _deviation_weeks(first) + _funnel_weeks()
+        return weekly + stage_now_count()
 
 
 def process_refresh() -> int:
     """What the hourly task does: the stage visits of the timers stopped since the last visit
     known (a day's overlap: a transaction still open then has committed since), then the recent
-    weeks and the funnel."""
+    weeks, the funnel and the loans waiting now."""
     last = StageVisit.objects.aggregate(last=Max("left_at"))["last"]
     visits_record(since=last - OVERLAP if last else None)
     return process_aggregate(since=timezone.localdate() - timedelta(days=RECENT_DAYS))

@@ -4,8 +4,9 @@ dashboards read (docs/insight.md, "Process analytics").
 ``StageVisit`` is derived from the engine's record (the stage timer a transition stopped and the
 audit event it appended), one row per stage left, unique on (loan, stage, left_at): the live write
 after each commit and the backfill from the audit trail write the same row. The three weekly
-tables are recomputed from it and from the deviation log by the hourly task; the pages read only
-them, the running stage timers and the names the keys stand for.
+tables are recomputed from it and from the deviation log by the hourly task, and ``StageNow`` from
+the running stage timers; the pages read only them, the fifty running stage timers longest past
+their deadline and the names the keys stand for.
 """
 
 from __future__ import annotations
@@ -123,3 +124,21 @@ class DeviationWeek(models.Model):
 
     def __str__(self) -> str:
         return f"{self.week} {self.check_code} {self.count}"
+
+
+class StageNow(models.Model):
+    """The loans waiting in each stage when the hourly task last ran, by office, product and
+    account manager, and how many of them were past their stage's SLA then: counted from the
+    running stage timers and replaced whole at each run (its size follows offices × products ×
+    account managers × stages, not loans)."""
+
+    counted_at = models.DateTimeField(help_text="The run's moment: every row of a run has it.")
+    branch = models.ForeignKey("loans.Branch", on_delete=models.CASCADE, related_name="+")
+    product_key = models.BigIntegerField(default=0, help_text="0: no product.")
+    person_key = models.BigIntegerField(default=0, help_text="The account manager; 0: none.")
+    stage = models.CharField(max_length=32)
+    waiting = models.PositiveIntegerField(default=0)
+    stalled = models.PositiveIntegerField(default=0, help_text="Of them, past the SLA's deadline.")
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.waiting} waiting, {self.stalled} stalled"

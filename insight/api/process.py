@@ -59,8 +59,10 @@ class ProcessHolderSerializer(serializers.Serializer[Any]):
     label = serializers.CharField()  # type: ignore[assignment]
     hours = serializers.IntegerField(help_text="Hours the ended stays of its stages took.")
     share = share()
-    waiting = serializers.IntegerField(help_text="Loans waiting for this role now.")
-    stalled = serializers.IntegerField(help_text="Of them, past their stage's SLA.")
+    waiting = serializers.IntegerField(
+        help_text="Loans waiting for this role at the last hourly count (counted_at)."
+    )
+    stalled = serializers.IntegerField(help_text="Of them, past their stage's SLA then.")
 
 
 class ProcessStalledSerializer(serializers.Serializer[Any]):
@@ -116,8 +118,17 @@ class ProcessSerializer(serializers.Serializer[Any]):
     filters = ProcessFiltersSerializer()
     stages = ProcessStageSerializer(many=True)
     holders = ProcessHolderSerializer(many=True)
-    stalled_count = serializers.IntegerField()
-    stalled = ProcessStalledSerializer(many=True, help_text="The 50 longest past their deadline.")
+    stalled_count = serializers.IntegerField(
+        help_text="Loans past their stage's SLA at the last hourly count (counted_at)."
+    )
+    stalled = ProcessStalledSerializer(
+        many=True, help_text="Now: the 50 longest past their deadline."
+    )
+    counted_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the hourly task counted the loans waiting and stalled; null before it "
+        "first ran.",
+    )
     opened = serializers.IntegerField(help_text="Applications opened in the period.")
     funnel = ProcessFunnelStepSerializer(many=True)
     returns = ProcessReturnSerializer(many=True)

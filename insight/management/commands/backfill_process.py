@@ -13,10 +13,11 @@ from insight.process_record import visits_backfill
 class Command(BaseCommand):
     help = (
         "Rebuild every loan's stage visits from its audit trail and stopped stage timers (the same "
-        "rows the live receiver writes), then recompute every weekly table of process analytics."
+        "rows the hourly task writes), then recompute every weekly table of process analytics and "
+        "count the loans waiting and stalled now."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         visits = visits_backfill()
         rows = process_aggregate()
-        self.stdout.write(f"Process analytics: {visits} stage visits, {rows} weekly rows.")
+        self.stdout.write(f"Process analytics: {visits} stage visits, {rows} rows of figures.")

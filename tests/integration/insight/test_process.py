@@ -122,7 +122,7 @@ def test_another_product_shows_nothing(head, known):
 
 
 def test_aggregating_twice_writes_the_same_rows(known):
-    from insight.process_models import DeviationWeek, FunnelWeek, StageWeek
+    from insight.process_models import DeviationWeek, FunnelWeek, StageNow, StageWeek
 
     def rows():
         return [
@@ -131,6 +131,7 @@ def test_aggregating_twice_writes_the_same_rows(known):
                 (StageWeek, ("week", "stage", "outcome", "visits", "overdue")),
                 (FunnelWeek, ("week", "opened", "disbursed")),
                 (DeviationWeek, ("week", "check_code", "count")),
+                (StageNow, ("stage", "product_key", "person_key", "waiting", "stalled")),
             )
         ]
 

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from insight.forms_process import PROCESS_TABLES
 from insight.process_aggregate import process_aggregate
+from insight.process_models import StageNow
 from loans.roles import Role
 from loans.states import LoanState as S
 from tests import factories
@@ -44,6 +45,27 @@ def test_the_branch_head_sees_stage_times_the_stalled_loan_the_funnel_and_the_he
     assert "<script>" not in page  # no inline script (CSP)
     stages = page.split('data-testid="table-stages"', 1)[1].split("</table>", 1)[0]
     assert '<td class="text-end">1.3</td><td class="text-end">4.3</td>' in stages  # 30 h, 102 h
+
+
+def test_the_page_says_when_the_loans_waiting_and_stalled_were_counted(client, head, known):
+    counted_at = StageNow.objects.values_list("counted_at", flat=True).first()
+    client.force_login(head)
+    page = client.get(PAGE).content.decode()
+
+    at = timezone.localtime(counted_at).strftime("%Y-%m-%d %H:%M")
+    assert f"Loans waiting and stalled as of {at}, the last hourly count." in page
+    holders = page.split('data-testid="table-holders"', 1)[1].split("</table>", 1)[0]
+    assert "Waiting at the last count" in holders
+
+
+def test_before_the_first_hourly_count_the_page_says_so(client, head, known):
+    StageNow.objects.all().delete()
+    client.force_login(head)
+    page = client.get(PAGE).content.decode()
+
+    assert "have not been counted yet" in page
+    assert "0 loans stalled past their SLA" in page
+    assert known["stalled"].reference in page  # the list is read as it is now
 
 
 def test_compliance_reads_the_page_which_offers_no_change(client, compliance, known):
@@ -102,6 +124,7 @@ def test_the_api_answers_the_same_figures(head, known):
         "0.2000",
     )
     assert body["stalled_count"] == 1
+    assert body["counted_at"] is not None
     assert body["stalled"][0]["reference"] == known["stalled"].reference
     assert body["opened"] == 5
     assert sum(sum(row["counts"]) for row in body["heat"]["rows"]) == 6
@@ -124,7 +147,13 @@ def _queries(client, path):
 def test_the_page_reads_a_constant_number_of_queries(
     client, head, manager, reviewer, product, known
 ):
-    paths = (PAGE, API, "/insight/process/export.xlsx", f"{PAGE}?person={manager.pk}")
+    paths = (
+        PAGE,
+        API,
+        "/insight/process/export.xlsx",
+        f"{PAGE}?person={manager.pk}",
+        f"{PAGE}?product={product.pk}",
+    )
     client.force_login(head)
     small = [_queries(client, path) for path in paths]
     now = timezone.now()
