@@ -15,8 +15,9 @@ not grow with the set:
 5. the audit snapshots of the changed objects are read together (``Process.snapshots``), their
    events inserted with one statement and their chains' seals moved with the same statement
    (one event per object, chained to its own previous one);
-6. ``then`` names, for each object, the single actions that follow (performed one by one on the
-   object already locked, as :func:`workflow.actions.perform_actions` performs them).
+6. ``then`` names, for each object, the actions that follow, performed on the objects already
+   locked: as a batch of their own when the action has a batch service, else one by one as
+   :func:`workflow.actions.perform_actions` performs them (each object's events stay in order).
 
 Every batch of a call runs in the same durable transaction: all or none. An object's actions in
 a batch have no idempotency key; what makes a batch safe to repeat is the caller's (e.g. the
@@ -87,8 +88,8 @@ def perform_in_batches(
     durable transaction; return each object's result by key.
 
     ``first`` runs inside the transaction before any lock (e.g. the row that claims the work).
-    ``then(context, result)`` gives the single actions to perform next on that object (on the
-    object as locked, e.g. the system's step that a figure triggers). Raises
+    ``then(context, result)`` gives the actions to perform next on that object, as locked (e.g.
+    the system's step that a figure triggers; see :func:`_follow`). Raises
     :class:`~workflow.engine.TransitionRefused` after recording the deviation of the first
     refused object, :class:`~workflow.engine.InvalidInput` (nothing written, nothing recorded).
     """
@@ -116,7 +117,7 @@ def perform_in_batches(
                         for item, result in performed:
                             results[item.context.obj.pk] = None if result is UNCHANGED else result
                         if then is not None:
-                            _follow(performed, then, channel, now)
+                            _follow(process, performed, then, channel, now)
                     finally:
                         for obj in batch:
                             forget_head(obj)
@@ -286,21 +287,43 @@ def _event(
 
 
 def _follow(
-    performed: list[tuple[_Done, Any]], then: FollowUps, channel: Channel, now: datetime
+    process: Process,
+    performed: list[tuple[_Done, Any]],
+    then: FollowUps,
+    channel: Channel,
+    now: datetime,
 ) -> None:
-    """The single actions that follow the batch's, each on its object as locked: ``then`` is
-    given the object's context of the batch (its data, policy and moment) and its result
-    (``UNCHANGED`` when the batch found nothing to change on it)."""
+    """The actions that follow the batch's, on its objects as locked: ``then`` is given each
+    object's context of the batch (its data, policy and moment) and its result (``UNCHANGED``
+    when the batch found nothing to change on it). The follow-ups of one action and actor are
+    performed as a batch of their own when the action has a batch service, else one by one."""
+    groups: dict[tuple[str, Any], list[tuple[Any, dict[str, Any]]]] = {}
+    actors: dict[tuple[str, Any], Any] = {}
     for item, result in performed:
         obj = item.context.obj
         for step in then(item.context, result):
             if step.obj.pk != obj.pk:
                 raise ValueError("A follow-up acts on the object it follows.")
-            values = dict(step.data)
+            key = (step.name, getattr(step.actor, "pk", None))
+            actors[key] = step.actor
+            groups.setdefault(key, []).append((obj, dict(step.data)))
+    for key, steps in groups.items():
+        name, actor = key[0], actors[key]
+        declared = process.definition.action(name)
+        objs = [obj for obj, _values in steps]
+        if (
+            declared is not None
+            and declared.perform_many
+            and len({o.pk for o in objs}) == len(objs)
+        ):
+            data = {obj.pk: values for obj, values in steps}
+            _perform_batch(process, declared, objs, data, actor, channel, now)
+            continue
+        for obj, values in steps:
             try:
-                _perform(obj, step.name, step.actor, values, channel, "", now)
+                _perform(obj, name, actor, values, channel, "", now)
             except _Refusal as refusal:
-                raise _BatchRefusal(refusal, step.actor, values) from None
+                raise _BatchRefusal(refusal, actor, values) from None
 
 
 def update_rows(
