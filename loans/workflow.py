@@ -635,6 +635,8 @@ ACTIONS: tuple[Action, ...] = (
         states=[S.POST_LOAN],
         roles=SYSTEM,
         perform="loans.services.classification.classification_floor_apply",
+        # After a batch of the core-banking file, for the loans whose class it raises.
+        perform_many="loans.services.classification.classification_floor_apply_many",
     ),
     # A loan's rows of one core-banking file (loans/feed/), in one step and one audit event:
     # its repayments, in the order paid, then its days past due; the system's floor follows.
@@ -649,6 +651,9 @@ ACTIONS: tuple[Action, ...] = (
             checks.feed_days_past_due_given,
         ],
         perform="loans.services.feed.core_feed_apply",
+        # A file's loans a few hundred at a time (workflow/batch.py): the same checks and writes.
+        perform_many="loans.services.feed.core_feed_apply_many",
+        prepare_many="loans.services.feed.core_feed_prepare",
     ),
     action(
         "overdue_mark_technical",
@@ -929,6 +934,15 @@ class LoanProcess(Process):
         from loans.selectors import loan_snapshot
 
         return loan_snapshot(obj)
+
+    def snapshots(self, objs: list[Any]) -> list[dict[str, Any]]:
+        # The facts of every loan in one statement; they stay on the loans, fresh, until the
+        # next write to their files (file_changed).
+        from loans.checks.facts import read_for
+        from loans.selectors import loan_snapshot
+
+        read_for(objs)
+        return [loan_snapshot(obj) for obj in objs]
 
     def policy_for(self, obj: Any) -> Any:
         from loans.policy import current_policy, share_locked_policy

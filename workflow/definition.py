@@ -85,6 +85,13 @@ def transition(
 
 
 Perform = Callable[[CheckContext], Any]
+# The service of an action performed on a set of objects at once (workflow/batch.py): given the
+# contexts of every object, in key order, it makes their writes together and returns each one's
+# result in the same order.
+PerformMany = Callable[[Sequence[CheckContext]], Sequence[Any]]
+# What a batch reads for the whole set before the checks (records the checks and the service of
+# each object would otherwise read one object at a time), given the locked objects and the moment.
+Prepare = Callable[[Sequence[Any], Any], None]
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,10 @@ class Action:
     ``perform`` is the domain's service that makes the write, given the locked object and the
     person's input; it may be a dotted path (the domain's services usually import the models that
     import the process declaration). It returns the record written, or ``None``.
+
+    ``perform_many`` (optional) makes the same writes for a set of objects at once, and
+    ``prepare_many`` reads for the set what the checks and the service need: with them the action
+    can be performed by :func:`workflow.batch.perform_in_batches`.
     """
 
     name: str
@@ -102,10 +113,31 @@ class Action:
     roles: frozenset[str]
     checks: tuple[Check, ...]
     perform: str | Perform
+    perform_many: str | PerformMany | None = None
+    prepare_many: str | Prepare | None = None
 
     def run(self, context: CheckContext) -> Any:
         function = import_string(self.perform) if isinstance(self.perform, str) else self.perform
         return function(context)
+
+    def run_many(self, contexts: Sequence[CheckContext]) -> list[Any]:
+        """The batch service's results for ``contexts``, one per context, in their order."""
+        if self.perform_many is None:
+            raise TypeError(f"The action {self.name!r} cannot be performed in batches.")
+        function = _resolved(self.perform_many)
+        results = list(function(contexts))
+        if len(results) != len(contexts):
+            raise ValueError(f"The batch service of {self.name!r} returned a result per object.")
+        return results
+
+    def prepare(self, objs: Sequence[Any], now: Any) -> None:
+        """Read for ``objs`` what their checks and the batch service need (nothing by default)."""
+        if self.prepare_many is not None:
+            _resolved(self.prepare_many)(objs, now)
+
+
+def _resolved(function: Any) -> Any:
+    return import_string(function) if isinstance(function, str) else function
 
 
 def action(
@@ -116,8 +148,11 @@ def action(
     roles: Iterable[str],
     perform: str | Perform,
     checks: Iterable[Check] = (),
+    perform_many: str | PerformMany | None = None,
+    prepare_many: str | Prepare | None = None,
 ) -> Action:
-    """Declare a guarded action allowed in ``states`` to ``roles``, running ``checks`` first."""
+    """Declare a guarded action allowed in ``states`` to ``roles``, running ``checks`` first
+    (``perform_many`` and ``prepare_many``: to perform it on a set of objects at once)."""
     return Action(
         name=name,
         label=label,
@@ -125,6 +160,8 @@ def action(
         roles=frozenset(roles),
         checks=tuple(checks),
         perform=perform,
+        perform_many=perform_many,
+        prepare_many=prepare_many,
     )
 
 

@@ -91,6 +91,11 @@ class Process:
         event keeps one and the changes since the previous event."""
         return {}
 
+    def snapshots(self, objs: list[models.Model]) -> list[dict[str, Any]]:
+        """The snapshots of several objects after a batch wrote them (workflow/batch.py), in
+        their order: override to read what they need together rather than one by one."""
+        return [self.snapshot(obj) for obj in objs]
+
     def on_entered(self, obj: models.Model, state: str, now: datetime) -> None:
         """Called inside the transition's transaction after ``obj`` moved to another state,
         before it is saved: the place to stamp fields such as "in this stage since"."""

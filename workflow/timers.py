@@ -217,3 +217,27 @@ def _lateness(process: Process, obj: Any, timer: Timer) -> tuple[Deviation, Deci
         process, obj, late, None, payload, Channel.SYSTEM, severity=Deviation.Severity.MEDIUM
     )
     return deviation, late
+
+
+def restart_many(
+    objs: list[models.Model], kind: Timer.Kind, plans: list[TimerPlan], now: datetime
+) -> list[Timer]:
+    """``restart`` for several objects of one process (``plans[i]`` for ``objs[i]``): their
+    running timers of ``kind`` stopped and the new ones started in one statement."""
+    if not objs:
+        return []
+    process = process_for(objs[0])
+    new = [_new_timer(process, obj, plan, now) for obj, plan in zip(objs, plans, strict=True)]
+    stopping = Timer.objects.filter(
+        content_type=ContentType.objects.get_for_model(objs[0]),
+        object_id__in=[obj.pk for obj in objs],
+        stopped_at__isnull=True,
+        kind=kind,
+    )
+    keys = writes.together(
+        writes.update(stopping, stopped_at=now, next_action_at=None),
+        writes.insert(new, returning=True),
+    )
+    for timer, (key,) in zip(new, keys, strict=True):
+        writes.saved(timer, key)
+    return new

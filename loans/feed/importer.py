@@ -6,11 +6,14 @@
    repayments within its balance, one days past due per loan and date.
 3. Any refused row refuses the whole file: the refusal is kept with every row's reason.
 4. Otherwise, in one transaction: the import and its row keys are claimed (a second import of the
-   same file waits on the first, then finds it done), and each loan is locked once, in id order,
-   for one engine action with all its new rows, ``core_feed_apply`` (its repayments in the order
-   paid, its latest days past due; one audit event), followed by the system's
-   ``classification_floor_apply`` when the file gives it days past due. The statements grow
-   with the loans, not with their rows (docs/performance.md).
+   same file waits on the first, then finds it done), and the loans, a few hundred at a time in
+   id order, are locked together for one engine action each with all its new rows,
+   ``core_feed_apply`` (its repayments in the order paid, its latest days past due; one audit
+   event per loan), performed as a batch (``workflow.batch``: one lock, every check of every
+   loan, the writes and events of the batch together). The system's
+   ``classification_floor_apply`` follows, on its own, for each loan whose new days past due
+   raise its class. The statements grow with the batches, not with the loans or their rows
+   (docs/performance.md).
 
 A file imported before changes nothing; a row imported before in another file is skipped.
 """
@@ -39,8 +42,11 @@ from loans.feed.rows import (
     read,
 )
 from loans.models import FeedImport, FeedRow, Loan, User
+from loans.services.classification import floor_raises
 from loans.states import LoanState
-from workflow.actions import ActionStep, perform_actions
+from workflow.actions import ActionStep
+from workflow.batch import perform_in_batches
+from workflow.checks import CheckContext
 from workflow.engine import InvalidInput, TransitionRefused
 from workflow.models import Channel
 
@@ -100,7 +106,7 @@ def feed_import(
         rows=len(lines) + len(rejections),
         already_imported=len(lines) - len(new),
     )
-    steps = _steps(new, loans, actor, digest, record)
+    data = _data(new, loans, digest, record)
 
     def claim() -> None:
         record.save()
@@ -113,7 +119,15 @@ def feed_import(
         )
 
     try:
-        perform_actions(steps, channel=channel, first=claim)
+        perform_in_batches(
+            Loan,
+            "core_feed_apply",
+            data,
+            actor=actor,
+            channel=channel,
+            first=claim,
+            then=_floor_after,
+        )
     except IntegrityError:
         earlier = _imported(digest)
         if earlier is None:
@@ -232,19 +246,18 @@ def _against(line: Line, loan: _Loan | None, branches: set[int], today: date) ->
     return None
 
 
-def _steps(
-    lines: list[Line], loans: dict[str, _Loan], actor: User, digest: str, record: FeedImport
-) -> list[ActionStep]:
-    """One engine step per loan, the loans in id order: ``core_feed_apply`` with its repayments
-    by date and its latest days past due (then the system's floor when it gives a figure)."""
+def _data(
+    lines: list[Line], loans: dict[str, _Loan], digest: str, record: FeedImport
+) -> dict[int, dict[str, Any]]:
+    """Each loan's step, by its id: ``core_feed_apply`` with its repayments by date and its
+    latest days past due (counted on ``record``)."""
     by_loan: dict[int, list[Line]] = defaultdict(list)
     for line in lines:
         by_loan[loans[line.reference].pk].append(line)
-    steps: list[ActionStep] = []
-    for pk in sorted(by_loan):
-        loan = Loan(pk=pk)
-        rows = sorted(by_loan[pk], key=lambda line: (line.day, line.row))
-        data: dict[str, Any] = {
+    data: dict[int, dict[str, Any]] = {}
+    for pk, loan_lines in by_loan.items():
+        rows = sorted(loan_lines, key=lambda line: (line.day, line.row))
+        step: dict[str, Any] = {
             "feed": digest,
             "repayments": [
                 {"principal": line.repayment, "paid_at": _moment(line.day)}
@@ -252,16 +265,21 @@ def _steps(
                 if line.repayment is not None
             ],
         }
-        record.repayments += len(data["repayments"])
+        record.repayments += len(step["repayments"])
         latest = [line.days_past_due for line in rows if line.days_past_due is not None]
         if latest:
-            data["days_past_due"] = latest[-1]
+            step["days_past_due"] = latest[-1]
             record.days_past_due += 1
-        steps.append(ActionStep(loan, "core_feed_apply", actor, data))
-        if latest:
-            cause = {"cause": f"days_past_due={latest[-1]}"}
-            steps.append(ActionStep(loan, "classification_floor_apply", None, cause))
-    return steps
+        data[pk] = step
+    return data
+
+
+def _floor_after(ctx: CheckContext, result: Any) -> list[ActionStep]:
+    """The system's floor after a loan's days past due, when it raises the loan's class."""
+    if "days_past_due" not in ctx.payload or not floor_raises(ctx):
+        return []
+    cause = {"cause": f"days_past_due={ctx.payload['days_past_due']}"}
+    return [ActionStep(ctx.obj, "classification_floor_apply", None, cause)]
 
 
 def _moment(day: date) -> datetime:

@@ -11,6 +11,7 @@ after every check of its action passed. A function that finds nothing to change 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Q, Sum
@@ -24,9 +25,15 @@ from loans.classification import (
     under_observation,
 )
 from loans.models import Loan
-from loans.services.post_loan import classify, reschedule_inspection
+from loans.services.post_loan import (
+    CLASSIFIED,
+    classify,
+    inspections_reschedule,
+    reschedule_inspection,
+)
 from loans.states import LoanState
 from workflow.actions import UNCHANGED, perform_action
+from workflow.batch import update_rows
 from workflow.checks import CheckContext
 from workflow.models import Channel
 
@@ -73,18 +80,51 @@ def classification_floor_apply(ctx: CheckContext) -> Any:
     of its new class. Arrears repaid do not improve the class by themselves (an upgrade is
     proposed and confirmed by two people). A class raised only by the borrower's other claims
     (a non-retail borrower more than 10 % non-performing) is marked so."""
+    if not _classified(ctx, save=True):
+        return UNCHANGED
+    reschedule_inspection(ctx.obj)
+    return None
+
+
+def classification_floor_apply_many(contexts: Sequence[CheckContext]) -> list[Any]:
+    """``classification_floor_apply`` for a batch of loans (workflow/batch.py): the classes
+    raised saved in one statement, the inspections rescheduled together."""
+    raised = [ctx for ctx in contexts if _classified(ctx, save=False)]
+    update_rows([ctx.obj for ctx in raised], CLASSIFIED)
+    if raised:
+        inspections_reschedule([ctx.obj for ctx in raised], raised[0].now)
+    done = {id(ctx) for ctx in raised}
+    return [None if id(ctx) in done else UNCHANGED for ctx in contexts]
+
+
+def _classified(ctx: CheckContext, *, save: bool) -> bool:
+    """Raise the loan's class to its floor (saved when ``save``); whether it was raised."""
     loan: Loan = ctx.obj
     own = effective_floor(loan, ctx.policy, ctx.now)
-    by_borrower = borrower_floor(ctx)
+    by_borrower = _borrower_floor(ctx)
     floor = max(own, by_borrower)
     if floor <= loan.risk_class:
-        return UNCHANGED
+        return False
     cause = BORROWER_SHARE_CAUSE if by_borrower > own else ctx.payload.get("cause", "")
     ctx.audit["classified"] = classify(
-        loan, RiskClass(floor), cause=cause, by_borrower=by_borrower > own
+        loan, RiskClass(floor), cause=cause, by_borrower=by_borrower > own, save=save
     )
-    reschedule_inspection(loan)
-    return None
+    return True
+
+
+def floor_raises(ctx: CheckContext) -> bool:
+    """Whether ``classification_floor_apply`` would raise the loan's class now (it writes
+    nothing otherwise): a file's loans are given the system's step only then (loans/feed/)."""
+    loan: Loan = ctx.obj
+    floor = max(effective_floor(loan, ctx.policy, ctx.now), _borrower_floor(ctx))
+    return bool(floor > loan.risk_class)
+
+
+def _borrower_floor(ctx: CheckContext) -> RiskClass:
+    """The floor of the borrower's other claims; an individual's set none (nothing read)."""
+    if ctx.obj.borrower.kind == BorrowerKind.INDIVIDUAL:
+        return RiskClass.NORMAL
+    return borrower_floor(ctx)
 
 
 def overdue_mark_technical(ctx: CheckContext) -> Any:

@@ -7,6 +7,10 @@ reviewer or approver other than the inspector to confirm it.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.db.models import Max
+
 from loans.checks.facts import borrower_floor
 from loans.choices import EarlyRepaymentOption, RiskClass
 from loans.classification import effective_floor
@@ -19,19 +23,23 @@ from workflow.actions import ActionStep, perform_actions
 from workflow.checks import CheckContext
 from workflow.models import Channel, Timer
 
+CLASSIFIED = ["risk_class", "classified_with_borrower"]
+
 
 def classify(
-    loan: Loan, new: RiskClass, *, cause: str, by_borrower: bool = False
+    loan: Loan, new: RiskClass, *, cause: str, by_borrower: bool = False, save: bool = True
 ) -> dict[str, str] | None:
     """Set the class (call holding the row lock); return the change for the audit event.
     ``by_borrower``: only the borrower's other claims set it (classification.non-retail-share);
-    such a class does not count among the borrower's claims non-performing on their own."""
+    such a class does not count among the borrower's claims non-performing on their own.
+    ``save`` False: the caller saves ``CLASSIFIED`` (with other loans')."""
     if new == loan.risk_class:
         return None
     old = RiskClass(loan.risk_class)
     loan.risk_class = new
     loan.classified_with_borrower = by_borrower
-    loan.save(update_fields=["risk_class", "classified_with_borrower"])
+    if save:
+        loan.save(update_fields=CLASSIFIED)
     return {"from": old.name.lower(), "to": new.name.lower(), "cause": cause}
 
 
@@ -107,6 +115,21 @@ def reschedule_inspection(loan: Loan) -> None:
     last = loan.inspections.order_by("-inspected_at").first()
     plan = inspection_plan(loan, last_inspected_at=last.inspected_at if last else None)
     timers.restart(loan, Timer.Kind.INSPECTION, plan)
+
+
+def inspections_reschedule(loans: list[Loan], now: datetime) -> None:
+    """``reschedule_inspection`` for several loans: their latest inspections read in one
+    statement, their inspection timers replaced in another."""
+    if not loans:
+        return
+    latest = dict(
+        Inspection._default_manager.filter(loan__in=loans)
+        .values("loan_id")
+        .annotate(last=Max("inspected_at"))
+        .values_list("loan_id", "last")
+    )
+    plans = [inspection_plan(loan, last_inspected_at=latest.get(loan.pk)) for loan in loans]
+    timers.restart_many(list(loans), Timer.Kind.INSPECTION, plans, now)
 
 
 def repayment_record(ctx: CheckContext) -> Repayment:

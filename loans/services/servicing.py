@@ -9,6 +9,8 @@ the repayment action, loans/workflow.py); the days past due only through
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -34,12 +36,49 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
 
 
+# The schedule in force and its instalments read for several loans at once (a batch of the
+# core-banking feed, ``schedules_read_for``): kept on the loan as a fact of its file, so the first
+# write to the file drops it with the others (``loans.checks.facts.forget``).
+SCHEDULE_READ = "file_schedule_in_force"
+ROWS_READ = "instalments_read"
+
+
 def current_schedule(loan: Loan) -> RepaymentSchedule | None:
+    if SCHEDULE_READ in loan.__dict__:
+        read: RepaymentSchedule | None = loan.__dict__[SCHEDULE_READ]
+        return read
     return loan.schedules.order_by("-version").first()
 
 
 def _rows(schedule: RepaymentSchedule) -> list[Instalment]:
+    if ROWS_READ in schedule.__dict__:
+        read: list[Instalment] = schedule.__dict__[ROWS_READ]
+        return read
     return list(schedule.instalments.order_by("number"))
+
+
+def schedules_read_for(loans: Sequence[Loan]) -> None:
+    """Read the schedules in force of ``loans`` and their instalments, two statements for all,
+    and keep them on the loans for ``current_schedule`` until their files are next written."""
+    latest: dict[int, RepaymentSchedule] = {}
+    for schedule in RepaymentSchedule.objects.filter(loan__in=loans).order_by("loan_id", "version"):
+        latest[schedule.loan_id] = schedule
+    rows: dict[int, list[Instalment]] = {schedule.pk: [] for schedule in latest.values()}
+    if rows:
+        for row in Instalment.objects.filter(schedule__in=list(rows)).order_by(
+            "schedule_id", "number"
+        ):
+            rows[row.schedule_id].append(row)
+    for loan in loans:
+        in_force = latest.get(loan.pk)
+        loan.__dict__[SCHEDULE_READ] = in_force
+        if in_force is not None:
+            in_force.__dict__[ROWS_READ] = rows[in_force.pk]
+
+
+def schedule_forget(loan: Loan) -> None:
+    """Drop the schedule read with ``schedules_read_for``: the next read is the database's."""
+    loan.__dict__.pop(SCHEDULE_READ, None)
 
 
 def _save_version(
@@ -188,6 +227,36 @@ def repayments_allocate(ctx: CheckContext, repayments: list[Repayment]) -> Decim
             rows = _rows(schedule)
     ctx.audit["allocated"] = [{"repayment": a.repayment_id, **_allocation_record(a)} for a in every]
     return sum((a.principal for a in every), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Allocated:
+    """Repayments allocated in memory (``repayments_allocated``), for the caller to write."""
+
+    instalments: list[Instalment]  # those whose paid amounts changed
+    allocations: list[RepaymentAllocation]
+    principal: Decimal  # the principal repaid
+
+
+def repayments_allocated(ctx: CheckContext, repayments: list[Repayment]) -> Allocated | None:
+    """What ``repayments_allocate`` writes for ``repayments`` (saved, in the order paid), computed
+    without writing, so that a batch of loans writes its instalments and allocations together;
+    None when one of them repays principal ahead of the schedule (a new schedule version: use
+    ``repayments_allocate``, after ``schedule_forget``)."""
+    schedule = current_schedule(ctx.obj)
+    if schedule is None:
+        return Allocated([], [], sum((Decimal(r.principal) for r in repayments), Decimal(0)))
+    rows = _rows(schedule)
+    before = {row.pk: [getattr(row, name) for name in INSTALMENT_PAID] for row in rows}
+    every: list[RepaymentAllocation] = []
+    for repayment in repayments:
+        result, allocations = _allocated(ctx, schedule, rows, repayment)
+        if result.prepaid > 0:
+            return None
+        every += allocations
+    changed = [row for row in rows if [getattr(row, n) for n in INSTALMENT_PAID] != before[row.pk]]
+    ctx.audit["allocated"] = [{"repayment": a.repayment_id, **_allocation_record(a)} for a in every]
+    return Allocated(changed, every, sum((a.principal for a in every), Decimal(0)))
 
 
 def _allocated(
