@@ -16,7 +16,12 @@ from openpyxl import load_workbook
 from insight.scorecard_measure import scorecard_backfill, scorecard_take
 from loans.roles import Role
 from tests import factories
-from tests.integration.insight.scorecard_data import MEASURED_AT, build_month, disbursed
+from tests.integration.insight.scorecard_data import (
+    MEASURED_AT,
+    build_month,
+    disbursed,
+    watch_item,
+)
 from watch.models import WatchItem
 from watch.states import ItemState
 
@@ -203,3 +208,23 @@ def test_the_page_reads_a_constant_number_of_queries(
 def test_a_month_without_figures_says_so(client, head):
     client.force_login(head)
     assert b'data-testid="no-cards"' in client.get(PAGE, {"period": "2020-01"}).content
+
+
+def _behind_queries(client, manager) -> int:
+    query = {**SEPTEMBER, "manager": manager.pk, "figure": "watch_late"}
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(BEHIND, query).status_code == 200
+    return len(queries)
+
+
+def test_the_watch_list_drill_down_reads_a_constant_number_of_queries(
+    client, head, manager, product, month
+):
+    client.force_login(head)
+    before = _behind_queries(client, manager)
+    with time_machine.travel(MEASURED_AT, tick=False):
+        for day in range(1, 8):
+            loan = disbursed(manager, product, on_day=day, cycle_days=3, amount=1, balance=1)
+            watch_item(loan, "funds_not_as_stated", opened_day=day)
+
+    assert _behind_queries(client, manager) == before
