@@ -4,7 +4,7 @@ measurement takes (the hourly task and a year's backfill).
 
 The insight benchmark's data (bench/data.py, bench/insight.py ``_spread``): two branches, each with
 ten account managers sharing its loans, disbursed over the last twelve months, deviations of
-one manager, and a watch-list item for every tenth loan in post-loan (a third resolved on time, a
+one manager, and a watch-list item for every third loan in post-loan (a third resolved on time, a
 third late, a third left open). The measurement writes one row per manager and month; the pages
 read those rows, so their cost must not follow the number of loans.
 """
@@ -60,9 +60,10 @@ def _managers(cast: data.Cast) -> list[int]:
 
 
 def _watch_items(cast: data.Cast) -> int:
-    """A watch-list item for every tenth loan of the branch in post-loan, opened when it was
-    disbursed and due five days later: a third resolved on time, a third four days late, a third
-    left open (those resolved in the future are still open)."""
+    """A watch-list item for every third loan of the branch in post-loan (so every one of the ten
+    managers has some), opened when it was disbursed and due five days later: a third resolved on
+    time, a third four days late, a third left open (those resolved in the future are still
+    open)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -72,11 +73,13 @@ def _watch_items(cast: data.Cast) -> int:
             SELECT 'resolved', 'days_past_due', 'bench:' || id, 'bench:' || id, 'high', '{}',
                 id, branch_id, account_manager_id, disbursed_at,
                 disbursed_at + interval '5 days', disbursed_at,
-                CASE WHEN id %% 3 = 0 THEN NULL
-                    ELSE disbursed_at + (CASE WHEN id %% 3 = 1 THEN 2 ELSE 9 END) * interval '1 day'
+                CASE id / 3 %% 3
+                    WHEN 0 THEN NULL
+                    WHEN 1 THEN disbursed_at + interval '2 days'
+                    ELSE disbursed_at + interval '9 days'
                 END
             FROM loans_loan
-            WHERE branch_id = %(branch)s AND state = 'post_loan' AND id %% 10 = 0
+            WHERE branch_id = %(branch)s AND state = 'post_loan' AND id %% 3 = 0
             """,
             {"branch": cast.branch.pk},
         )
