@@ -3,9 +3,10 @@ a drill-down page at the large size ÷ the small one (server time, queries), and
 measurement takes (the hourly task and a year's backfill).
 
 The insight benchmark's data (bench/data.py, bench/insight.py ``_spread``): two branches, each with
-ten account managers sharing its loans, disbursed over the last twelve months, and deviations of
-one manager. The measurement writes one row per manager and month; the pages read those rows, so
-their cost must not follow the number of loans.
+ten account managers sharing its loans, disbursed over the last twelve months, deviations of
+one manager, and a watch-list item for every third loan in post-loan (a third resolved on time, a
+third late, a third left open). The measurement writes one row per manager and month; the pages
+read those rows, so their cost must not follow the number of loans.
 """
 
 from __future__ import annotations
@@ -58,6 +59,46 @@ def _managers(cast: data.Cast) -> list[int]:
     return ids
 
 
+def _watch_items(cast: data.Cast) -> int:
+    """A watch-list item for every third loan of the branch in post-loan (so every one of the ten
+    managers has some), opened when it was disbursed and due five days later: a third resolved on
+    time, a third four days late, a third left open (those resolved in the future are still
+    open)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO watch_watchitem (state, signal, occurrence, episode, severity, facts,
+                loan_id, branch_id, account_manager_id, opened_at, due_at, state_entered_at,
+                resolved_at)
+            SELECT 'resolved', 'days_past_due', 'bench:' || id, 'bench:' || id, 'high', '{}',
+                id, branch_id, account_manager_id, disbursed_at,
+                disbursed_at + interval '5 days', disbursed_at,
+                CASE id / 3 %% 3
+                    WHEN 0 THEN NULL
+                    WHEN 1 THEN disbursed_at + interval '2 days'
+                    ELSE disbursed_at + interval '9 days'
+                END
+            FROM loans_loan
+            WHERE branch_id = %(branch)s AND state = 'post_loan' AND id %% 3 = 0
+            """,
+            {"branch": cast.branch.pk},
+        )
+        cursor.execute(
+            """
+            UPDATE watch_watchitem SET state = 'open', resolved_at = NULL
+            WHERE branch_id = %(branch)s AND (resolved_at IS NULL OR resolved_at > %(now)s)
+            """,
+            {"branch": cast.branch.pk, "now": timezone.now()},
+        )
+        cursor.execute(
+            "UPDATE watch_watchitem SET state_entered_at = resolved_at "
+            "WHERE branch_id = %(branch)s AND resolved_at IS NOT NULL",
+            {"branch": cast.branch.pk},
+        )
+        cursor.execute("ANALYZE watch_watchitem")
+        return data.count("watch_watchitem", "branch_id", cast.branch.pk)
+
+
 def _timed(label: str, work: Callable[[], int]) -> None:
     started = time.perf_counter()
     rows = work()
@@ -76,7 +117,11 @@ def run(scale: str) -> bool:
         _spread(casts[name])
         managers[name] = _managers(casts[name])
         data.grow_deviations(casts[name], size // 10)
-        print(f"{size:>9,} loans in a branch ({made:.1f} s to add)", flush=True)
+        items = _watch_items(casts[name])
+        print(
+            f"{size:>9,} loans in a branch ({made:.1f} s to add), {items:,} watch-list items",
+            flush=True,
+        )
     today = timezone.localdate()
     _timed("hourly measurement (this month and the last)", scorecard_take)
     _timed(
@@ -92,6 +137,10 @@ def run(scale: str) -> bool:
         (
             "drill-down, disbursed",
             f"/insight/scorecard/behind/?period={quarter}&figure=disbursed&manager={{m}}",
+        ),
+        (
+            "drill-down, watch-list late",
+            f"/insight/scorecard/behind/?period={quarter}&figure=watch_late&manager={{m}}",
         ),
     )
     figures: list[tuple[str, Figure, Figure]] = []

@@ -32,6 +32,8 @@ from loans.journeys import Cast, act, advance
 from loans.models import Branch, Loan, LoanProduct, User
 from loans.states import LoanState
 from loans.validators import resident_id_check_character
+from workflow.engine import perform_transition
+from workflow.models import Channel
 
 SEED = 4754
 CREDIT_STATES = (LoanState.REVIEW, LoanState.APPROVAL, LoanState.DISBURSEMENT, LoanState.POST_LOAN)
@@ -63,8 +65,9 @@ def load_portfolio_history(*, seed: int = SEED) -> int:
     branch = Branch.objects.get(code="B01")
     today = timezone.localtime()
     for n in range(LOANS):
-        # manager1 sells two loans in three and every one that falls behind; manager2 fewer, all
-        # repaid: the scorecard ranks the careful one first (insight/scorecard.py).
+        # manager1 sells two loans in three and every one that falls behind, and answers their
+        # warnings late; manager2 fewer, all repaid: the scorecard ranks the careful one first
+        # (insight/scorecard.py).
         manager = managers[0] if n % 4 == 1 or n % 3 != 2 else managers[1]
         cast = Cast(
             manager=manager,
@@ -148,10 +151,41 @@ def _service(
                 funds_used_as_stated=True,
             )
             if behind_from is not None and visit >= behind_from:
+                _answered_late(loan)
                 services.days_past_due_update(
                     loan=loan, days_past_due=STEP_DAYS * (visit - behind_from + 1)
                 )
+                _warned(loan, ("days_past_due_update", "classification_floor_apply"))
             elif loan.outstanding_balance > instalment:
                 act(loan, "repayment_record", cast.officer, principal=instalment)
                 loan.refresh_from_db()
         visit += 1
+
+
+ANSWER = "Visited the borrower about the arrears; a repayment plan is being discussed."
+
+
+def _warned(loan: Loan, steps: Sequence[str]) -> None:
+    """What the outbox relay does after each of ``steps`` (``watch.tasks.evaluate_after_step``):
+    the history runs no relay while it moves the clock, so its warnings open when they arose."""
+    from watch.rules import signals_after
+    from watch.services import signals_evaluate
+
+    signals = {signal.code: signal for step in steps for signal in signals_after(step)}
+    signals_evaluate(signals=list(signals.values()), loan_ids=[loan.pk])
+
+
+def _answered_late(loan: Loan) -> None:
+    """The loan's warnings answered at the next visit, weeks past their SLA: the manager whose
+    loans fall behind is late on the watch-list too (the scorecard's watch-list factor)."""
+    from watch.models import WatchItem
+    from watch.states import ItemState
+
+    for item in WatchItem.objects.filter(loan=loan, state=ItemState.OPEN).order_by("pk"):
+        perform_transition(
+            item,
+            "resolve",
+            actor=loan.account_manager,
+            payload={"note": ANSWER},
+            channel=Channel.WEB,
+        )

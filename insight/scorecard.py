@@ -24,7 +24,7 @@ from insight.scorecard_models import ScorecardMonth
 from insight.scorecard_periods import Period, period_parse
 from insight.scorecard_scope import ScorecardScope
 from loans.models import PolicyVersion, User
-from loans.models.policy import SCORECARD_FACTORS
+from loans.models.policy import SCORECARD_FACTORS, scorecard_weights_of
 from loans.policy import policy_in_force
 
 ONE, ZERO = Decimal(1), Decimal(0)
@@ -44,6 +44,7 @@ TITLES = {
     "special_mention": _("Special-mention share of the book"),
     "non_performing": _("Non-performing share of the book"),
     "downgrades": _("Downgrades"),
+    "watch_list": _("Watch-list items answered on time"),
 }
 
 # The figure behind each factor, for its drill-down (insight/scorecard_forms.py).
@@ -57,6 +58,7 @@ FACTOR_FIGURE = {
     "special_mention": "special_mention",
     "non_performing": "non_performing",
     "downgrades": "downgrades",
+    "watch_list": "watch_late",
 }
 
 
@@ -80,6 +82,10 @@ class Totals:
     book_balance: Decimal = ZERO
     special_mention_balance: Decimal = ZERO
     non_performing_balance: Decimal = ZERO
+    watch_open: int = 0
+    watch_overdue: int = 0
+    watch_resolved: int = 0
+    watch_resolved_late: int = 0
 
     ADDED = (
         "disbursed_count",
@@ -93,8 +99,17 @@ class Totals:
         "inspections_due",
         "inspections_on_time",
         "downgrades",
+        "watch_resolved",
+        "watch_resolved_late",
     )
-    BOOK = ("book_count", "book_balance", "special_mention_balance", "non_performing_balance")
+    BOOK = (
+        "book_count",
+        "book_balance",
+        "special_mention_balance",
+        "non_performing_balance",
+        "watch_open",
+        "watch_overdue",
+    )
 
     def add(self, month: ScorecardMonth) -> None:
         for name in self.ADDED:
@@ -134,6 +149,21 @@ class Totals:
         if not self.inspections_due:
             return ONE
         return _ratio(self.inspections_on_time, self.inspections_due)
+
+    @property
+    def watch_late(self) -> int:
+        """Watch-list items not answered by their due: still open past it at the period's end,
+        or resolved in the period after it."""
+        return self.watch_overdue + self.watch_resolved_late
+
+    @property
+    def watch_on_time_rate(self) -> Decimal:
+        """Of the items the manager had to answer (resolved in the period, or open past their
+        due at its end), the share answered by their due; all, when there were none."""
+        answerable = self.watch_resolved + self.watch_overdue
+        if not answerable:
+            return ONE
+        return ONE - _ratio(self.watch_late, answerable)
 
     @property
     def special_mention_share(self) -> Decimal:
@@ -202,7 +232,7 @@ class Scorecard:
 
     @property
     def weights(self) -> dict[str, int]:
-        return {name: int(self.policy.scorecard_weights[name]) for name in SCORECARD_FACTORS}
+        return scorecard_weights_of(self.policy.scorecard_weights)
 
 
 Scorer = Callable[[Totals, "Best"], Decimal]
@@ -233,6 +263,7 @@ SCORERS: dict[str, Scorer] = {
     "special_mention": lambda t, b: ONE - SCALES["special_mention"] * t.special_mention_share,
     "non_performing": lambda t, b: ONE - SCALES["non_performing"] * t.non_performing_share,
     "downgrades": lambda t, b: ONE - _per(Decimal(t.downgrades), t.book_count),
+    "watch_list": lambda t, b: t.watch_on_time_rate,
 }
 
 
@@ -261,13 +292,13 @@ def scorecard(scope: ScorecardScope, period: Period, *, now: datetime | None = N
         totals[row.manager_id].add(row)
         people[row.manager_id] = (row.manager, row.branch_id)
     best = _best(totals, people)
-    weights = policy.scorecard_weights
+    weights = scorecard_weights_of(policy.scorecard_weights)
     cards = [
         Card(
             manager=user,
             totals=totals[pk],
             factors=[
-                Factor(name, _score(name, totals[pk], best[office]), int(weights[name]))
+                Factor(name, _score(name, totals[pk], best[office]), weights[name])
                 for name in SCORECARD_FACTORS
             ],
         )

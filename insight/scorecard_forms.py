@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from insight.forms import ScopeForm
 
-# The figures a card links to: loans (as they are now) or the events counted.
+# The figures a card links to: loans (as they are now), the events counted, or the watch-list
+# items (as they stood at the period's end).
 LOAN_FIGURES = ("disbursed", "returns", "book", "special_mention", "non_performing")
 EVENT_FIGURES = ("deviations", "sla_breaches", "inspections", "downgrades")
+WATCH_FIGURES = ("watch_open", "watch_overdue", "watch_resolved_late", "watch_late")
 TABLES = ("scores", "figures", "weights")
 
 
@@ -21,7 +23,9 @@ class PeriodForm(ScopeForm):
 
 class BehindForm(PeriodForm):
     manager = forms.IntegerField(min_value=1)
-    figure = forms.ChoiceField(choices=[(f, f) for f in (*LOAN_FIGURES, *EVENT_FIGURES)])
+    figure = forms.ChoiceField(
+        choices=[(f, f) for f in (*LOAN_FIGURES, *EVENT_FIGURES, *WATCH_FIGURES)]
+    )
 
 
 class ScorecardExportForm(PeriodForm):

@@ -3,7 +3,9 @@ records, written as one ``ScorecardMonth`` row per manager and month.
 
 The hourly task measures the month under way and the one before (a record of the last hour of a
 month arrives after it turned); the backfill measures any months, taking each month's book at its
-end from the audit trail, as the portfolio backfill does. Both upsert on (manager, month), so a
+end from the audit trail, as the portfolio backfill does. The watch-list items open at a month's
+end need no replay: they are read from the items' own moments (opened, due, resolved), exact for
+any month. Both upsert on (manager, month), so a
 second run over the same records leaves every row as it was. The pages read these rows only.
 """
 
@@ -41,6 +43,10 @@ ACTIVITY_FIELDS = (
     "inspections_due",
     "inspections_on_time",
     "downgrades",
+    "watch_open",
+    "watch_overdue",
+    "watch_resolved",
+    "watch_resolved_late",
     "measured_at",
 )
 BOOK_FIELDS = ("book_count", "book_balance", "special_mention_balance", "non_performing_balance")
@@ -70,6 +76,10 @@ class Figures:
     inspections_due: int = 0
     inspections_on_time: int = 0
     downgrades: int = 0
+    watch_open: int = 0
+    watch_overdue: int = 0
+    watch_resolved: int = 0
+    watch_resolved_late: int = 0
 
 
 def measure_month(month: date, now: datetime) -> dict[int, Figures]:
@@ -92,6 +102,9 @@ def measure_month(month: date, now: datetime) -> dict[int, Figures]:
         figures[manager].inspections_due, figures[manager].inspections_on_time = due, on_time
     for manager, count in records.downgrades(start, end):
         figures[manager].downgrades = count
+    for manager, *items in records.watch_items(start, min(end, now)):
+        row = figures[manager]
+        row.watch_open, row.watch_overdue, row.watch_resolved, row.watch_resolved_late = items
     return figures
 
 
@@ -112,6 +125,10 @@ def _row(manager: int, branch: int, month: date, figures: Figures, now: datetime
         inspections_due=figures.inspections_due,
         inspections_on_time=figures.inspections_on_time,
         downgrades=figures.downgrades,
+        watch_open=figures.watch_open,
+        watch_overdue=figures.watch_overdue,
+        watch_resolved=figures.watch_resolved,
+        watch_resolved_late=figures.watch_resolved_late,
         measured_at=now,
     )
 

@@ -49,6 +49,14 @@ class ScorecardMonth(models.Model):
     book_balance = _money(_("book balance (CNY)"))
     special_mention_balance = _money(_("special mention (CNY)"))
     non_performing_balance = _money(_("non-performing (CNY)"))
+    # The manager's watch-list items: open at the month's end (now, for the month under way) and
+    # of them past their due; resolved in the month and of them after their due
+    watch_open = models.PositiveIntegerField(_("watch-list items open"), default=0)
+    watch_overdue = models.PositiveIntegerField(_("watch-list items overdue"), default=0)
+    watch_resolved = models.PositiveIntegerField(_("watch-list items resolved"), default=0)
+    watch_resolved_late = models.PositiveIntegerField(
+        _("watch-list items resolved late"), default=0
+    )
     measured_at = models.DateTimeField(_("measured at"))
 
     class Meta:

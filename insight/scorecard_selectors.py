@@ -4,7 +4,8 @@ Nothing here writes.
 
 A loan is the manager's when they are its account manager. Deviations count the manager's own
 refused attempts; SLA breaches the stages that are the manager's work (``STAGE_ROLE``);
-inspections the post-loan inspection timers of the manager's loans that fell due.
+inspections the post-loan inspection timers of the manager's loans that fell due; watch-list
+items those the manager owns (``WatchItem.account_manager``), as they stood at the span's end.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from loans.models import Loan, User
 from loans.roles import Role
 from loans.states import LoanState
 from loans.workflow import STAGE_ROLE
+from watch.models import WatchItem
+from watch.selectors import RESOLVED_LATE, open_at, overdue_at, resolved_between
 from workflow.models import AuditEvent, Deviation, Timer
 
 ORDER = list(LoanState.values)
@@ -186,6 +189,24 @@ def downgrades(start: datetime, end: datetime) -> list[tuple[int, int]]:
     return [(manager, n) for manager, n in counted.items() if n]
 
 
+def watch_items(start: datetime, end: datetime) -> list[tuple[int, int, int, int, int]]:
+    """Per manager, their watch-list items open at ``end`` and of them past their due, and those
+    resolved in [start, end) and of them after their due: one statement."""
+    at_end, resolved = open_at(end), resolved_between(start, end)
+    return list(
+        WatchItem.objects.filter(at_end | resolved)
+        .order_by()
+        .values("account_manager_id")
+        .annotate(
+            open=Count("pk", filter=at_end),
+            overdue=Count("pk", filter=overdue_at(end)),
+            resolved=Count("pk", filter=resolved),
+            late=Count("pk", filter=resolved & RESOLVED_LATE),
+        )
+        .values_list("account_manager_id", "open", "overdue", "resolved", "late")
+    )
+
+
 @dataclass
 class Book:
     """A manager's loans in post-loan: how many, their balance, and how much of it is special
@@ -268,3 +289,23 @@ def downgrades_of(manager: int, start: datetime, end: datetime) -> list[AuditEve
     own = Loan.objects.filter(account_manager_id=manager).values("pk")
     events = _reclassified(start, end).filter(object_id__in=own).order_by("created_at", "pk")
     return [event for event in events if is_downgrade(event.payload, event.changes)]
+
+
+def _watch_behind(figure: str, start: datetime, end: datetime) -> Q:
+    late = resolved_between(start, end) & RESOLVED_LATE
+    return {
+        "watch_open": open_at(end),
+        "watch_overdue": overdue_at(end),
+        "watch_resolved_late": late,
+        "watch_late": overdue_at(end) | late,  # the factor's: every item not answered in time
+    }[figure]
+
+
+def watch_items_of(
+    manager: int, figure: str, start: datetime, end: datetime
+) -> QuerySet[WatchItem]:
+    """The manager's watch-list items behind a figure of the span [start, end)."""
+    items: QuerySet[WatchItem] = WatchItem.objects.filter(
+        _watch_behind(figure, start, end), account_manager_id=manager
+    )
+    return items

@@ -55,6 +55,10 @@ def figures_table(card_set: Scorecard) -> Table:
             _("Special-mention share"),
             _("Non-performing share"),
             _("Downgrades"),
+            _("Watch-list items open"),
+            _("Watch-list items overdue"),
+            _("Watch-list items resolved"),
+            _("Watch-list items resolved late"),
         ],
         rows=[
             [
@@ -73,6 +77,10 @@ def figures_table(card_set: Scorecard) -> Table:
                 t.special_mention_share,
                 t.non_performing_share,
                 t.downgrades,
+                t.watch_open,
+                t.watch_overdue,
+                t.watch_resolved,
+                t.watch_resolved_late,
             ]
             for card in card_set.cards
             for t in (card.totals,)
@@ -92,6 +100,10 @@ def figures_table(card_set: Scorecard) -> Table:
             None,
             SHARE_FORMAT,
             SHARE_FORMAT,
+            None,
+            None,
+            None,
+            None,
             None,
         ],
     )

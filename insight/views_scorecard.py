@@ -19,16 +19,25 @@ from config.db_router import reads_from_replica
 from insight import scorecard_selectors as behind
 from insight.forms import scope_choice
 from insight.scorecard import TITLES, Period, Scorecard, period_parse, scorecard
-from insight.scorecard_forms import LOAN_FIGURES, BehindForm, PeriodForm, ScorecardExportForm
+from insight.scorecard_forms import (
+    LOAN_FIGURES,
+    WATCH_FIGURES,
+    BehindForm,
+    PeriodForm,
+    ScorecardExportForm,
+)
 from insight.scorecard_measure import month_start
 from insight.scorecard_scope import ScorecardScope, may_read_manager, scorecard_scope
 from insight.scorecard_tables import manager_name, scorecard_tables
 from insight.selectors import NEWEST
 from insight.tables import as_csv, as_xlsx
 from loans.choices import RiskClass
+from loans.keyset import Order
 from loans.models import Loan, User
 from loans.models.policy import SCORECARD_FACTORS
 from loans.paging import web_page
+from watch.models import WatchItem
+from watch.rules import signal_title
 
 FIGURE_TITLES = {
     "disbursed": gettext_lazy("Loans disbursed"),
@@ -40,7 +49,14 @@ FIGURE_TITLES = {
     "sla_breaches": gettext_lazy("SLA breaches"),
     "inspections": gettext_lazy("Inspections due"),
     "downgrades": gettext_lazy("Downgrades"),
+    "watch_open": gettext_lazy("Watch-list items open at the period's end"),
+    "watch_overdue": gettext_lazy("Watch-list items overdue at the period's end"),
+    "watch_resolved_late": gettext_lazy("Watch-list items resolved late"),
+    "watch_late": gettext_lazy("Watch-list items not answered by their due"),
 }
+
+# The watch-list items behind a figure, the earliest due first (the watch-list's own order).
+DUE_FIRST = Order("insight:due", ("due_at", "id"))
 
 
 def _read(request: HttpRequest, form: PeriodForm) -> tuple[ScorecardScope, Period]:
@@ -133,6 +149,22 @@ def scorecard_behind(request: HttpRequest) -> HttpResponse:
         "figure_title": FIGURE_TITLES[figure],
         "back": query_of(scope, period),
     }
+    if figure in WATCH_FIGURES:
+        # The page's loans read apart: joined, the planner would read every loan to sort the items.
+        items = behind.watch_items_of(manager.pk, figure, start, end).prefetch_related("loan")
+        page = web_page(request, items, DUE_FIRST)
+        return render(
+            request,
+            "insight/scorecard_items.html",
+            {
+                **context,
+                "page": page,
+                "items": [_item_row(item, end) for item in page.rows],
+                "end": end,
+                "watch_list_query": _watch_list_query(figure, manager.pk),
+            },
+            status=page.status,
+        )
     if figure in LOAN_FIGURES:
         loans = _loans(figure, manager.pk, start, end).select_related(
             "borrower", "product", "account_manager", "branch"
@@ -177,6 +209,20 @@ def _events(figure: str, manager: int, start: datetime, end: datetime) -> list[d
             rows.append((event.created_at, event.object_id, _downgrade_text(event.payload)))
     loans = Loan.objects.in_bulk([loan for _at, loan, _what in rows])
     return [{"at": at, "loan": loans.get(loan), "what": what} for at, loan, what in rows]
+
+
+def _item_row(item: WatchItem, end: datetime) -> dict[str, Any]:
+    """A watch-list item as it stood at ``end``: resolved by then, and whether late."""
+    resolved = item.resolved_at if item.resolved_at and item.resolved_at < end else None
+    late = (resolved or end) > item.due_at
+    return {"item": item, "title": signal_title(item.signal), "resolved": resolved, "late": late}
+
+
+def _watch_list_query(figure: str, manager: int) -> str | None:
+    """The watch-list's filters showing the manager's open (or overdue) items as they are now."""
+    if figure not in ("watch_open", "watch_overdue"):
+        return None
+    return f"manager={manager}&state=open" + ("&overdue=on" if figure == "watch_overdue" else "")
 
 
 def _downgrade_text(payload: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from loans.inbox import NONE
@@ -72,6 +72,26 @@ def watch_counts(user: User, now: datetime) -> WatchCounts:
         {"open": items, "overdue": items.filter(due_at__lt=now)}, cap=COUNT_CAP
     )
     return WatchCounts(**{name: Shown.bounded(value, COUNT_CAP) for name, value in found.items()})
+
+
+# --- an item's state at a past moment, from its own moments (items are never reopened) -------
+
+
+def open_at(moment: datetime) -> Q:
+    """Items open at ``moment``: opened before it and not resolved by then."""
+    return Q(opened_at__lt=moment) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment))
+
+
+def overdue_at(moment: datetime) -> Q:
+    """Items open at ``moment`` and past their due (as the navigation counts them now)."""
+    return open_at(moment) & Q(due_at__lt=moment)
+
+
+def resolved_between(start: datetime, end: datetime) -> Q:
+    return Q(resolved_at__gte=start, resolved_at__lt=end)
+
+
+RESOLVED_LATE = Q(resolved_at__gt=F("due_at"))
 
 
 def audit_trail_of(item: WatchItem) -> QuerySet[AuditEvent]:

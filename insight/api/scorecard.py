@@ -60,6 +60,18 @@ class TotalsSerializer(serializers.Serializer[Any]):
     non_performing_share = share()
     downgrades = serializers.IntegerField()
     book_balance = money()
+    watch_open = serializers.IntegerField(
+        help_text="The manager's watch-list items open at the period's end (now, under way)."
+    )
+    watch_overdue = serializers.IntegerField(
+        help_text="Of the items open at the period's end, those past their due."
+    )
+    watch_resolved = serializers.IntegerField(
+        help_text="The manager's watch-list items resolved in the period."
+    )
+    watch_resolved_late = serializers.IntegerField(
+        help_text="Of the items resolved in the period, those resolved after their due."
+    )
 
 
 class CardSerializer(serializers.Serializer[Any]):

@@ -59,14 +59,16 @@ SCORECARD_FACTORS = (
     "special_mention",
     "non_performing",
     "downgrades",
+    "watch_list",
 )
 
 
 def default_scorecard_weights() -> dict[str, int]:
-    """Volume counts, but quality counts more: a fifth of the composite (DOMAIN.md §6)."""
+    """Volume counts, but quality counts more: a fifth of the composite (DOMAIN.md §6). The
+    watch-list's weight came from cycle time's: answering a warning weighs as much as speed."""
     return {
         "volume": 20,
-        "cycle_time": 10,
+        "cycle_time": 5,
         "returns": 10,
         "deviations": 15,
         "sla_breaches": 10,
@@ -74,7 +76,15 @@ def default_scorecard_weights() -> dict[str, int]:
         "special_mention": 5,
         "non_performing": 15,
         "downgrades": 5,
+        "watch_list": 5,
     }
+
+
+def scorecard_weights_of(weights: dict[str, Any]) -> dict[str, int]:
+    """Every factor's weight in a version's ``scorecard_weights``. A version written before a
+    factor joined the scorecard names no weight for it and weighs it 0: a version in force is
+    history (the database refuses to change it), so its periods keep the composite they had."""
+    return {name: int(weights.get(name, 0)) for name in SCORECARD_FACTORS}
 
 
 def default_loan_prime_rates() -> list[dict[str, str]]:

@@ -45,7 +45,7 @@ def test_the_scorecard_draws_its_charts_beside_their_tables(
     _open(page, live_server, username, language)
 
     expect(page.get_by_test_id("scores").locator("tbody tr")).to_have_count(cards)
-    expect(page.get_by_test_id("composite").last).to_have_text("71.92")
+    expect(page.get_by_test_id("composite").last).to_have_text("68.46")
     expect(page.locator("[data-chart] canvas").first).to_be_visible()
     assert_accessible(page)
     screenshot(page, f"insight-scorecard-{username}-{language}-desktop.png")

@@ -5,6 +5,10 @@ and 20 days from application: median 13), ``careful`` two of ¥400,000 (8 and 10
 Each loan is inspected once through the engine; two of busy's inspections find the loan worse
 (substandard, loss): two downgrades and half of busy's ¥1,600,000 book non-performing. Busy also
 tries twice to approve a loan of their own in post-loan: two high-severity deviations.
+
+The watch-list: busy leaves an arrears item open past its due (overdue at the month's end) and
+resolves a late-inspection item almost a week after its due; careful resolves a funds-use item
+the day after it opened. Busy answered none of two in time, careful one of one.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import time_machine
 from django.utils import timezone
 
 from loans.choices import InspectionKind, InspectionMode, RiskClass
@@ -21,6 +26,8 @@ from loans.journeys import act
 from loans.models import Loan
 from loans.states import LoanState
 from tests.integration.insight.data import held
+from watch.rules import SIGNAL_BY_CODE, Occurrence
+from watch.services import item_open
 from workflow.engine import TransitionRefused, perform_transition
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -56,6 +63,37 @@ def inspect(loan, *, proposed=None):
     )
 
 
+RESOLUTION = "Visited the borrower; the arrears plan and a monthly inspection agreed."
+
+
+def watch_item(loan, signal, *, opened_day: int, resolved_day: int | None = None):
+    """An item opened through the engine on ``opened_day`` of September, resolved by its owner
+    on ``resolved_day`` (left open without one)."""
+    opened = datetime(2026, 9, opened_day, 10, tzinfo=LOCAL)
+    with time_machine.travel(opened, tick=False):
+        item = item_open(
+            signal=SIGNAL_BY_CODE[signal],
+            occurrence=Occurrence(loan.pk, f"{signal}:{loan.pk}:{opened_day}"),
+            loan=loan,
+            now=opened,
+        )
+    if resolved_day is not None:
+        with time_machine.travel(datetime(2026, 9, resolved_day, 16, tzinfo=LOCAL), tick=False):
+            item = perform_transition(
+                item, "resolve", actor=loan.account_manager, payload={"note": RESOLUTION}
+            )
+    return item
+
+
+def build_watch_items(busy_loans, careful_loans):
+    """Busy: one item overdue at the month's end, one resolved late; careful: one on time."""
+    return (
+        watch_item(busy_loans[0], "days_past_due", opened_day=3),  # due the 8th, left open
+        watch_item(busy_loans[1], "inspection_overdue", opened_day=11, resolved_day=24),
+        watch_item(careful_loans[0], "funds_not_as_stated", opened_day=14, resolved_day=15),
+    )
+
+
 def build_month(busy, careful, product):
     """Made under time travel to ``MEASURED_AT`` (the events' and deviations' moments)."""
     busy_loans = [
@@ -76,4 +114,5 @@ def build_month(busy, careful, product):
         with contextlib.suppress(TransitionRefused):
             perform_transition(busy_loans[0], "approve", actor=busy)
     assert all(loan.state == LoanState.POST_LOAN for loan in busy_loans)
+    build_watch_items(busy_loans, careful_loans)
     return busy_loans, careful_loans

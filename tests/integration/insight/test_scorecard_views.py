@@ -16,7 +16,14 @@ from openpyxl import load_workbook
 from insight.scorecard_measure import scorecard_backfill, scorecard_take
 from loans.roles import Role
 from tests import factories
-from tests.integration.insight.scorecard_data import MEASURED_AT, build_month, disbursed
+from tests.integration.insight.scorecard_data import (
+    MEASURED_AT,
+    build_month,
+    disbursed,
+    watch_item,
+)
+from watch.models import WatchItem
+from watch.states import ItemState
 
 pytestmark = pytest.mark.django_db
 PAGE = "/insight/scorecard/"
@@ -44,7 +51,7 @@ def test_the_branch_head_sees_every_card_ranked_with_each_factors_points(client,
 
     assert page.index('data-manager="careful"') < page.index('data-manager="manager1"')
     assert "88.00" in page
-    assert "71.92" in page
+    assert "68.46" in page
     assert "¥2,000,000.00" in page
     assert "50.0%" in page
     assert 'id="scorecard-charts"' in page
@@ -88,7 +95,17 @@ def test_another_branch_head_sees_no_card_of_this_branch(
 
 @pytest.mark.parametrize(
     ("figure", "rows"),
-    [("disbursed", 4), ("non_performing", 2), ("book", 4), ("deviations", 2), ("downgrades", 2)],
+    [
+        ("disbursed", 4),
+        ("non_performing", 2),
+        ("book", 4),
+        ("deviations", 2),
+        ("downgrades", 2),
+        ("watch_open", 1),
+        ("watch_overdue", 1),
+        ("watch_resolved_late", 1),
+        ("watch_late", 2),
+    ],
 )
 def test_each_figure_drills_down_to_the_loans_or_events_behind_it(
     client, head, manager, month, figure, rows
@@ -101,6 +118,25 @@ def test_each_figure_drills_down_to_the_loans_or_events_behind_it(
     assert table.count("LF-TEST-") == rows
 
 
+def test_the_watch_list_figure_links_to_the_items_and_the_filtered_watch_list(
+    client, head, manager, month
+):
+    client.force_login(head)
+    page = client.get(PAGE, SEPTEMBER).content.decode()
+    behind = client.get(BEHIND, {**SEPTEMBER, "manager": manager.pk, "figure": "watch_overdue"})
+    (overdue,) = WatchItem.objects.filter(account_manager=manager, state=ItemState.OPEN)
+
+    assert "figure=watch_late" in page  # the factor's points
+    assert "figure=watch_overdue" in page  # the figure
+    body = behind.content.decode()
+    assert f'data-item="{overdue.pk}"' in body
+    assert f"/watch/{overdue.pk}/" in body
+    link = f"/watch/?manager={manager.pk}&amp;state=open&amp;overdue=on"
+    assert link in body
+    listed = client.get(link.replace("&amp;", "&")).content.decode()
+    assert f"/watch/{overdue.pk}/" in listed
+
+
 def test_the_tables_export_as_csv_and_xlsx(client, head, month):
     client.force_login(head)
     scores = client.get("/insight/scorecard/export.csv", {**SEPTEMBER, "table": "scores"})
@@ -109,8 +145,20 @@ def test_the_tables_export_as_csv_and_xlsx(client, head, month):
         io.BytesIO(client.get("/insight/scorecard/export.xlsx", SEPTEMBER).content)
     )
 
-    assert [row[:3] for row in rows[1:]] == [["1", "careful", "88.00"], ["2", "manager1", "71.92"]]
+    assert [row[:3] for row in rows[1:]] == [["1", "careful", "88.00"], ["2", "manager1", "68.46"]]
     assert len(book.sheetnames) == 3
+    figures = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    "/insight/scorecard/export.csv", {**SEPTEMBER, "table": "figures"}
+                ).content.decode()
+            )
+        )
+    )
+    overdue = figures[0].index("Watch-list items overdue")
+    assert {row[0]: row[overdue] for row in figures[1:]} == {"careful": "0", "manager1": "1"}
+    assert "Watch-list items answered on time" in rows[0]
 
 
 def test_the_api_gives_the_cards_with_each_factors_contribution(client, head, manager, month):
@@ -119,16 +167,21 @@ def test_the_api_gives_the_cards_with_each_factors_contribution(client, head, ma
 
     busy = next(card for card in body["cards"] if card["manager"] == manager.pk)
     assert busy["rank"] == 2
-    assert busy["composite"] == "71.92"
+    assert busy["composite"] == "68.46"
     volume = next(f for f in busy["factors"] if f["name"] == "volume")
     assert (volume["weight"], volume["contribution"]) == (20, "20.00")
     assert busy["totals"]["non_performing_share"] == "0.5000"
+    assert (busy["totals"]["watch_open"], busy["totals"]["watch_overdue"]) == (1, 1)
+    assert busy["totals"]["watch_resolved_late"] == 1
+    watch = next(f for f in busy["factors"] if f["name"] == "watch_list")
+    assert (watch["weight"], watch["score"], watch["contribution"]) == (5, "0.0000", "0.00")
 
 
 def test_the_api_is_in_the_openapi_schema(client, head):
     client.force_login(head)
     schema = client.get("/api/schema/").content.decode()
     assert "/api/v1/insight/scorecard/" in schema
+    assert "watch_overdue" in schema
 
 
 def _queries(client) -> int:
@@ -155,3 +208,23 @@ def test_the_page_reads_a_constant_number_of_queries(
 def test_a_month_without_figures_says_so(client, head):
     client.force_login(head)
     assert b'data-testid="no-cards"' in client.get(PAGE, {"period": "2020-01"}).content
+
+
+def _behind_queries(client, manager) -> int:
+    query = {**SEPTEMBER, "manager": manager.pk, "figure": "watch_late"}
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(BEHIND, query).status_code == 200
+    return len(queries)
+
+
+def test_the_watch_list_drill_down_reads_a_constant_number_of_queries(
+    client, head, manager, product, month
+):
+    client.force_login(head)
+    before = _behind_queries(client, manager)
+    with time_machine.travel(MEASURED_AT, tick=False):
+        for day in range(1, 8):
+            loan = disbursed(manager, product, on_day=day, cycle_days=3, amount=1, balance=1)
+            watch_item(loan, "funds_not_as_stated", opened_day=day)
+
+    assert _behind_queries(client, manager) == before
