@@ -29,7 +29,6 @@ from insight.scorecard_forms import (
 from insight.scorecard_measure import month_start
 from insight.scorecard_scope import ScorecardScope, may_read_manager, scorecard_scope
 from insight.scorecard_tables import manager_name, scorecard_tables
-from insight.selectors import NEWEST
 from insight.tables import as_csv, as_xlsx
 from loans.choices import RiskClass
 from loans.keyset import Order
@@ -169,7 +168,7 @@ def scorecard_behind(request: HttpRequest) -> HttpResponse:
         loans = _loans(figure, manager.pk, start, end).select_related(
             "borrower", "product", "account_manager", "branch"
         )
-        page = web_page(request, loans, NEWEST)
+        page = web_page(request, loans, LATEST_DISBURSED)
         return render(
             request, "insight/scorecard_loans.html", {**context, "page": page}, status=page.status
         )
@@ -178,6 +177,11 @@ def scorecard_behind(request: HttpRequest) -> HttpResponse:
         "insight/scorecard_events.html",
         {**context, "events": _events(figure, manager.pk, start, end)},
     )
+
+
+# The loans behind a figure are disbursed loans: the latest disbursed first, along the index on
+# (account manager, disbursed_at, id), so a page reads its rows whatever the size of the book.
+LATEST_DISBURSED = Order("insight:disbursed", ("disbursed_at", "id"), descending=True)
 
 
 def _loans(figure: str, manager: int, start: datetime, end: datetime) -> Any:

@@ -123,8 +123,11 @@ class Loan(LoanWorkflow):
                 fields=["account_manager", "state", "stage_due_at", "id"],
                 name="loan_manager_stage_due",
             ),
-            # A manager's loans disbursed in a period: the scorecard's drill-down and measurement.
-            models.Index(fields=["account_manager", "disbursed_at"], name="loan_manager_disbursed"),
+            # A manager's loans disbursed in a period, the latest first: the scorecard's drill-downs
+            # (one page along it) and its measurement.
+            models.Index(
+                fields=["account_manager", "disbursed_at", "id"], name="loan_manager_disbursed"
+            ),
             models.Index(fields=["branch", "state", "stage_due_at", "id"], name="loan_stage_due"),
             # An approver's loans above their authority (loans/inbox.py): few, found by amount.
             models.Index(fields=["branch", "state", "amount"], name="loan_stage_amount"),

@@ -228,3 +228,35 @@ def test_the_watch_list_drill_down_reads_a_constant_number_of_queries(
             watch_item(loan, "funds_not_as_stated", opened_day=day)
 
     assert _behind_queries(client, manager) == before
+
+
+@pytest.mark.postgres
+def test_the_disbursed_loans_drill_down_pages_along_the_managers_disbursement_index(
+    client, head, manager, product
+):
+    """The latest disbursed first, read along (account manager, disbursed_at, id): a page of the
+    drill-down reads its rows, not every loan the manager disbursed in the period, sorted."""
+    with time_machine.travel(MEASURED_AT, tick=False):
+        made = [
+            disbursed(manager, product, on_day=day, cycle_days=3, amount=1, balance=1)
+            for day in range(1, 29)
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE loans_loan")
+    client.force_login(head)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(BEHIND, {**SEPTEMBER, "manager": manager.pk, "figure": "disbursed"})
+    (page_query,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "disbursed_at" in q["sql"] and "ORDER BY" in q["sql"] and "loans_loan" in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN {page_query}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert [loan.pk for loan in response.context["page"].rows] == [loan.pk for loan in made[::-1]]
+    assert "loan_manager_disbursed" in plan, plan
+    assert "Sort Key: loans_loan.disbursed_at" not in plan, plan
