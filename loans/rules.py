@@ -142,6 +142,16 @@ RULES: tuple[Rule, ...] = (
         P,
         BANK,
     ),
+    Rule(
+        "visit.guarantor",
+        _(
+            "A guarantor is recorded with a valid identity number (resident ID or unified social "
+            "credit code), is not the borrower, guarantees an amount above zero, and signed the "
+            "guarantee contract on or before the day it is recorded."
+        ),
+        P,
+        BANK,
+    ),
     # --- review ----------------------------------------------------------------------------------
     Rule(
         "review.separation",
