@@ -474,6 +474,25 @@ RULES: tuple[Rule, ...] = (
         BANK,
     ),
     Rule(
+        "warning.guarantor-exposure",
+        _(
+            "A guarantor backing more open loans in the branch tree than the policy allows "
+            "(disbursed and not closed, counting the application itself) raises an early warning "
+            "on each of those loans."
+        ),
+        P,
+        BANK,
+    ),
+    Rule(
+        "warning.guarantee-circle",
+        _(
+            "Borrowers guaranteeing each other's open loans, in a pair or a circle of up to four, "
+            "raise an early warning on each loan of the circle."
+        ),
+        P,
+        BANK,
+    ),
+    Rule(
         "watch.resolution",
         _(
             "A watch-list item is worked by its account manager or the branch head and resolved "
