@@ -261,6 +261,13 @@ class LoanAdmin(ViewOnlyAdmin):
         _inline(m.CreditAuthorisation),
         _inline(m.SiteVisit, admin.StackedInline),
         _inline(m.CollateralValuation),
+        _inline(
+            m.Guarantor,
+            exclude=["id_number", "phone"],
+            readonly_fields=["masked_id_number", "masked_phone"],
+            masked_id_number=_masked(PersonalField.ID_NUMBER),
+            masked_phone=_masked(PersonalField.PHONE),
+        ),
         _inline(m.Document),
         _inline(m.CreditReport),
         _inline(m.Review, admin.StackedInline),

@@ -9,6 +9,14 @@ class BorrowerKind(models.TextChoices):
     ENTERPRISE = "enterprise", _("micro enterprise")
 
 
+class GuarantorKind(models.TextChoices):
+    """Who guarantees a loan (保证人): a person (resident ID number) or a company (unified social
+    credit code)."""
+
+    PERSON = "person", _("natural person")
+    COMPANY = "company", _("company")
+
+
 class Industry(models.TextChoices):
     """GB/T 4754-2017 sections."""
 

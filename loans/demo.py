@@ -22,6 +22,7 @@ from django.utils import timezone
 from loans import services
 from loans.choices import BorrowerKind, GuaranteeType, Industry, RepaymentMethod, ReturnReason
 from loans.demo_backlog import make_work_late
+from loans.demo_guarantors import guarantees_recorded
 from loans.demo_servicing import extend_one_disbursed_loan, service_some_disbursed_loans
 from loans.demo_showcase import (
     classify_some_disbursed_loans,
@@ -418,6 +419,7 @@ def load_demo_data(*, stdout: Writer | None = None, seed: int = DEMO_SEED) -> De
     classify_some_disbursed_loans(inspector=User.objects.get(username="manager1"))
     collection_case_in_arrears()
     make_work_late()
+    guarantees_recorded()
     watch_list_opened()
     counts = Counter(Loan.objects.values_list("state", flat=True))
     return DemoSummary(

@@ -78,8 +78,9 @@ EVIDENCE_PHOTO = _photo()
 EVIDENCE_PDF = _pdf()
 
 
-def act(loan: Loan, name: str, actor: User, **data: Any) -> Any:
-    """Perform action ``name`` on ``loan`` through the engine, as the system's own journey."""
+def act(loan: Loan, name: str, actor: User, /, **data: Any) -> Any:
+    """Perform action ``name`` on ``loan`` through the engine, as the system's own journey (the
+    data may hold a field called ``name``, e.g. a guarantor's)."""
     return perform_action(loan, name, actor=actor, data=data, channel=Channel.SYSTEM)
 
 

@@ -116,6 +116,7 @@ def memo_of(loan: Loan) -> dict[str, Any]:
         "review": review,
         "factors": factor_lines(review),
         "credit_report": loan.credit_reports.select_related("queried_by").first(),
+        "guarantors": list(loan.guarantors.all()),
         "visit": loan.site_visits.select_related("lead_investigator", "co_investigator").first(),
         "decisions": list(
             loan.approval_decisions.select_related("approver").order_by("decided_at", "id")

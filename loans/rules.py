@@ -142,6 +142,16 @@ RULES: tuple[Rule, ...] = (
         P,
         BANK,
     ),
+    Rule(
+        "visit.guarantor",
+        _(
+            "A guarantor is recorded with a valid identity number (resident ID or unified social "
+            "credit code), is not the borrower, guarantees an amount above zero, and signed the "
+            "guarantee contract on or before the day it is recorded."
+        ),
+        P,
+        BANK,
+    ),
     # --- review ----------------------------------------------------------------------------------
     Rule(
         "review.separation",
@@ -460,6 +470,25 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "warning.repeated-returns",
         _("A loan returned for revision twice or more raises an early warning."),
+        P,
+        BANK,
+    ),
+    Rule(
+        "warning.guarantor-exposure",
+        _(
+            "A guarantor backing more open loans in the branch tree than the policy allows "
+            "(disbursed and not closed, counting the application itself) raises an early warning "
+            "on each of those loans."
+        ),
+        P,
+        BANK,
+    ),
+    Rule(
+        "warning.guarantee-circle",
+        _(
+            "Borrowers guaranteeing each other's open loans, in a pair or a circle of up to four, "
+            "raise an early warning on each loan of the circle."
+        ),
         P,
         BANK,
     ),

@@ -315,6 +315,7 @@ class RecordKind:
     states: tuple[str, ...]
     add: str  # the name of the action that adds one
     checks: tuple[Check, ...] = ()  # the add action's checks; corrections re-run its input checks
+    rechecked: tuple[Check, ...] = ()  # other checks of ``checks`` a correction runs again
     correctable: tuple[str, ...] = ()  # the fields a correction may change (none: cancel only)
     shown: tuple[str, ...] = ()  # read-only facts: its author, what the service computed
     capacity: Capacity | None = None  # the part its author plays (None: the role acted in)
@@ -407,6 +408,27 @@ RECORDS = (
         shown=("recorded_by",),
         checks=(*OWNER, checks.collateral_value_positive, checks.valuation_dated),
         correctable=("description", "value", "appraiser", "valued_at"),
+    ),
+    RecordKind(
+        "guarantor",
+        "guarantors",
+        _("Guarantor"),
+        "loans.Guarantor",
+        ("kind", "name", "id_number", "phone", "amount", "signed_on"),
+        "guarantors",
+        MANAGER,
+        EARLY,
+        add="guarantor_record",
+        shown=("recorded_by",),
+        checks=(
+            *OWNER,
+            checks.guarantor_identity_valid,
+            checks.guarantor_not_borrower,
+            checks.guarantee_amount_positive,
+            checks.guarantee_dated,
+        ),
+        correctable=("kind", "name", "id_number", "phone", "amount", "signed_on"),
+        rechecked=(checks.guarantor_not_borrower,),
     ),
     RecordKind(
         "document",
@@ -517,7 +539,7 @@ RECORD_BY_NAME = {kind.name: kind for kind in RECORDS}
 
 def _record_actions(kind: RecordKind) -> list[Action]:
     """The add, correct and cancel actions of one kind of record."""
-    input_checks = [c for c in kind.checks if c.kind == "input"]
+    input_checks = [c for c in kind.checks if c.kind == "input" or c in kind.rechecked]
     correct_roles = kind.roles | HEAD
     guard = [checks.record_of(kind.model_label), checks.correction_allowed(frozenset(kind.states))]
     if kind.name == "drawdown":  # funds paid out are not rewritten

@@ -20,6 +20,12 @@ statements.
     concentration_breach        —  (a branch's figure, not one loan's)            yes
     blocked_after_disbursement  —  (the blocked list is reference data)          yes
     returned_repeatedly         return_to_intake, …_site_visit, …_review, …      yes
+    guarantor_many_loans        guarantor_record, guarantor_correct              yes
+    guarantee_circle            guarantor_record, guarantor_correct              yes
+
+The two guarantor signals read the guarantors recorded in the loans' files (loans.Guarantor) by
+identity number. Given loans, they find the occurrences that involve those loans' guarantors, on
+every loan concerned: a guarantor's other open loans, the other loans of a circle.
 """
 
 from __future__ import annotations
@@ -31,17 +37,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from loans.choices import GuaranteeType, Industry, RiskClass
-from loans.models import BlockedBorrower, Inspection, Loan
+from loans.models import BlockedBorrower, Borrower, Branch, Guarantor, Inspection, Loan
 from loans.policy import policy_in_force
 from loans.states import OPEN_STATES, LoanState
 from watch.states import Severity
 from workflow import followups
-from workflow.checks import Message
+from workflow.checks import Message, lazy_join
 from workflow.models import AuditEvent, Timer
 
 LoanIds = Collection[int] | None
@@ -60,6 +66,9 @@ CLASSIFYING_STEPS = frozenset(
 # How far back the daily task looks for downgrades (the steps' own evaluation sees them at once).
 DOWNGRADE_LOOKBACK = timedelta(days=7)
 RETURNS_THAT_WARN = 2
+GUARANTOR_STEPS = frozenset({"guarantor_record", "guarantor_correct"})
+# The longest guarantee circle looked for: A guarantees B, B guarantees C, …, back to A.
+LONGEST_CIRCLE = 4
 
 
 @dataclass(frozen=True)
@@ -279,6 +288,119 @@ def _returned_repeatedly(loan_ids: LoanIds, now: datetime) -> list[Occurrence]:
     return [Occurrence(loan, f"returned_repeatedly:{loan}", {"returns": n}) for loan, n in counted]
 
 
+def _roots() -> dict[int, int]:
+    """Each office's top office: the branch tree it belongs to (one statement)."""
+    parents = dict(Branch.objects.values_list("pk", "parent_id"))
+    roots = {}
+    for office in parents:
+        top, seen = office, {office}
+        while parents.get(top) is not None and parents[top] not in seen:
+            top = parents[top]
+            seen.add(top)
+        roots[office] = top
+    return roots
+
+
+def _live_guarantors(loan_ids: LoanIds) -> Any:
+    """The guarantors in force on open loans; given loans, those who guarantee one of them."""
+    rows = Guarantor.objects.filter(loan__state__in=OPEN_STATES)
+    if loan_ids is None:
+        return rows
+    return rows.filter(
+        id_number__in=Guarantor.objects.filter(loan_id__in=loan_ids).values("id_number")
+    )
+
+
+def _guarantor_many_loans(loan_ids: LoanIds, now: datetime) -> list[Occurrence]:
+    """Every open loan of a guarantor who, with it, backs more of the branch tree's open loans
+    (disbursed, not closed) than the policy allows. The occurrence: the loan's guarantor record."""
+    limit = policy_in_force(now).guarantor_open_loans_limit
+    roots = _roots()
+    rows = _live_guarantors(loan_ids).values_list(
+        "pk", "loan_id", "loan__state", "loan__branch_id", "id_number", "name"
+    )
+    disbursed: dict[tuple[int, str], set[int]] = {}  # (branch tree, guarantor): disbursed loans
+    backed: dict[tuple[int, tuple[int, str]], tuple[int, str]] = {}  # (loan, tree and guarantor)
+    for pk, loan, state, office, number, name in rows:
+        tree = (roots.get(office, office), number)
+        if state == LoanState.POST_LOAN:
+            disbursed.setdefault(tree, set()).add(loan)
+        first = backed.get((loan, tree))
+        if first is None or pk < first[0]:
+            backed[loan, tree] = (pk, name)
+    occurrences = []
+    for (loan, tree), (pk, name) in backed.items():
+        count = len(disbursed.get(tree, set()) | {loan})
+        if count > limit:
+            occurrences.append(
+                Occurrence(
+                    loan,
+                    f"guarantor_many_loans:{loan}:{pk}",
+                    {"guarantor": name, "loans": count, "limit": limit},
+                )
+            )
+    return occurrences
+
+
+Edge = tuple[int, int, int, str]  # guarantor, borrower guaranteed (both borrowers), loan, name
+
+
+def _guarantee_edges() -> list[Edge]:
+    """Borrowers guaranteeing another borrower's open loan, in one statement: the guarantors in
+    force on open loans whose identity number is that of a borrower with an open loan."""
+    borrower_of = Borrower.objects.filter(id_number=OuterRef("id_number")).values("pk")[:1]
+    open_borrowers = Loan.objects.filter(state__in=OPEN_STATES).values("borrower__id_number")
+    rows = (
+        Guarantor.objects.filter(loan__state__in=OPEN_STATES, id_number__in=open_borrowers)
+        .annotate(guarantor_borrower=Subquery(borrower_of))
+        .values_list("guarantor_borrower", "loan__borrower_id", "loan_id", "loan__borrower__name")
+    )
+    return [(g, b, loan, name) for g, b, loan, name in rows if g is not None and g != b]
+
+
+def _chain_back(guarantees: Mapping[int, set[int]], start: int, goal: int) -> list[int] | None:
+    """The shortest chain of guarantees from borrower ``start`` back to ``goal`` (the borrowers
+    along it), within a circle of ``LONGEST_CIRCLE``; None when there is none."""
+    paths = [[start]]
+    for _step in range(LONGEST_CIRCLE - 1):
+        longer = []
+        for path in paths:
+            for following in sorted(guarantees.get(path[-1], ())):
+                if following == goal:
+                    return path
+                if following not in path:
+                    longer.append([*path, following])
+        paths = longer
+    return None
+
+
+def _guarantee_circle(loan_ids: LoanIds, now: datetime) -> list[Occurrence]:
+    """Each open loan guaranteed by a borrower whom its own borrower guarantees back, directly or
+    along a chain (a circle of up to ``LONGEST_CIRCLE`` borrowers); given loans, the circles
+    through them, on every loan of each. The occurrence: the loan and the circle's borrowers."""
+    edges = _guarantee_edges()
+    guarantees: dict[int, set[int]] = {}
+    for g, b, _loan, _name in edges:
+        guarantees.setdefault(g, set()).add(b)
+    names = {b: name for _g, b, _loan, name in edges}  # in a circle, everyone is guaranteed
+    circles: dict[int, list[int]] = {}
+    for g, b, loan, _name in edges:
+        chain = _chain_back(guarantees, b, g)
+        if chain is not None and loan not in circles:
+            circles[loan] = [g, *chain]
+    if loan_ids is not None:
+        wanted = {frozenset(members) for loan, members in circles.items() if loan in loan_ids}
+        circles = {loan: m for loan, m in circles.items() if frozenset(m) in wanted}
+    return [
+        Occurrence(
+            loan,
+            f"guarantee_circle:{loan}:{'-'.join(str(m) for m in sorted(members))}",
+            {"borrowers": [names.get(m, "") for m in members]},
+        )
+        for loan, members in sorted(circles.items())
+    ]
+
+
 # --- the reasons ------------------------------------------------------------------------------
 
 
@@ -384,6 +506,37 @@ SIGNALS: tuple[Signal, ...] = (
         describe=lambda f: (
             _("The loan has been returned for revision %(count)s times.")
             % {"count": f.get("returns", "")}
+        ),
+    ),
+    Signal(
+        code="guarantor_many_loans",
+        title=_("Guarantor behind many loans"),
+        severity=Severity.MEDIUM,
+        clause="warning.guarantor-exposure",
+        on=GUARANTOR_STEPS,
+        find=_guarantor_many_loans,
+        describe=lambda f: (
+            _(
+                "The guarantor %(guarantor)s backs %(count)s open loans of the branch with this "
+                "one, more than the %(limit)s the policy allows."
+            )
+            % {
+                "guarantor": f.get("guarantor", ""),
+                "count": f.get("loans", ""),
+                "limit": f.get("limit", ""),
+            }
+        ),
+    ),
+    Signal(
+        code="guarantee_circle",
+        title=_("Guarantee circle"),
+        severity=Severity.HIGH,
+        clause="warning.guarantee-circle",
+        on=GUARANTOR_STEPS,
+        find=_guarantee_circle,
+        describe=lambda f: (
+            _("The borrowers %(borrowers)s guarantee one another's loans (a guarantee circle).")
+            % {"borrowers": lazy_join([str(name) for name in f.get("borrowers", [])])}
         ),
     ),
 )

@@ -48,6 +48,8 @@ from loans.checks.entry import (
     delegate_eligible,
     delegation_active,
     drawdown_within_amount,
+    guarantee_amount_positive,
+    guarantee_dated,
     income_positive,
     inspection_dated,
     interview_dated,
@@ -81,6 +83,7 @@ from loans.checks.feed import (
     feed_repayments_dated,
     feed_repayments_within_balance,
 )
+from loans.checks.guarantors import guarantor_identity_valid, guarantor_not_borrower
 from loans.checks.intake import (
     application_complete,
     borrower_not_blocked,
@@ -196,6 +199,10 @@ __all__ = [
     "feed_repayments_dated",
     "feed_repayments_within_balance",
     "fulfilment_note_given",
+    "guarantee_amount_positive",
+    "guarantee_dated",
+    "guarantor_identity_valid",
+    "guarantor_not_borrower",
     "identity_valid",
     "income_positive",
     "inspection_dated",

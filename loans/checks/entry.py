@@ -176,6 +176,12 @@ valuation_dated = dated(
     title=_("The valuation is not dated in the future"),
     clause="visit.collateral",
 )
+guarantee_dated = dated(
+    "signed_on",
+    code="guarantee_dated",
+    title=_("The guarantee contract is not dated in the future"),
+    clause="visit.guarantor",
+)
 contract_dated = dated(
     "signed_at",
     code="contract_dated",
@@ -233,6 +239,13 @@ collateral_value_positive = _positive(
     code="collateral_value_positive",
     title=_("The collateral's value is above zero"),
     clause="visit.collateral",
+    zero_ok=False,
+)
+guarantee_amount_positive = _positive(
+    "amount",
+    code="guarantee_amount_positive",
+    title=_("The amount guaranteed is above zero"),
+    clause="visit.guarantor",
     zero_ok=False,
 )
 

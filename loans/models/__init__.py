@@ -14,7 +14,7 @@ from loans.models.post_loan import Inspection, Repayment
 from loans.models.products import LoanProduct
 from loans.models.review import CreditReport, Review
 from loans.models.servicing import Instalment, RepaymentAllocation, RepaymentSchedule
-from loans.models.site_visit import CollateralValuation, SiteVisit
+from loans.models.site_visit import CollateralValuation, Guarantor, SiteVisit
 
 __all__ = [
     "ApprovalCondition",
@@ -33,6 +33,7 @@ __all__ = [
     "ExtensionStatus",
     "FeedImport",
     "FeedRow",
+    "Guarantor",
     "Inspection",
     "Instalment",
     "Interview",

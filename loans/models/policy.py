@@ -180,6 +180,9 @@ class PolicyVersion(models.Model):
     concentration_min_portfolio = _money(
         _("concentration limits apply from a balance of (CNY)"), 5_000_000
     )
+    guarantor_open_loans_limit = models.PositiveSmallIntegerField(
+        _("open loans one guarantor may back before an early warning"), default=3
+    )
     # Time
     sla_days = models.JSONField(_("stage SLAs (days)"), default=default_sla_days)
     first_inspection_days = models.PositiveSmallIntegerField(

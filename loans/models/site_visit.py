@@ -1,4 +1,5 @@
-"""Site-visit records: the two-person investigation with its report, and collateral valuation."""
+"""Site-visit records: the two-person investigation with its report, collateral valuation and the
+guarantors of the loan."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from loans.choices import GuarantorKind
 from loans.models.base import StageRecord, loan_fk, money, staff_fk
+from loans.validators import normalise_resident_id, normalise_uscc
 
 REPORT_SECTIONS = ("business", "cash_flow", "repayment_source", "guarantee")
 
@@ -78,3 +81,41 @@ class CollateralValuation(StageRecord):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.value}"
+
+
+class Guarantor(StageRecord):
+    """A guarantor of the loan (保证人) and the guarantee contract they signed. Whether the identity
+    number is valid for the kind, and that the borrower is not their own guarantor, are the add
+    action's checks (loans/workflow.py); the early-warning signals read guarantors by identity
+    number (watch/rules.py)."""
+
+    author_field = "recorded_by"
+
+    loan = loan_fk(_("loan"), "guarantors")
+    kind = models.CharField(_("kind of guarantor"), max_length=16, choices=GuarantorKind.choices)
+    name = models.CharField(_("guarantor"), max_length=128)
+    id_number = models.CharField(
+        _("identity number"),
+        max_length=18,
+        db_index=True,
+        help_text=_("Resident ID number of a person, unified social credit code of a company."),
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    amount = money(_("amount guaranteed (CNY)"))
+    signed_on = models.DateField(_("guarantee contract signed on"))
+    recorded_by = staff_fk(_("recorded by"))
+
+    class Meta:
+        verbose_name = _("guarantor")
+        verbose_name_plural = _("guarantors")
+        ordering = ["signed_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="guarantee_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        normalise = normalise_uscc if self.kind == GuarantorKind.COMPANY else normalise_resident_id
+        self.id_number = normalise(self.id_number or "")

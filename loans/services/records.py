@@ -24,6 +24,7 @@ from loans.models import (
     CreditReport,
     Document,
     Drawdown,
+    Guarantor,
     Interview,
     Review,
     SiteVisit,
@@ -127,6 +128,22 @@ def collateral_valuation_record(ctx: CheckContext) -> CollateralValuation:
             value=data["value"],
             appraiser=data["appraiser"],
             valued_at=data["valued_at"],
+            recorded_by=ctx.actor,
+        )
+    )
+
+
+def guarantor_record(ctx: CheckContext) -> Guarantor:
+    data = ctx.payload
+    return validated(
+        Guarantor(
+            loan=ctx.obj,
+            kind=data["kind"],
+            name=str(data["name"]).strip(),
+            id_number=data["id_number"],
+            phone=data.get("phone") or "",
+            amount=data["amount"],
+            signed_on=data["signed_on"],
             recorded_by=ctx.actor,
         )
     )

@@ -31,6 +31,13 @@ PAYLOADS = {
         "appraiser": "Co.",
         "valued_at": TODAY[:10],
     },
+    "guarantors": {
+        "kind": "person",
+        "name": "Zhou Jianguo",
+        "id_number": "11010519491231002X",
+        "amount": "80000.00",
+        "signed_on": TODAY[:10],
+    },
     "documents": None,  # multipart, below
     "credit-reports": {"result": "clean"},
     "reviews": {"monthly_income": "20000.00", "monthly_debt_payments": "6000.00", "opinion": "OK."},

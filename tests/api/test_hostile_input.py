@@ -372,6 +372,16 @@ def _build_world() -> World:
         appraiser="County Appraisal Co.",
         valued_at=timezone.localdate(),
     )
+    act(
+        site_visit,
+        "guarantor_record",
+        cast.manager,
+        kind="person",
+        name="Zhou Jianguo",
+        id_number="11010519491231002X",
+        amount=Decimal(80_000),
+        signed_on=timezone.localdate(),
+    )
     loans = [
         intake,
         site_visit,

@@ -32,6 +32,7 @@ STAGE_RECORDS = {
     m.CreditAuthorisation,
     m.SiteVisit,
     m.CollateralValuation,
+    m.Guarantor,
     m.Document,
     m.CreditReport,
     m.Review,

@@ -413,7 +413,8 @@ class World:
 def build_loan(state: LoanState, users: dict[str, User], cast: Cast) -> Loan:
     """A loan in ``state``, walked there through the engine, with a delegate named from intake
     and (past intake) an exception requested at the site visit; in the site visit, a visit
-    awaiting its co-investigator; in post-loan, an inspection and a repayment. So every action
+    awaiting its co-investigator; in post-loan, an inspection and a repayment; a guarantor from
+    intake. So every action
     that names a record finds one of its own loan in a state where it is declared."""
     loan = factories.LoanFactory(
         account_manager=users["owner"],
@@ -421,6 +422,16 @@ def build_loan(state: LoanState, users: dict[str, User], cast: Cast) -> Loan:
         guarantee_type=GuaranteeType.MORTGAGE,  # a collateral valuation too
     )
     act(loan, "delegate_assign", users["head"], delegate=users["delegate"])
+    act(
+        loan,
+        "guarantor_record",
+        users["owner"],
+        kind="person",
+        name="Zhou Jianguo",
+        id_number="11010519491231002X",
+        amount=Decimal(80_000),
+        signed_on=timezone.localdate(),
+    )
     if state in {LoanState.INTAKE, LoanState.WITHDRAWN}:
         if state == LoanState.WITHDRAWN:
             loan = perform_transition(loan, "withdraw", actor=users["owner"], payload=RETURN)
@@ -667,6 +678,13 @@ RECORD_BODIES: dict[str, dict[str, Any]] = {
         "value": "200000.00",
         "appraiser": "Co.",
         "valued_at": TODAY[:10],
+    },
+    "guarantors": {
+        "kind": "person",
+        "name": "Zhou Jianguo",
+        "id_number": "11010519491231002X",
+        "amount": "80000.00",
+        "signed_on": TODAY[:10],
     },
     "credit-reports": {"result": "clean"},
     "reviews": {"monthly_income": "20000.00", "monthly_debt_payments": "6000.00", "opinion": "OK."},

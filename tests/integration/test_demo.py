@@ -330,3 +330,19 @@ def test_no_demo_loan_is_paid_before_it_was_applied_for():
 
     assert Loan.objects.filter(disbursed_at__isnull=False).exists()
     assert not Loan.objects.filter(disbursed_at__lt=F("created_at")).exists()
+
+
+def test_the_demo_shows_a_guarantor_behind_many_loans_and_a_guarantee_circle():
+    from watch.models import WatchItem
+
+    busy = WatchItem.objects.filter(signal="guarantor_many_loans")
+    circle = WatchItem.objects.filter(signal="guarantee_circle")
+    assert busy.count() == 4
+    assert {item.loan.state for item in busy} == {LoanState.POST_LOAN}
+    assert {item.facts["guarantor"] for item in busy} == {"周建国"}
+    assert circle.count() == 2
+    pair = {loan.borrower_id for loan in Loan.objects.filter(watch_items__in=circle)}
+    guarantors = {g.id_number for item in circle for g in item.loan.guarantors.all()}
+    assert guarantors == set(
+        Borrower.objects.filter(pk__in=pair).values_list("id_number", flat=True)
+    )

@@ -100,6 +100,7 @@ from loans.choices import (
     DirectPaymentGround,
     DocumentKind,
     GuaranteeType,
+    GuarantorKind,
     Industry,
     InspectionKind,
     InspectionMode,
@@ -716,14 +717,23 @@ class LoanProcessModel(RuleBasedStateMachine):
             moments = st.sampled_from(DAYS).map(lambda days: now + timedelta(days=days))
             row = st.fixed_dictionaries({"principal": st.sampled_from(MONEY), "paid_at": moments})
             return data.draw(st.lists(row, max_size=3) | st.sampled_from(TEXTS), label=name)
-        if name == "valued_at":
+        if name in ("valued_at", "signed_on"):
             return timezone.localdate(now + timedelta(days=data.draw(st.sampled_from(DAYS))))
+        if name == "id_number":  # a guarantor's: a third party, the borrower, or a typing error
+            numbers = ("11010519491231002X", loan.borrower.id_number, "11010519491231002")
+            return data.draw(st.sampled_from(numbers), label=name)
         if name in PEOPLE:
             return data.draw(st.none() | st.sampled_from(self.staff.people), label=name)
         if name in MONEY_FIELDS:
             return data.draw(st.sampled_from(MONEY), label=name)
         if name == "kind":
-            kinds = DocumentKind if action.startswith("document") else InspectionKind
+            kinds = (
+                DocumentKind
+                if action.startswith("document")
+                else GuarantorKind
+                if action.startswith("guarantor")
+                else InspectionKind
+            )
             return data.draw(st.sampled_from(tuple(kinds.values)), label=name)
         if name == "file":
             file_name, content = data.draw(st.sampled_from(FILES), label=name)

@@ -405,6 +405,7 @@ def test_records_are_offered_only_to_the_person_who_may_add_them(client, loan, c
         "interview",
         "credit_authorisation",
         "collateral_valuation",
+        "guarantor",
         "document",
     ]
     assert theirs == []  # same role, not their loan
