@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0022_loan_stage_due_date_for_the_queue'),
+        ('loans', '0024_scorecard_drill_down_pages_by_disbursement'),
     ]
 
     operations = [
