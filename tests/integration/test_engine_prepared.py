@@ -4,17 +4,20 @@ connection, not on every step (workflow/prepared.py, docs/performance.md)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from loans.journeys import prepare_to_leave
 from loans.states import LoanState
 from tests import factories
+from workflow import timers, writes
 from workflow.audit import CHAIN_HEAD, chain_head
 from workflow.engine import lock, perform_transition
-from workflow.models import Channel
+from workflow.models import Channel, Timer
 from workflow.registry import process_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -118,3 +121,56 @@ def test_the_prepared_read_brings_what_the_queryset_would(cast, product):
             plain.branch,
         )
 
+
+def test_the_steps_writes_are_prepared_too(cast, product):
+    loans = ready_loans(cast, product, 2)
+
+    with preparing(5):
+        for loan in loans:
+            perform_transition(loan, "start_site_visit", actor=cast.manager, channel=Channel.SYSTEM)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [statement for (statement,) in cursor.fetchall()]
+
+    assert any(s.startswith('WITH write_0 AS (UPDATE "workflow_timer"') for s in prepared)
+    assert any(s.startswith('WITH write_0 AS (INSERT INTO "workflow_chainseal"') for s in prepared)
+
+
+def test_an_insert_compiled_once_sends_what_django_compiles_for_other_rows(loan):
+    at = timezone.now()
+    plans = [
+        timers.TimerPlan(Timer.Kind.STAGE, "intake", at + timedelta(days=3)),
+        timers.TimerPlan(
+            Timer.Kind.INSPECTION,
+            "post_loan",
+            at + timedelta(days=9),
+            remind_at=at + timedelta(days=7),
+            escalate_at=at + timedelta(days=11),
+        ),
+    ]
+    first, second = (timers._new_timer(process_for(loan), loan, plan, at) for plan in plans)
+    writes.insert([first], returning=True)  # compiled, and kept for the next row
+
+    assert writes.insert([second], returning=True) == django_insert(second)
+
+
+def django_insert(obj):
+    fields = [f for f in Timer._meta.concrete_fields if not f.primary_key]
+    query = InsertQuery(Timer)
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler("default")
+    compiler.returning_fields = [Timer._meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    return sql, tuple(params)
+
+
+def test_stopping_the_timers_compiled_once_is_the_update_django_compiles(loan):
+    at = timezone.now()
+    timers._stop_statement(loan, at, None)  # compiled, and kept
+
+    again = timers._stop_statement(loan, at + timedelta(hours=1), None)
+
+    expected = writes.update(
+        timers.running(loan), stopped_at=at + timedelta(hours=1), next_action_at=None
+    )
+    assert again == expected
