@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from django.db import connections, models
+from django.db import connections, models, router, transaction
+from django.db.models import signals
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.models.sql.compiler import SQLInsertCompiler
@@ -177,6 +179,96 @@ class Template:
             for place in places:
                 params[place] = handed
         return self.sql, tuple(params)
+
+
+def save_fields(obj: models.Model, names: Sequence[str], *, where: dict[str, Any]) -> bool | None:
+    """``obj.save(update_fields=names)`` as Django runs it — ``pre_save``, each field's
+    ``pre_save``, one UPDATE on the object's key, ``post_save`` — with the UPDATE's SQL built once
+    per model and fields, its filter narrowed by ``where`` (attname → value, e.g. the state it was
+    read in), and sent on the server-binding cursor. Whether a row was updated (``post_save`` is
+    sent only then); None, having done nothing, for what it does not cover (a model with parents,
+    a field that is a relation or has a placeholder of its own, an expression as a value)."""
+    model = type(obj)
+    meta = model._meta
+    by_name = _updatable(model)
+    if by_name is None or obj._state.adding or meta.select_on_save:
+        return None
+    fields = [by_name.get(name) for name in names]
+    if None in fields or any(name not in by_name for name in where):
+        return None
+    chosen = {field.attname for field in fields if field is not None}
+    updated = [field for field in by_name.values() if field.attname in chosen]
+    if any(hasattr(getattr(obj, field.attname), "resolve_expression") for field in updated):
+        return None
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    using = router.db_for_write(model, instance=obj)
+    connection = connections[using]
+    update_fields = frozenset(names)
+    origin = model
+    signals.pre_save.send(
+        sender=origin, instance=obj, raw=False, using=using, update_fields=update_fields
+    )
+    values = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in updated]
+    if any(hasattr(value, "as_sql") for value in values):
+        raise ValueError("an expression reached the UPDATE of the changed fields")
+    keys = [meta.pk, *(by_name[name] for name in where)]
+    wanted = [obj.pk, *where.values()]
+    sql = _update_sql(model, tuple(f.attname for f in updated), tuple(where), using)
+    params = (
+        *values,
+        *(_lookup_value(f, v, connection) for f, v in zip(keys, wanted, strict=True)),
+    )
+    with transaction.mark_for_rollback_on_error(using), server_cursor(using) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.rowcount
+    if not rows:
+        return False
+    obj._state.db = using
+    obj._state.adding = False
+    signals.post_save.send(
+        sender=origin,
+        instance=obj,
+        created=False,
+        update_fields=update_fields,
+        raw=False,
+        using=using,
+    )
+    return True
+
+
+def _lookup_value(field: Any, value: Any, connection: Any) -> Any:
+    """``value`` as an exact lookup on ``field`` hands it to the driver."""
+    return field.get_db_prep_value(field.get_prep_value(value), connection, prepared=True)
+
+
+@lru_cache(maxsize=64)
+def _updatable(model: type[models.Model]) -> dict[str, Any] | None:
+    """The fields :func:`save_fields` may update, by name and attname (in the model's order); None
+    when it does not cover the model."""
+    meta = model._meta
+    if meta.parents or meta.proxy or meta.auto_created:
+        return None
+    fields: dict[str, Any] = {}
+    for field in meta.local_concrete_fields:
+        if field.primary_key or getattr(field, "generated", False):
+            continue
+        if field.is_relation or hasattr(field, "get_placeholder"):
+            continue
+        fields[field.attname] = field
+    return fields
+
+
+@lru_cache(maxsize=256)
+def _update_sql(
+    model: type[models.Model], columns: tuple[str, ...], where: tuple[str, ...], using: str
+) -> str:
+    fields = _updatable(model) or {}
+    quote = connections[using].ops.quote_name
+    table = quote(model._meta.db_table)
+    sets = ", ".join(f"{quote(fields[name].column)} = %s" for name in columns)
+    keys = [model._meta.pk.column, *(fields[name].column for name in where)]
+    filters = " AND ".join(f"{table}.{quote(column)} = %s" for column in keys)
+    return f"UPDATE {table} SET {sets} WHERE ({filters})"  # noqa: S608 - names quoted, values bound
 
 
 def together(*statements: Statement, using: str = "default") -> list[tuple[Any, ...]]:

@@ -132,6 +132,7 @@ def test_the_steps_writes_are_prepared_too(cast, product):
             cursor.execute("SELECT statement FROM pg_prepared_statements")
             prepared = [statement for (statement,) in cursor.fetchall()]
 
+    assert any(s.startswith('UPDATE "loans_loan" SET "state" = $1') for s in prepared)
     assert any(s.startswith('WITH write_0 AS (UPDATE "workflow_timer"') for s in prepared)
     assert any(s.startswith('WITH write_0 AS (INSERT INTO "workflow_chainseal"') for s in prepared)
 
