@@ -23,11 +23,11 @@ from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition
+from django_fsm import ConcurrentTransition, ConcurrentTransitionMixin
 
-from workflow import followups, idempotency, reads, signals, timers
+from workflow import followups, idempotency, reads, signals, timers, writes
 from workflow.audit import CHAIN_HEAD, append_event, chain_head, forget_head, json_ready
 from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severity
 from workflow.definition import _running, changes_facts
@@ -248,10 +248,40 @@ def saved_values(obj: models.Model) -> dict[str, Any]:
 
 
 def save_changes(obj: models.Model, before: Mapping[str, Any]) -> None:
-    """Save the fields that differ from ``before`` (nothing when none does)."""
+    """Save the fields that differ from ``before`` (nothing when none does).
+
+    As ``obj.save(update_fields=...)`` would, django-fsm's ``ConcurrentTransitionMixin``
+    included (the UPDATE is filtered on the states the object was read in), but with the UPDATE
+    built once per model and fields (:func:`workflow.writes.save_fields`) when the model saves as
+    Django does; otherwise through ``save()`` itself."""
     changed = [name for name, value in before.items() if getattr(obj, name) != value]
-    if changed:
+    if not changed:
+        return
+    model = type(obj)
+    if model.save not in PLAIN_SAVES:
         obj.save(update_fields=changed)
+        return
+    concurrent = isinstance(obj, ConcurrentTransitionMixin)
+    states = {}
+    if isinstance(obj, ConcurrentTransitionMixin):
+        states = {field.attname: before[field.attname] for field in obj.state_fields}
+    saved = writes.save_fields(obj, changed, where=states)
+    if saved is None:
+        obj.save(update_fields=changed)
+        return
+    if not saved:
+        if concurrent and model._default_manager.filter(pk=obj.pk).exists():
+            raise ConcurrentTransition(
+                "Cannot save object! The state has been changed since fetched from the database!"
+            )
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+    if isinstance(obj, ConcurrentTransitionMixin):
+        obj._update_initial_state()
+
+
+# The saves that are Django's own (and django-fsm's, which filters on the states read):
+# save_changes may do their work itself.
+PLAIN_SAVES = (models.Model.save, ConcurrentTransitionMixin.save)
 
 
 def perform_transition(

@@ -6,22 +6,116 @@ object's related rows and a few dozen facts of its file in one statement, that c
 more than the statement itself. :func:`prepared_get` compiles the queryset once with a marker in
 place of the key, then runs the SQL with the key and builds the instance (its related rows and
 annotations) exactly as the queryset would. Anything it cannot prepare runs as a plain queryset.
+
+On PostgreSQL the statement is also prepared on the server (:func:`server_cursor`): parsed and
+planned once per connection rather than on every step, its parameters sent apart from its text, so
+that neither the driver nor the server reads the whole statement again. With
+``DATABASE_PREPARED_STATEMENTS=0`` (psycopg's ``prepare_threshold`` off: a PgBouncer in transaction
+mode older than 1.21, docs/scaling.md) the parameters are still bound on the server, but nothing
+is prepared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
+import psycopg
 from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.psycopg_any import register_tzloader
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
+from psycopg.pq import Format
+
+TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 
 M = TypeVar("M", bound=models.Model)
 
 # A key no row has and a moment no step runs at, to find their places among the SQL's parameters.
 MARKER = -7_351_902_468_113
 MOMENT = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+
+
+# Django's placeholders: ``%s`` for a parameter, ``%%`` for a percent sign; nothing else.
+_PLACEHOLDER = re.compile(r"%(.?)", re.DOTALL)
+
+
+@lru_cache(maxsize=256)
+def numbered(sql: str) -> str:
+    """``sql`` with Django's ``%s`` placeholders numbered as the server takes them (``$1``,
+    ``$2``, ...) and ``%%`` as ``%``; a ``ValueError`` for any other use of ``%``."""
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group(1) == "%":
+            return "%"
+        if match.group(1) != "s":
+            raise ValueError(f"not one of Django's placeholders: %{match.group(1)}")
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(replace, sql)
+
+
+class PreparingCursor(psycopg.RawCursor[Any]):
+    """psycopg's cursor binding parameters on the server, given Django's ``%s`` SQL; a statement
+    is prepared the first time its connection runs it (unless the connection's
+    ``prepare_threshold`` turns preparing off)."""
+
+    def execute(  # type: ignore[override]
+        self, query: str, params: Any = None, *, prepare: bool | None = None, **kwargs: Any
+    ) -> Any:
+        return super().execute(numbered(query), params, prepare=True, **kwargs)
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Django's query log (``DEBUG``, ``CaptureQueriesContext``) of a prepared statement: the SQL
+    with its parameters merged, as Django's own cursor logs it."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
+
+
+@contextmanager
+def server_cursor(using: str) -> Iterator[CursorWrapper]:
+    """A cursor of database ``using`` whose statements are prepared on the server (PostgreSQL);
+    elsewhere Django's own cursor. Either takes Django's SQL and parameters, runs the execute
+    wrappers, logs to Django's query log and raises Django's database errors."""
+    connection: BaseDatabaseWrapper = connections[using]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = PreparingCursor(connection.connection)
+        # As Django's own cursors: times in the connection's time zone.
+        loader: Any = raw.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if connection.timezone != getattr(loader, "timezone", None):
+            register_tzloader(connection.timezone, raw)
+    connection.validate_thread_sharing()
+    wrapper = _LoggedCursor if connection.queries_logged else CursorWrapper
+    with wrapper(raw, connection) as cursor:
+        yield cursor
+
+
+def server_sql(sql: str, using: str) -> bool:
+    """Whether ``sql`` can run on :func:`server_cursor` (its placeholders are Django's)."""
+    if connections[using].vendor != "postgresql":
+        return True
+    try:
+        numbered(sql)
+    except ValueError:
+        return False
+    return True
 
 
 class _Prepared:
@@ -49,13 +143,15 @@ class _Prepared:
         # every run).
         columns = [column[0] for column in self.compiler.select[: self.compiler.col_count]]
         self.converters = self.compiler.get_converters(columns)
+        self.on_server = server_sql(self.sql, self.db)
 
     def get(self, key: Any, at: datetime) -> Any:
         params = list(self.params)
         params[self.place] = key
         for place in self.moments:
             params[place] = self.ops.adapt_datetimefield_value(at)
-        with connections[self.db].cursor() as cursor:
+        opened = server_cursor(self.db) if self.on_server else connections[self.db].cursor()
+        with opened as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         if len(fetched) != 1:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from workflow import followups, notifications, reads, signals, writes
@@ -76,6 +76,34 @@ def stop(obj: models.Model, now: datetime, *, kind: Timer.Kind | None = None) ->
     return _stopping(obj, kind).update(stopped_at=now, next_action_at=None)
 
 
+def _stop_statement(obj: models.Model, now: datetime, kind: Timer.Kind | None) -> writes.Statement:
+    """The UPDATE of :func:`stop`; for every kind, compiled once per database."""
+    if kind is not None:
+        return writes.update(_stopping(obj, kind), stopped_at=now, next_action_at=None)
+    using = router.db_for_write(Timer)
+    if using not in _stop_all:
+        _stop_all[using] = writes.Template(_stop_all_of, *STOP_MARKERS, using=using)
+    content_type = ContentType.objects.get_for_model(obj)
+    return _stop_all[using](content_type.pk, obj.pk, now)
+
+
+def _stop_all_of(content_type_id: int, object_id: int, now: datetime) -> writes.Statement:
+    running = Timer.objects.filter(
+        content_type_id=content_type_id, object_id=object_id, stopped_at__isnull=True
+    )
+    return writes.update(running, stopped_at=now, next_action_at=None)
+
+
+# Values to tell apart the places of the content type, the object and the moment (in range for
+# their columns: Django compiles a lookup out of range as matching nothing).
+STOP_MARKERS = (
+    2_147_480_011,
+    2_147_480_013,
+    datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
+)
+_stop_all: dict[str, writes.Template] = {}
+
+
 def stop_and_start(
     process: Process,
     obj: models.Model,
@@ -87,7 +115,7 @@ def stop_and_start(
     """Stop the running timers (of ``kind``, or all) and start those of ``plans``: one statement
     where the database allows (:mod:`workflow.writes`)."""
     new = [_new_timer(process, obj, plan, now) for plan in plans]
-    stopping = writes.update(_stopping(obj, kind), stopped_at=now, next_action_at=None)
+    stopping = _stop_statement(obj, now, kind)
     if not new:
         writes.together(stopping)
         return new

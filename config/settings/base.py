@@ -161,6 +161,11 @@ if _replica_url is not None:
         )
     DATABASES["replica"] = {**dj_database_url.parse(_replica_url), "TEST": {"MIRROR": "default"}}
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+# The engine's locked read and writes are prepared on the server, once per connection
+# (workflow/prepared.py). A PgBouncer in transaction mode needs 1.21+ with max_prepared_statements
+# for that; otherwise turn it off (docs/scaling.md). Off by default behind PgBouncer.
+_pgbouncer = env_bool("DATABASE_PGBOUNCER", default=False)
+_prepared_statements = env_bool("DATABASE_PREPARED_STATEMENTS", default=not _pgbouncer)
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql":
         # psycopg 3 with Django's own connection pool; a pooled connection must not also
@@ -175,6 +180,9 @@ for _database in DATABASES.values():
             # database is down or every connection is taken; then it fails (PoolTimeout).
             "timeout": _pool_timeout,
         }
+        # psycopg prepares only the statements asked for (Django's own cursors bind on the
+        # client and prepare nothing); None turns preparing off.
+        _database["OPTIONS"]["prepare_threshold"] = 5 if _prepared_statements else None
     elif _database["ENGINE"] == "django.db.backends.sqlite3":
         # Wait for a competing writer instead of failing at once with "database is locked".
         _database.setdefault("OPTIONS", {})["timeout"] = 20
@@ -185,7 +193,7 @@ for _database in DATABASES.values():
 # DATABASE_URL reaches PostgreSQL through PgBouncer in transaction pooling: one connection's
 # transactions may run on different server connections, so a cursor held open between them
 # (Django's server-side cursors, for .iterator()) cannot work there (docs/scaling.md).
-DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_PGBOUNCER", default=False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = _pgbouncer
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "loans.User"

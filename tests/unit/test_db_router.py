@@ -86,6 +86,34 @@ def test_behind_pgbouncer_the_primary_holds_no_cursor_between_transactions():
     assert shown == ["False", "True"]
 
 
+def test_prepared_statements_are_on_but_behind_pgbouncer_only_when_asked_for():
+    code = (
+        "from config.settings.local import DATABASES as D;"
+        " print(D['default']['OPTIONS']['prepare_threshold'])"
+    )
+    env = {"DATABASE_URL": "postgres://loanflow@db:5432/loanflow"}
+    cases = (
+        {},
+        {"DATABASE_PREPARED_STATEMENTS": "0"},
+        {"DATABASE_PGBOUNCER": "1"},
+        {"DATABASE_PGBOUNCER": "1", "DATABASE_PREPARED_STATEMENTS": "1"},
+    )
+    shown = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, **env, **extra},
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        for extra in cases
+    ]
+
+    # psycopg prepares what the engine asks for; None turns preparing off on the connection.
+    assert shown == ["5", "None", "None", "5"]
+
+
 def test_without_a_replica_reporting_reads_the_default_database():
     with reads_from_replica():
         assert read_database() == "default"
