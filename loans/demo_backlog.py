@@ -37,10 +37,11 @@ def make_work_late() -> int:
     for state, count in LATE.items():
         for loan in Loan.objects.filter(state=state, branch__code="B01").order_by("pk")[:count]:
             entered = now - timedelta(days=8)
-            Loan.objects.filter(pk=loan.pk).update(state_entered_at=entered)
-            _backdate(
-                loan, Timer.Kind.STAGE, remind=now - timedelta(days=3), due=now - timedelta(days=1)
-            )
+            due = now - timedelta(days=1)
+            # The loan keeps its stage timer's due date (the queue's order, the navigation's
+            # overdue counts), as the step into the stage does.
+            Loan.objects.filter(pk=loan.pk).update(state_entered_at=entered, stage_due_at=due)
+            _backdate(loan, Timer.Kind.STAGE, remind=now - timedelta(days=3), due=due)
             changed += 1
     inspected = Loan.objects.filter(state=LoanState.POST_LOAN).order_by("pk").first()
     if inspected is not None:

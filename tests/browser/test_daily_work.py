@@ -44,6 +44,9 @@ def waiting(cast):
     for loan, due_at in zip(
         loans, (now - timedelta(hours=3), now + timedelta(days=1)), strict=True
     ):
+        # The running stage timer, and its due date kept on the loan as the step into the stage
+        # keeps it (LoanProcess.on_entered): the queue's order and the navigation's counts.
+        Loan.objects.filter(pk=loan.pk).update(stage_due_at=due_at)
         Timer.objects.create(
             content_type=ContentType.objects.get_for_model(Loan),
             object_id=loan.pk,

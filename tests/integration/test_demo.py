@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.test import TestCase, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from loans.demo import DEMO_PASSWORD
 from loans.models import Borrower, Branch, Loan, LoanProduct, User
@@ -166,6 +167,30 @@ def test_the_demo_scheduler_finds_late_work_at_once():
     assert escalated.count() == 8 + 2  # the loans' and the watch-list items'
     assert not any("days_past_due" in n.subject + n.body for n in escalated)  # a signal in words
     assert Notification.objects.filter(kind="reminder").exists()
+
+
+def test_each_demo_loan_keeps_its_running_stage_timers_due_date():
+    """The queue's order and the navigation's overdue counts read the loan's own copy of its
+    stage timer's due date: the demo's late loans are overdue there too."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from loans.inbox import inbox_counts
+    from workflow.models import Timer
+
+    running = Timer.objects.filter(
+        content_type=ContentType.objects.get_for_model(Loan),
+        kind=Timer.Kind.STAGE,
+        stopped_at__isnull=True,
+    )
+    due = dict(running.values_list("object_id", "due_at"))
+    kept = dict(Loan.objects.filter(pk__in=due).values_list("pk", "stage_due_at"))
+    assert due
+    assert kept == due
+    late = Loan.objects.get(pk=min(pk for pk, at in due.items() if at < timezone.now()))
+    deciders = User.objects.filter(branch=late.branch, is_active=True)
+    assert any(inbox_counts(user, timezone.now()).waiting_overdue for user in deciders) or (
+        inbox_counts(late.account_manager, timezone.now()).mine_overdue
+    )
 
 
 def test_the_demo_shows_a_policy_version_an_exception_and_classifications():
