@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -130,16 +130,49 @@ def world() -> World:
     )
 
 
+def new_borrowers(w: World, count: int) -> list[int]:
+    """``count`` new individual borrowers (copies of the world's, each with an identity number
+    of its own), their ids in order."""
+    from loans.models import Borrower
+    from loans.validators import resident_id_check_character
+
+    model = Borrower.objects.get(pk=w.borrower_id)
+    taken = set(Borrower.objects.values_list("id_number", flat=True))
+    days = (date(1950, 1, 1) + timedelta(days=n) for n in range(20_000))
+    bodies = (f"110105{day:%Y%m%d}{n:03d}" for day in days for n in range(1000))
+    made = []
+    for body in bodies:
+        number = body + resident_id_check_character(body)
+        if number in taken:
+            continue
+        made.append(
+            Borrower(
+                kind=model.kind,
+                name=model.name,
+                id_number=number,
+                address=model.address,
+                industry=model.industry,
+                branch_id=model.branch_id,
+            )
+        )
+        if len(made) == count:
+            break
+    return [borrower.pk for borrower in Borrower.objects.bulk_create(made, batch_size=5_000)]
+
+
 def make_intake_loans(w: World, count: int, *, tag: str) -> list[int]:
     """``count`` loans in intake with the interview and credit authorisation that let them start
-    the site visit, and their running intake timer; made in SQL. Returns their ids."""
+    the site visit, and their running intake timer; made in SQL, each of a borrower of its own (a
+    borrower holding every loan the kept database ever made would make each step's facts of the
+    borrower's credit sum all of them). Returns their ids."""
     execute(
         """
         INSERT INTO loans_loan (state, reference, branch_id, borrower_id, account_manager_id,
             product_id, amount, term_months, purpose, repayment_method, guarantee_type, industry,
             created_at, state_entered_at, outstanding_balance, days_past_due, risk_class,
             overdue_technical, classified_with_borrower)
-        SELECT 'intake', %(tag)s || '-' || n, %(branch)s, %(borrower)s, %(manager)s, %(product)s,
+        SELECT 'intake', %(tag)s || '-' || n, %(branch)s, (%(borrowers)s::bigint[])[n],
+            %(manager)s, %(product)s,
             80000, 12, 'Restock for the season', 'equal_instalments', 'guarantee', 'F',
             now(), now(), 0, 0, 1, false, false
         FROM generate_series(1, %(count)s) AS n
@@ -147,7 +180,7 @@ def make_intake_loans(w: World, count: int, *, tag: str) -> list[int]:
         {
             "tag": tag,
             "branch": w.branch_id,
-            "borrower": w.borrower_id,
+            "borrowers": new_borrowers(w, count),
             "manager": w.manager.pk,
             "product": w.product_id,
             "count": count,

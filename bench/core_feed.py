@@ -14,13 +14,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
-from bench.common import Row, World, bench_database, execute, report, world
+from bench.common import Row, World, bench_database, execute, new_borrowers, report, world
 
 # (loans, rows per loan): 5 rows a loan, four repayments and one days past due.
 SCALES = {"ci": (400, 5), "full": (20_000, 5)}
@@ -56,36 +55,6 @@ def _officer(w: World):  # type: ignore[no-untyped-def]
     return User.objects.get(pk=officer.pk)
 
 
-def _borrowers(w: World, count: int) -> list[int]:
-    """``count`` new individual borrowers (copies of the world's, each with an identity number
-    of its own), their ids in order."""
-    from loans.models import Borrower
-    from loans.validators import resident_id_check_character
-
-    model = Borrower.objects.get(pk=w.borrower_id)
-    taken = set(Borrower.objects.values_list("id_number", flat=True))
-    days = (date(1950, 1, 1) + timedelta(days=n) for n in range(20_000))
-    bodies = (f"110105{day:%Y%m%d}{n:03d}" for day in days for n in range(1000))
-    made = []
-    for body in bodies:
-        number = body + resident_id_check_character(body)
-        if number in taken:
-            continue
-        made.append(
-            Borrower(
-                kind=model.kind,
-                name=model.name,
-                id_number=number,
-                address=model.address,
-                industry=model.industry,
-                branch_id=model.branch_id,
-            )
-        )
-        if len(made) == count:
-            break
-    return [borrower.pk for borrower in Borrower.objects.bulk_create(made, batch_size=5_000)]
-
-
 def _post_loan_loans(w: World, count: int, tag: str) -> list[str]:
     """``count`` disbursed loans (balance CNY 1,000,000, a month ago), made in SQL, each of a
     borrower of its own (as a retail portfolio is: one borrower holding every loan would make
@@ -105,7 +74,7 @@ def _post_loan_loans(w: World, count: int, tag: str) -> list[str]:
         {
             "tag": tag,
             "branch": w.branch_id,
-            "borrowers": _borrowers(w, count),
+            "borrowers": new_borrowers(w, count),
             "manager": w.manager.pk,
             "product": w.product_id,
             "count": count,

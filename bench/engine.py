@@ -15,7 +15,6 @@ Measured in one run, as ratios (docs/performance.md, "The engine (transitions)")
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -224,21 +223,6 @@ def _statements(captured: CaptureQueriesContext) -> int:
     return sum(1 for query in captured.captured_queries if query["sql"] not in CONTROL)
 
 
-def _own_borrower(w: World) -> World:
-    """``w`` with a new borrower (copied from its own, with an identity number of its own)."""
-    from loans.models import Borrower
-    from loans.validators import resident_id_check_character
-
-    borrower = Borrower.objects.get(pk=w.borrower_id)
-    taken = set(Borrower.objects.values_list("id_number", flat=True))
-    sequences = (f"1101051985{month:02d}15{n:03d}" for month in range(1, 13) for n in range(1000))
-    body = next(b for b in sequences if b + resident_id_check_character(b) not in taken)
-    borrower.pk = None
-    borrower.id_number = body + resident_id_check_character(body)
-    borrower.save()
-    return dataclasses.replace(w, borrower_id=borrower.pk)
-
-
 def _lifecycle(w: World) -> tuple[dict[str, int], int, float, int]:
     """Statements of each forward transition, of the whole life of one loan, its time, and the
     statements of a refusal."""
@@ -266,9 +250,9 @@ def _lifecycle(w: World) -> tuple[dict[str, int], int, float, int]:
         approver=person("approver", Role.APPROVER, authority_level=3),
         officer=person("officer", Role.DISBURSEMENT_OFFICER),
     )
-    # A borrower of its own each run: the kept database holds the earlier runs' direct payments,
-    # which the split-drawdown check would add up for one shared borrower.
-    [pk] = make_intake_loans(_own_borrower(w), 1, tag=f"LIFE-{time.time_ns()}")
+    # Its borrower is its own (make_intake_loans): the kept database holds the earlier runs'
+    # direct payments, which the split-drawdown check would add up for one shared borrower.
+    [pk] = make_intake_loans(w, 1, tag=f"LIFE-{time.time_ns()}")
     loan = Loan.objects.get(pk=pk)
     per_step: dict[str, int] = {}
     started = time.perf_counter()
