@@ -18,12 +18,8 @@ from loans.models import Loan
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _settings(**env: str) -> subprocess.CompletedProcess[str]:
-    code = (
-        "from config.settings.local import DATABASES as D, DATABASE_ROUTERS as R;"
-        " print(sorted(D), D.get('replica', {}).get('ENGINE'), D.get('replica', {}).get('PORT'),"
-        " D.get('replica', {}).get('TEST'), R)"
-    )
+def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh interpreter (settings are read once a process) under ``env``."""
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -32,6 +28,15 @@ def _settings(**env: str) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+
+
+def _settings(**env: str) -> subprocess.CompletedProcess[str]:
+    code = (
+        "from config.settings.local import DATABASES as D, DATABASE_ROUTERS as R;"
+        " print(sorted(D), D.get('replica', {}).get('ENGINE'), D.get('replica', {}).get('PORT'),"
+        " D.get('replica', {}).get('TEST'), R)"
+    )
+    return _run(code, env)
 
 
 def test_without_a_replica_there_is_one_database():
@@ -72,15 +77,7 @@ def test_behind_pgbouncer_the_primary_holds_no_cursor_between_transactions():
     )
     env = {"DATABASE_URL": "postgres://loanflow@pgbouncer:6432/loanflow"}
     shown = [
-        subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**os.environ, **env, **extra},
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-        for extra in ({}, {"DATABASE_PGBOUNCER": "1"})
+        _run(code, {**env, **extra}).stdout.strip() for extra in ({}, {"DATABASE_PGBOUNCER": "1"})
     ]
 
     assert shown == ["False", "True"]
@@ -98,17 +95,7 @@ def test_prepared_statements_are_on_but_behind_pgbouncer_only_when_asked_for():
         {"DATABASE_PGBOUNCER": "1"},
         {"DATABASE_PGBOUNCER": "1", "DATABASE_PREPARED_STATEMENTS": "1"},
     )
-    shown = [
-        subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**os.environ, **env, **extra},
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-        for extra in cases
-    ]
+    shown = [_run(code, {**env, **extra}).stdout.strip() for extra in cases]
 
     # psycopg prepares what the engine asks for; None turns preparing off on the connection.
     assert shown == ["5", "None", "None", "5"]
