@@ -149,7 +149,9 @@ def test_an_upgrade_proposed_before_a_restructuring_is_refused_as_a_deviation(di
 
 
 def test_new_arrears_restart_a_restructured_loan_s_observation(disbursed, cast):
-    earlier = timezone.now() - timedelta(hours=1)
+    # An hour ago, but not before the disbursement's local day (within the first hour after
+    # midnight in Shanghai, an hour ago is the day before, and that restructuring is refused).
+    earlier = max(disbursed.disbursed_at, timezone.now() - timedelta(hours=1))
     act(
         disbursed,
         "restructuring_record",
