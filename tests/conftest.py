@@ -7,8 +7,12 @@ not configured, and fail instead under ``REQUIRE_SERVICES=1`` (as in CI).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 
@@ -72,6 +76,16 @@ def _require_services(request: pytest.FixtureRequest) -> None:
 def _media_in_a_temporary_folder(settings, tmp_path) -> None:
     """Uploaded files go to a folder of the test's own, not the project's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def mid_morning() -> Iterator[None]:
+    """The clock at 10:00 in Shanghai on a working day, running. For a test that dates records a
+    little before now: in the first minutes after local midnight, a little before now is the day
+    before the application, which the engine rightly refuses. List it first, before the fixtures
+    that make the loan."""
+    with time_machine.travel(datetime(2026, 11, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        yield
 
 
 @pytest.fixture

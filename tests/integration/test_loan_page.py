@@ -68,7 +68,9 @@ def test_the_file_shows_each_record_kind_in_words(client, cast):
     assert f"{loan.reference} interview" not in page  # no record reads as its database name
 
 
-def test_every_record_is_shown_and_those_past_five_fold_behind_show_all(client, loan, cast):
+def test_every_record_is_shown_and_those_past_five_fold_behind_show_all(
+    mid_morning, client, loan, cast
+):
     for number in range(8):
         act(
             loan,

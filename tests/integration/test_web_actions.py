@@ -56,7 +56,7 @@ def minute(moment) -> str:
 
 
 def test_a_wrongly_dated_visit_is_corrected_and_the_timeline_shows_the_change(
-    client, visited, cast
+    mid_morning, client, visited, cast
 ):
     visit = visited.site_visits.get()
     wrong = visit.visited_at
