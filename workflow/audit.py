@@ -168,26 +168,55 @@ def append_event(
     The caller holds the row lock on ``obj``. When ``obj`` carries the head read with its lock,
     the new event becomes that head, so a second event in the same step chains to it.
     """
-    last = _last_event(obj)
-    event = AuditEvent(
-        content_type=ContentType.objects.get_for_model(obj),
-        object_id=obj.pk,
-        seq=(last["seq"] + 1) if last else 1,
-        prev_hash=last["hash"] if last else GENESIS_HASH,
-        snapshot=snapshot,
-        changes=diff(last["snapshot"], snapshot) if last else {},
-        created_at=created_at,
-        **fields,
-    )
-    event.hash = event_hash(event)
-    head = {(event.content_type_id, event.object_id): seals.Head(event.seq, event.hash)}
-    [(key,)] = writes.together(
-        seals.sealing(Chain.EVENTS, head, created_at), writes.insert([event], returning=True)
-    )
-    writes.saved(event, key)
-    if CHAIN_HEAD in obj.__dict__:
-        obj.__dict__[CHAIN_HEAD] = {"seq": event.seq, "hash": event.hash, "snapshot": snapshot}
-    return event
+    appending = Appending(obj, fields=fields, snapshot=snapshot, created_at=created_at)
+    return appending.done(writes.at_once(*appending.statements))
+
+
+class Appending:
+    """An event appended to ``obj``'s chain (as :func:`append_event`), as the statements that
+    write it and move its chain's seal, to send with the step's other writes
+    (:func:`workflow.writes.at_once`); :meth:`done` with what they returned gives the event,
+    saved. Until then the object's chain head stays the previous event."""
+
+    def __init__(
+        self,
+        obj: models.Model,
+        *,
+        fields: Mapping[str, Any],
+        snapshot: dict[str, Any],
+        created_at: datetime,
+    ) -> None:
+        last = _last_event(obj)
+        event = AuditEvent(
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=obj.pk,
+            seq=(last["seq"] + 1) if last else 1,
+            prev_hash=last["hash"] if last else GENESIS_HASH,
+            snapshot=snapshot,
+            changes=diff(last["snapshot"], snapshot) if last else {},
+            created_at=created_at,
+            **fields,
+        )
+        event.hash = event_hash(event)
+        head = {(event.content_type_id, event.object_id): seals.Head(event.seq, event.hash)}
+        self.obj = obj
+        self.event = event
+        self.statements = [
+            seals.sealing(Chain.EVENTS, head, created_at),
+            writes.insert([event], returning=True),
+        ]
+
+    def done(self, returned: list[list[tuple[Any, ...]]]) -> AuditEvent:
+        event = self.event
+        [(key,)] = returned[-1]
+        writes.saved(event, key)
+        if CHAIN_HEAD in self.obj.__dict__:
+            self.obj.__dict__[CHAIN_HEAD] = {
+                "seq": event.seq,
+                "hash": event.hash,
+                "snapshot": event.snapshot,
+            }
+        return event
 
 
 def forget_head(obj: models.Model) -> None:

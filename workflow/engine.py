@@ -28,7 +28,14 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, ConcurrentTransitionMixin
 
 from workflow import followups, idempotency, reads, signals, timers, writes
-from workflow.audit import CHAIN_HEAD, append_event, chain_head, forget_head, json_ready
+from workflow.audit import (
+    CHAIN_HEAD,
+    Appending,
+    append_event,
+    chain_head,
+    forget_head,
+    json_ready,
+)
 from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severity
 from workflow.definition import _running, changes_facts
 from workflow.deviations import Decision, record_deviation
@@ -254,23 +261,41 @@ def save_changes(obj: models.Model, before: Mapping[str, Any]) -> None:
     included (the UPDATE is filtered on the states the object was read in), but with the UPDATE
     built once per model and fields (:func:`workflow.writes.save_fields`) when the model saves as
     Django does; otherwise through ``save()`` itself."""
+    pending = changes_to_save(obj, before)
+    if pending is not None:
+        [rows] = writes.at_once(pending.statement, using=pending.using)
+        changes_saved(pending, before, rows)
+
+
+def changes_to_save(obj: models.Model, before: Mapping[str, Any]) -> writes.Saving | None:
+    """The UPDATE of :func:`save_changes`, built and not sent, to send with the step's other
+    writes; None when there is nothing to send (no field changed, or the model's own ``save()``
+    has saved them now)."""
     changed = [name for name, value in before.items() if getattr(obj, name) != value]
     if not changed:
-        return
+        return None
     model = type(obj)
-    if model.save not in PLAIN_SAVES:
-        obj.save(update_fields=changed)
-        return
+    if model.save in PLAIN_SAVES:
+        states = {}
+        if isinstance(obj, ConcurrentTransitionMixin):
+            states = {field.attname: before[field.attname] for field in obj.state_fields}
+        pending = writes.saving(obj, changed, where=states)
+        if pending is not None:
+            return pending
+    obj.save(update_fields=changed)
+    return None
+
+
+def changes_saved(
+    pending: writes.Saving, before: Mapping[str, Any], rows: list[tuple[Any, ...]]
+) -> None:
+    """Finish the save of :func:`changes_to_save` with the rows its UPDATE returned: no row is a
+    :class:`ConcurrentTransition` (the state changed since it was read) or, for an object that
+    is gone, a database error."""
+    obj = pending.obj
     concurrent = isinstance(obj, ConcurrentTransitionMixin)
-    states = {}
-    if isinstance(obj, ConcurrentTransitionMixin):
-        states = {field.attname: before[field.attname] for field in obj.state_fields}
-    saved = writes.save_fields(obj, changed, where=states)
-    if saved is None:
-        obj.save(update_fields=changed)
-        return
-    if not saved:
-        if concurrent and model._default_manager.filter(pk=obj.pk).exists():
+    if not pending.done(rows):
+        if concurrent and type(obj)._default_manager.filter(pk=obj.pk).exists():
             raise ConcurrentTransition(
                 "Cannot save object! The state has been changed since fetched from the database!"
             )
@@ -393,6 +418,10 @@ def _apply(
     before = saved_values(obj)
     policy = process.policy_for(obj)
     context = CheckContext(obj=obj, actor=actor, payload=payload, policy=policy, now=now)
+    wrong_state = Decision(
+        decision.name, decision.source, None, None, (), Deviation.Kind.WRONG_STATE
+    )
+    saving = None
     try:
         getattr(obj, decision.name)()
         if process.state_of(obj) != decision.source:
@@ -400,19 +429,21 @@ def _apply(
         for effect in step.effects:  # what they change on the object is saved with the step
             effect(context)
         if changes_facts(step.effects):
+            # The audit snapshot reads the file again, the object's saved row included.
             process.file_changed(obj)
-        save_changes(obj, before)
+            save_changes(obj, before)
+        else:
+            saving = changes_to_save(obj, before)
     except ConcurrentTransition:
-        wrong_state = Decision(
-            decision.name, decision.source, None, None, (), Deviation.Kind.WRONG_STATE
-        )
         raise _Refusal(obj, wrong_state) from None
     finally:
         _running.reset(token)
-    timers.on_transition(process, obj, decision.source, now)
     consume_waivers(decision, now)
     followups.after_step(obj, decision.name)
-    return append_event(
+    # The step's writes, one statement where the database allows (workflow/writes.py): the
+    # object's changed fields, the timers stopped and started, the audit event and its seal.
+    change = timers.changing(process, obj, decision.source, now)
+    appending = Appending(
         obj,
         snapshot=process.snapshot(obj),
         fields={
@@ -429,6 +460,20 @@ def _apply(
         },
         created_at=now,
     )
+    statements = [
+        *([saving.statement] if saving else []),
+        *(change.statements if change else []),
+        *appending.statements,
+    ]
+    returned = writes.at_once(*statements)
+    if saving is not None:
+        try:
+            changes_saved(saving, before, returned.pop(0))
+        except ConcurrentTransition:
+            raise _Refusal(obj, wrong_state) from None
+    if change is not None:
+        change.done(returned[: len(change.statements)])
+    return appending.done(returned)
 
 
 def consume_waivers(decision: Decision, now: datetime) -> None:

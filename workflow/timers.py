@@ -114,23 +114,49 @@ def stop_and_start(
 ) -> list[Timer]:
     """Stop the running timers (of ``kind``, or all) and start those of ``plans``: one statement
     where the database allows (:mod:`workflow.writes`)."""
-    new = [_new_timer(process, obj, plan, now) for plan in plans]
-    stopping = _stop_statement(obj, now, kind)
-    if not new:
-        writes.together(stopping)
-        return new
-    keys = writes.together(stopping, writes.insert(new, returning=True))
-    for timer, (key,) in zip(new, keys, strict=True):
-        writes.saved(timer, key)
-    return new
+    change = Change(process, obj, plans, now, kind=kind)
+    return change.done(writes.at_once(*change.statements))
+
+
+class Change:
+    """The timers a step stops and starts, as statements to send with the step's other writes
+    (:func:`workflow.writes.at_once`); :meth:`done` with what they returned gives the timers
+    started, saved."""
+
+    def __init__(
+        self,
+        process: Process,
+        obj: models.Model,
+        plans: list[TimerPlan],
+        now: datetime,
+        *,
+        kind: Timer.Kind | None = None,
+    ) -> None:
+        self.started = [_new_timer(process, obj, plan, now) for plan in plans]
+        self.statements: list[writes.Statement] = [_stop_statement(obj, now, kind)]
+        if self.started:
+            self.statements.append(writes.insert(self.started, returning=True))
+
+    def done(self, returned: list[list[tuple[Any, ...]]]) -> list[Timer]:
+        if self.started:
+            for timer, (key,) in zip(self.started, returned[-1], strict=True):
+                writes.saved(timer, key)
+        return self.started
 
 
 def on_transition(process: Process, obj: models.Model, source: str, now: datetime) -> None:
     """Stop the timers of the stage left and start those of the stage entered (same transaction)."""
+    change = changing(process, obj, source, now)
+    if change is not None:
+        change.done(writes.at_once(*change.statements))
+
+
+def changing(process: Process, obj: models.Model, source: str, now: datetime) -> Change | None:
+    """What :func:`on_transition` writes, not yet sent (None: the step stays in its state)."""
     target = process.state_of(obj)
     if target == source:
-        return
-    stop_and_start(process, obj, list(process.timer_plans(obj, target, now)), now)
+        return None
+    return Change(process, obj, list(process.timer_plans(obj, target, now)), now)
 
 
 def start_initial(obj: models.Model, *, now: datetime | None = None) -> list[Timer]:

@@ -181,6 +181,38 @@ class Template:
         return self.sql, tuple(params)
 
 
+class Saving:
+    """An UPDATE of an object's changed fields, built and not yet sent (:func:`saving`): its
+    statement returns the object's key when the row was updated. Send it (alone with
+    :func:`save_fields`, or with other writes with :func:`at_once`), then call :meth:`done` with
+    the rows it returned."""
+
+    def __init__(
+        self, obj: models.Model, statement: Statement, update_fields: frozenset[str], using: str
+    ) -> None:
+        self.obj = obj
+        self.statement = statement
+        self.update_fields = update_fields
+        self.using = using
+
+    def done(self, rows: Sequence[tuple[Any, ...]]) -> bool:
+        """Whether a row was updated; ``post_save`` is sent only then."""
+        if not rows:
+            return False
+        obj = self.obj
+        obj._state.db = self.using
+        obj._state.adding = False
+        signals.post_save.send(
+            sender=type(obj),
+            instance=obj,
+            created=False,
+            update_fields=self.update_fields,
+            raw=False,
+            using=self.using,
+        )
+        return True
+
+
 def save_fields(obj: models.Model, names: Sequence[str], *, where: dict[str, Any]) -> bool | None:
     """``obj.save(update_fields=names)`` as Django runs it — ``pre_save``, each field's
     ``pre_save``, one UPDATE on the object's key, ``post_save`` — with the UPDATE's SQL built once
@@ -188,6 +220,16 @@ def save_fields(obj: models.Model, names: Sequence[str], *, where: dict[str, Any
     read in), and sent on the server-binding cursor. Whether a row was updated (``post_save`` is
     sent only then); None, having done nothing, for what it does not cover (a model with parents,
     a field that is a relation or has a placeholder of its own, an expression as a value)."""
+    pending = saving(obj, names, where=where)
+    if pending is None:
+        return None
+    [rows] = at_once(pending.statement, using=pending.using)
+    return pending.done(rows)
+
+
+def saving(obj: models.Model, names: Sequence[str], *, where: dict[str, Any]) -> Saving | None:
+    """The UPDATE :func:`save_fields` sends, built (``pre_save`` sent) and not sent; None, having
+    done nothing, for what :func:`save_fields` does not cover."""
     model = type(obj)
     meta = model._meta
     by_name = _updatable(model)
@@ -204,9 +246,8 @@ def save_fields(obj: models.Model, names: Sequence[str], *, where: dict[str, Any
     using = router.db_for_write(model, instance=obj)
     connection = connections[using]
     update_fields = frozenset(names)
-    origin = model
     signals.pre_save.send(
-        sender=origin, instance=obj, raw=False, using=using, update_fields=update_fields
+        sender=model, instance=obj, raw=False, using=using, update_fields=update_fields
     )
     values = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in updated]
     if any(hasattr(value, "as_sql") for value in values):
@@ -218,22 +259,7 @@ def save_fields(obj: models.Model, names: Sequence[str], *, where: dict[str, Any
         *values,
         *(_lookup_value(f, v, connection) for f, v in zip(keys, wanted, strict=True)),
     )
-    with transaction.mark_for_rollback_on_error(using), server_cursor(using) as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.rowcount
-    if not rows:
-        return False
-    obj._state.db = using
-    obj._state.adding = False
-    signals.post_save.send(
-        sender=origin,
-        instance=obj,
-        created=False,
-        update_fields=update_fields,
-        raw=False,
-        using=using,
-    )
-    return True
+    return Saving(obj, (sql, params), update_fields, using)
 
 
 def _lookup_value(field: Any, value: Any, connection: Any) -> Any:
@@ -268,7 +294,10 @@ def _update_sql(
     sets = ", ".join(f"{quote(fields[name].column)} = %s" for name in columns)
     keys = [model._meta.pk.column, *(fields[name].column for name in where)]
     filters = " AND ".join(f"{table}.{quote(column)} = %s" for column in keys)
-    return f"UPDATE {table} SET {sets} WHERE ({filters})"  # noqa: S608 - names quoted, values bound
+    key = f"{table}.{quote(model._meta.pk.column)}"
+    # The key of the row updated, if any: whether it was is read from the rows, as one of the
+    # parts of a statement made of several (at_once), where no row count tells it.
+    return f"UPDATE {table} SET {sets} WHERE ({filters}) RETURNING {key}"  # noqa: S608 - quoted
 
 
 def together(*statements: Statement, using: str = "default") -> list[tuple[Any, ...]]:
@@ -286,6 +315,49 @@ def together(*statements: Statement, using: str = "default") -> list[tuple[Any, 
             cursor.execute(sql, params)
             rows = list(cursor.fetchall()) if cursor.description else []
     return rows
+
+
+def at_once(*statements: Statement, using: str = "default") -> list[list[tuple[Any, ...]]]:
+    """Run ``statements`` as one where the database allows it, else one after the other; the rows
+    each one returned (its ``RETURNING``: one column), in the order of ``statements``, none for a
+    statement without ``RETURNING``.
+
+    On PostgreSQL every statement is a data-modifying ``WITH`` query, and the statement itself
+    reads back the rows of those that return some, each marked with its place. The parts must be
+    independent, as for :func:`together`: they run on one snapshot, none seeing what another
+    writes."""
+    connection = connections[using]
+    returning = [_RETURNING in sql for sql, _ in statements]
+    found: list[list[tuple[Any, ...]]] = [[] for _ in statements]
+    if connection.vendor != "postgresql" or len(statements) == 1:
+        with transaction.mark_for_rollback_on_error(using), server_cursor(using) as cursor:
+            for index, (sql, params) in enumerate(statements):
+                cursor.execute(sql, params)
+                if returning[index]:
+                    found[index] = list(cursor.fetchall())
+        return found
+    parts = ", ".join(f"write_{index} AS ({sql})" for index, (sql, _) in enumerate(statements))
+    reads = " UNION ALL ".join(
+        f"SELECT {index}, returned.* FROM write_{index} AS returned"  # noqa: S608 - no values
+        for index, returns in enumerate(returning)
+        if returns
+    )
+    params = tuple(value for _, part in statements for value in part)
+    if not reads:  # nothing to read back: the last part is the statement itself
+        *first, (last, _) = statements
+        parts = ", ".join(f"write_{index} AS ({sql})" for index, (sql, _) in enumerate(first))
+        sql = f"WITH {parts} {last}"
+    else:
+        sql = f"WITH {parts} {reads}"
+    with transaction.mark_for_rollback_on_error(using), server_cursor(using) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall() if cursor.description else []
+    for index, *values in rows:
+        found[index].append(tuple(values))
+    return found
+
+
+_RETURNING = " RETURNING "
 
 
 def saved(obj: models.Model, key: Any, *, using: str = "default") -> None:
