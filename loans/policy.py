@@ -7,6 +7,7 @@ defaults of the lending rules apply, under the label ``DEFAULT_VERSION``.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -74,7 +75,8 @@ def in_force_with_calendar(now: datetime) -> dict[str, Any]:
         .values(row=row)[:1]
     )
     return {
-        "policy_in_force": Subquery(latest, output_field=JSONField()),
+        # As text: the same text is the same version, parsed once (_policy_of).
+        "policy_in_force": Cast(Subquery(latest, output_field=JSONField()), TextField()),
         "holidays_from": Value(today, output_field=DateField()),
         "holidays_ahead": calendar_ahead(today),
     }
@@ -85,8 +87,17 @@ def share_locked_policy(obj: Any) -> None:
     if "policy_in_force" not in obj.__dict__ or reads.peek("loans.policy") is not None:
         return
     row = obj.__dict__.pop("policy_in_force")
-    reads.keep("loans.policy", _policy_from(row) if row else default_policy())
+    reads.keep("loans.policy", _policy_of(row) if row else default_policy())
     share_calendar(obj.__dict__.pop("holidays_from"), obj.__dict__.pop("holidays_ahead"))
+
+
+@functools.lru_cache(maxsize=16)
+def _policy_of(text: str) -> PolicyVersion:
+    """The policy version whose row reads as ``text`` (JSON), parsed once per process: a version
+    in force is never changed (``PolicyVersion.save``, and on PostgreSQL a trigger), and any
+    change to a row would change its text. The instance is shared by the steps that read the
+    same text: read it, never change it."""
+    return _policy_from(json.loads(text))
 
 
 def _policy_from(row: dict[str, Any]) -> PolicyVersion:

@@ -80,6 +80,9 @@ class SLA:
     owners: frozenset[str] = frozenset()  # roles reminded; empty: the loan's account manager
 
 
+# Where a step keeps the stage plan it entered with (on_entered) for its timers (timer_plans).
+ENTERED_PLAN = "_entered_stage_plan"
+
 STAGE_SLA = {
     S.INTAKE: SLA(remind_after=2),
     S.SITE_VISIT: SLA(remind_after=3),
@@ -889,7 +892,7 @@ class LoanProcess(Process):
         return queryset.select_related("branch", "account_manager")
 
     def unlocked(self, obj: Any) -> None:
-        for name in ("policy_in_force", "holidays_from", "holidays_ahead"):
+        for name in ("policy_in_force", "holidays_from", "holidays_ahead", ENTERED_PLAN):
             obj.__dict__.pop(name, None)
         self.file_changed(obj)
 
@@ -916,9 +919,12 @@ class LoanProcess(Process):
         obj.state_entered_at = now
         # The due date the stage timer started with the step will carry (timer_plans), kept on
         # the loan so the queue pages by it along an index; none after the stages with an SLA.
-        obj.stage_due_at = (
-            stage_plan(obj, LoanState(state), now).due_at if state in STAGE_SLA else NO_DEADLINE
-        )
+        if state in STAGE_SLA:
+            plan = stage_plan(obj, LoanState(state), now)
+            obj.__dict__[ENTERED_PLAN] = (state, now, plan)  # for timer_plans, same step
+            obj.stage_due_at = plan.due_at
+        else:
+            obj.stage_due_at = NO_DEADLINE
         if state == S.POST_LOAN and obj.disbursed_at is None:
             obj.disbursed_at = now
 
@@ -926,6 +932,9 @@ class LoanProcess(Process):
         from loans.schedule import inspection_plan, stage_plan
 
         if state in STAGE_SLA:
+            entered = obj.__dict__.pop(ENTERED_PLAN, None)
+            if entered is not None and entered[:2] == (state, now):
+                return [entered[2]]
             return [stage_plan(obj, LoanState(state), now)]
         if state == S.POST_LOAN:
             return [inspection_plan(obj)]
