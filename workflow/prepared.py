@@ -20,11 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
 import psycopg
+import psycopg.sql
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.psycopg_any import register_tzloader
@@ -144,6 +146,44 @@ class _Prepared:
         columns = [column[0] for column in self.compiler.select[: self.compiler.col_count]]
         self.converters = self.compiler.get_converters(columns)
         self.on_server = server_sql(self.sql, self.db)
+        if self.on_server and connections[self.db].vendor == "postgresql":
+            self._inline_constants()
+
+    def _inline_constants(self) -> None:
+        """Write the parameters that are the same on every run into the SQL as literals: only
+        the key and the moments stay parameters. Django binds every value a queryset holds
+        (separators of joined text, the keys of JSON objects, choices compared with) as a
+        parameter; the locked read had some ninety, and each one is sent, and bound by the
+        server, on every step."""
+        connection = connections[self.db]
+        connection.ensure_connection()
+        kept = {self.place, *self.moments}
+        pieces = _PLACEHOLDER.split(self.sql)
+        # split() alternates text and the character after each %: "s" a parameter, "%" a %.
+        sql: list[str] = [pieces[0]]
+        params: list[Any] = []
+        place, moments = -1, []
+        index = 0
+        for after, text in zip(pieces[1::2], pieces[2::2], strict=True):
+            if after != "s":
+                sql.append("%" + after + text)
+                continue
+            value = self.params[index]
+            literal = None if index in kept else _literal(value, connection.connection)
+            if literal is None:
+                if index == self.place:
+                    place = len(params)
+                elif index in self.moments:
+                    moments.append(len(params))
+                params.append(value)
+                sql.append("%s" + text)
+            else:
+                sql.append(literal.replace("%", "%%") + text)
+            index += 1
+        self.sql = "".join(sql)
+        self.params = params
+        self.place = place
+        self.moments = moments
 
     def get(self, key: Any, at: datetime) -> Any:
         params = list(self.params)
@@ -164,6 +204,16 @@ class _Prepared:
         for name, position in self.annotations.items():
             setattr(obj, name, row[position])
         return obj
+
+
+def _literal(value: Any, raw: Any) -> str | None:
+    """``value`` as an SQL literal, as psycopg quotes it (None: left a parameter)."""
+    if value is None or not isinstance(value, (str, int, bool, date, Decimal)):
+        return None
+    try:
+        return psycopg.sql.Literal(value).as_string(raw)
+    except (psycopg.ProgrammingError, TypeError, ValueError):
+        return None
 
 
 _prepared: dict[Any, _Prepared | None] = {}
