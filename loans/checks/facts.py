@@ -10,7 +10,7 @@ is read again after the writes.
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,15 +19,17 @@ from django.db.models import (
     DecimalField,
     Exists,
     F,
+    Field,
     Func,
     IntegerField,
+    JSONField,
     OuterRef,
     QuerySet,
     Subquery,
     TextField,
     Value,
 )
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.utils import timezone
 
 from loans.checks.entry import local_day
@@ -94,6 +96,22 @@ VISIT_FIELDS = (
 CONTRACT_FIELDS = ("id", "number", "signed_at", "signed_face_to_face", "witness_id", "annual_rate")
 
 
+def _first_row(records: QuerySet[Any], names: tuple[str, ...], **more: Any) -> Subquery:
+    """The first of ``records``' fields ``names`` (and ``more``) as one JSON object: one subquery
+    for a whole row rather than one per field. Decimals come as text, so none loses a digit."""
+    meta = records.model._meta
+    row = JSONObject(
+        **{
+            name: Cast(name, TextField())
+            if isinstance(meta.get_field(name), DecimalField)
+            else F(name)
+            for name in names
+        },
+        **more,
+    )
+    return Subquery(records.values(row=row)[:1], output_field=JSONField())
+
+
 @functools.lru_cache(maxsize=4)
 def _facts(loan_type_id: int) -> dict[str, Any]:
     from loans.models import (
@@ -152,15 +170,13 @@ def _facts(loan_type_id: int) -> dict[str, Any]:
         "file_blocked": Exists(
             BlockedBorrower.objects.filter(id_number=OuterRef("borrower__id_number"), active=True)
         ),
-        **{f"file_visit_{name}": Subquery(visits.values(name)[:1]) for name in VISIT_FIELDS},
-        **{
-            f"file_contract_{name}": Subquery(contracts.values(name)[:1])
-            for name in CONTRACT_FIELDS
-        },
+        # The latest visit, with the number of its photos, and the contract in force, each as
+        # one JSON object spread into one fact per field when read (_spread).
+        "file_visit": _first_row(visits, VISIT_FIELDS, evidence=_count(photos)),
+        "file_contract": _first_row(contracts, CONTRACT_FIELDS),
         "file_open_conditions": _count(
             ApprovalCondition.objects.filter(loan=loan, fulfilled_at__isnull=True)
         ),
-        "file_visit_evidence": Subquery(visits.annotate(n=_count(photos)).values("n")[:1]),
         "file_investigators": _joined(
             SiteVisit.objects.filter(loan=loan),
             Concat(
@@ -228,15 +244,57 @@ def forget(loan: Any) -> None:
         del loan.__dict__[name]
 
 
+@functools.cache
+def _spread_fields() -> dict[str, dict[str, tuple[str, Field[Any, Any]]]]:
+    """For each row read as JSON, the facts spread from it: each fact's key in the JSON object
+    and the field whose value it is."""
+    from loans.models import Contract, SiteVisit
+
+    def fields(prefix: str, model: Any, names: tuple[str, ...]) -> dict[str, Any]:
+        return {f"{prefix}_{name}": (name, model._meta.get_field(name)) for name in names}
+
+    return {
+        "file_visit": {
+            **fields("file_visit", SiteVisit, VISIT_FIELDS),
+            "file_visit_evidence": ("evidence", IntegerField()),
+        },
+        "file_contract": fields("file_contract", Contract, CONTRACT_FIELDS),
+    }
+
+
+def _value(field: Field[Any, Any], value: Any) -> Any:
+    """A value read from JSON as its field reads it from the database: aware times in UTC,
+    decimals to the field's places (SQLite keeps them as floats, PostgreSQL to its scale)."""
+    if value is None:
+        return None
+    value = field.to_python(value)
+    if isinstance(value, datetime):  # SQLite keeps times as naive text in UTC
+        return value.replace(tzinfo=UTC) if timezone.is_naive(value) else value.astimezone(UTC)
+    if isinstance(field, DecimalField):
+        return value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    return value
+
+
+def _spread(kept: dict[str, Any]) -> dict[str, Any]:
+    """The facts of a file from the annotations kept on a loan (its ``__dict__``), the rows read
+    as JSON spread in place, once, into one fact per field (``file_visit_<name>``) with the value
+    the field reads from the database (None for every field when there is no such record)."""
+    for fact, spread in _spread_fields().items():
+        if fact in kept:
+            row = kept.pop(fact) or {}
+            for name, (key, field) in spread.items():
+                kept[name] = _value(field, row[key] if row else None)
+    return {name: kept[name] for name in _fact_names()}
+
+
 def facts_of(loan: Any) -> dict[str, Any]:
     """The facts of ``loan``'s file: those read with its lock, or one read now.
 
     The read now is compiled once per process (workflow/prepared.py): a step that writes several
     records (a batch of the core-banking feed) reads the facts again after each, and compiling
     their statement costs far more than running it."""
-    names = _fact_names()
     if read_with(loan):
-        return {name: loan.__dict__[name] for name in names}
+        return _spread(loan.__dict__)
     from loans.models import Loan
 
     def build(key: Any, _at: datetime) -> Any:
@@ -246,7 +304,7 @@ def facts_of(loan: Any) -> dict[str, Any]:
     found = prepared_get(
         loan.pk, timezone.now(), ("loans.facts", Loan.objects.db, content_type), build
     )
-    return {name: getattr(found, name) for name in names}
+    return _spread(found.__dict__)
 
 
 def read_for(loans: list[Any]) -> None:
@@ -254,22 +312,27 @@ def read_for(loans: list[Any]) -> None:
     its locked read does (a batch of the engine, after its writes: workflow/batch.py)."""
     from loans.models import Loan
 
-    names = _fact_names()
+    expressions = file_fact_expressions()
     found = Loan.objects.filter(pk__in=[loan.pk for loan in loans]).only("pk", "state")
-    rows = {row.pk: row for row in found.annotate(**file_fact_expressions())}
+    rows = {row.pk: row for row in found.annotate(**expressions)}
     for loan in loans:
         row = rows[loan.pk]
-        for name in names:
+        for name in expressions:
             loan.__dict__[name] = getattr(row, name)
+        _spread(loan.__dict__)
 
 
 _names: tuple[str, ...] = ()
 
 
 def _fact_names() -> tuple[str, ...]:
+    """The names of the facts, a row read as JSON by the names of the facts spread from it."""
     global _names  # the names never change within a process
     if not _names:
-        _names = tuple(file_fact_expressions())
+        spread = _spread_fields()
+        _names = tuple(
+            name for fact in file_fact_expressions() for name in spread.get(fact, (fact,))
+        )
     return _names
 
 
