@@ -110,7 +110,10 @@ def login(page: Page, live_server: Any, username: str, password: str = STAFF_PAS
     page.goto(f"{live_server.url}/accounts/login/")
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(password)
-    page.locator("main form button[type=submit]").click()
+    # The page the sign-in leads to loaded, its scripts run: a test acting at once (choosing the
+    # language, whose select submits from loanflow.js) would otherwise race the page's script.
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main form button[type=submit]").click()
 
 
 def screenshot(page: Page, name: str) -> Path:
