@@ -302,19 +302,8 @@ def _update_sql(
 
 def together(*statements: Statement, using: str = "default") -> list[tuple[Any, ...]]:
     """Run ``statements`` as one where the database allows it (the last one's rows are returned:
-    those of its ``RETURNING``), else one after the other."""
-    connection = connections[using]
-    if connection.vendor == "postgresql" and len(statements) > 1:
-        *first, last = statements
-        parts = ", ".join(f"write_{index} AS ({sql})" for index, (sql, _) in enumerate(first))
-        params = tuple(value for _, part in first for value in part) + last[1]
-        statements = ((f"WITH {parts} {last[0]}", params),)
-    rows: list[tuple[Any, ...]] = []
-    with server_cursor(using) as cursor:
-        for sql, params in statements:
-            cursor.execute(sql, params)
-            rows = list(cursor.fetchall()) if cursor.description else []
-    return rows
+    those of its ``RETURNING``), else one after the other (:func:`at_once`)."""
+    return at_once(*statements, using=using)[-1]
 
 
 def at_once(*statements: Statement, using: str = "default") -> list[list[tuple[Any, ...]]]:
