@@ -259,7 +259,7 @@ def save_changes(obj: models.Model, before: Mapping[str, Any]) -> None:
 
     As ``obj.save(update_fields=...)`` would, django-fsm's ``ConcurrentTransitionMixin``
     included (the UPDATE is filtered on the states the object was read in), but with the UPDATE
-    built once per model and fields (:func:`workflow.writes.save_fields`) when the model saves as
+    built once per model and fields (:func:`workflow.writes.saving`) when the model saves as
     Django does; otherwise through ``save()`` itself."""
     pending = changes_to_save(obj, before)
     if pending is not None:

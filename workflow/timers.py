@@ -144,15 +144,9 @@ class Change:
         return self.started
 
 
-def on_transition(process: Process, obj: models.Model, source: str, now: datetime) -> None:
-    """Stop the timers of the stage left and start those of the stage entered (same transaction)."""
-    change = changing(process, obj, source, now)
-    if change is not None:
-        change.done(writes.at_once(*change.statements))
-
-
 def changing(process: Process, obj: models.Model, source: str, now: datetime) -> Change | None:
-    """What :func:`on_transition` writes, not yet sent (None: the step stays in its state)."""
+    """The timers of the stage left stopped and those of the stage entered started, as
+    statements to send with the step's other writes (None: the step stays in its state)."""
     target = process.state_of(obj)
     if target == source:
         return None

@@ -183,9 +183,8 @@ class Template:
 
 class Saving:
     """An UPDATE of an object's changed fields, built and not yet sent (:func:`saving`): its
-    statement returns the object's key when the row was updated. Send it (alone with
-    :func:`save_fields`, or with other writes with :func:`at_once`), then call :meth:`done` with
-    the rows it returned."""
+    statement returns the object's key when the row was updated. Send it (alone or with other
+    writes, :func:`at_once`), then call :meth:`done` with the rows it returned."""
 
     def __init__(
         self, obj: models.Model, statement: Statement, update_fields: frozenset[str], using: str
@@ -213,23 +212,13 @@ class Saving:
         return True
 
 
-def save_fields(obj: models.Model, names: Sequence[str], *, where: dict[str, Any]) -> bool | None:
-    """``obj.save(update_fields=names)`` as Django runs it — ``pre_save``, each field's
-    ``pre_save``, one UPDATE on the object's key, ``post_save`` — with the UPDATE's SQL built once
-    per model and fields, its filter narrowed by ``where`` (attname → value, e.g. the state it was
-    read in), and sent on the server-binding cursor. Whether a row was updated (``post_save`` is
-    sent only then); None, having done nothing, for what it does not cover (a model with parents,
-    a field that is a relation or has a placeholder of its own, an expression as a value)."""
-    pending = saving(obj, names, where=where)
-    if pending is None:
-        return None
-    [rows] = at_once(pending.statement, using=pending.using)
-    return pending.done(rows)
-
-
 def saving(obj: models.Model, names: Sequence[str], *, where: dict[str, Any]) -> Saving | None:
-    """The UPDATE :func:`save_fields` sends, built (``pre_save`` sent) and not sent; None, having
-    done nothing, for what :func:`save_fields` does not cover."""
+    """``obj.save(update_fields=names)`` as Django runs it — ``pre_save``, each field's
+    ``pre_save``, one UPDATE on the object's key, ``post_save`` (:meth:`Saving.done`) — with the
+    UPDATE's SQL built once per model and fields, its filter narrowed by ``where`` (attname →
+    value, e.g. the state it was read in), to send on the server-binding cursor. None, having done
+    nothing, for what it does not cover (a model with parents, a field that is a relation or has a
+    placeholder of its own, an expression as a value)."""
     model = type(obj)
     meta = model._meta
     by_name = _updatable(model)
@@ -269,7 +258,7 @@ def _lookup_value(field: Any, value: Any, connection: Any) -> Any:
 
 @lru_cache(maxsize=64)
 def _updatable(model: type[models.Model]) -> dict[str, Any] | None:
-    """The fields :func:`save_fields` may update, by name and attname (in the model's order); None
+    """The fields :func:`saving` may update, by name and attname (in the model's order); None
     when it does not cover the model."""
     meta = model._meta
     if meta.parents or meta.proxy or meta.auto_created:
