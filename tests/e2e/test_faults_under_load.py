@@ -66,11 +66,12 @@ def test_when_the_database_drops_every_connection_under_load_only_requests_in_fl
 
     def client() -> None:
         while not stop.is_set():
+            asked = time.monotonic()  # when asked: a slow answer may end after the next kill
             try:
                 status, _ = _request(server, "GET", "/api/v1/loans/", token)
             except OSError as error:
                 status = type(error).__name__
-            answers.append((time.monotonic(), status))
+            answers.append((asked, status))
 
     clients = [threading.Thread(target=client) for _ in range(CLIENTS)]
     for thread in clients:
@@ -92,7 +93,7 @@ def test_when_the_database_drops_every_connection_under_load_only_requests_in_fl
     assert all(isinstance(status, int) for _, status in answers), "every request got an answer"
     assert len(failed) <= len(kills) * CLIENTS, failed  # at most the requests in flight
     assert settled, "requests went on after the last restart"
-    assert set(settled) == {200}
+    assert set(settled) == {200}, "".join(server.output[-60:])
     assert len(answers) > 50
 
 
