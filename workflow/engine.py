@@ -264,7 +264,7 @@ def save_changes(obj: models.Model, before: Mapping[str, Any]) -> None:
     pending = changes_to_save(obj, before)
     if pending is not None:
         [rows] = writes.at_once(pending.statement, using=pending.using)
-        changes_saved(pending, before, rows)
+        changes_saved(pending, rows)
 
 
 def changes_to_save(obj: models.Model, before: Mapping[str, Any]) -> writes.Saving | None:
@@ -286,9 +286,7 @@ def changes_to_save(obj: models.Model, before: Mapping[str, Any]) -> writes.Savi
     return None
 
 
-def changes_saved(
-    pending: writes.Saving, before: Mapping[str, Any], rows: list[tuple[Any, ...]]
-) -> None:
+def changes_saved(pending: writes.Saving, rows: list[tuple[Any, ...]]) -> None:
     """Finish the save of :func:`changes_to_save` with the rows its UPDATE returned: no row is a
     :class:`ConcurrentTransition` (the state changed since it was read) or, for an object that
     is gone, a database error."""
@@ -418,9 +416,6 @@ def _apply(
     before = saved_values(obj)
     policy = process.policy_for(obj)
     context = CheckContext(obj=obj, actor=actor, payload=payload, policy=policy, now=now)
-    wrong_state = Decision(
-        decision.name, decision.source, None, None, (), Deviation.Kind.WRONG_STATE
-    )
     saving = None
     try:
         getattr(obj, decision.name)()
@@ -435,7 +430,7 @@ def _apply(
         else:
             saving = changes_to_save(obj, before)
     except ConcurrentTransition:
-        raise _Refusal(obj, wrong_state) from None
+        raise _Refusal(obj, _wrong_state(decision)) from None
     finally:
         _running.reset(token)
     consume_waivers(decision, now)
@@ -468,12 +463,17 @@ def _apply(
     returned = writes.at_once(*statements)
     if saving is not None:
         try:
-            changes_saved(saving, before, returned.pop(0))
+            changes_saved(saving, returned.pop(0))
         except ConcurrentTransition:
-            raise _Refusal(obj, wrong_state) from None
+            raise _Refusal(obj, _wrong_state(decision)) from None
     if change is not None:
         change.done(returned[: len(change.statements)])
     return appending.done(returned)
+
+
+def _wrong_state(decision: Decision) -> Decision:
+    """The refusal of a step whose object changed state since it was read and decided."""
+    return Decision(decision.name, decision.source, None, None, (), Deviation.Kind.WRONG_STATE)
 
 
 def consume_waivers(decision: Decision, now: datetime) -> None:

@@ -302,8 +302,7 @@ def at_once(*statements: Statement, using: str = "default") -> list[list[tuple[A
 
     On PostgreSQL every statement is a data-modifying ``WITH`` query, and the statement itself
     reads back the rows of those that return some, each marked with its place. The parts must be
-    independent, as for :func:`together`: they run on one snapshot, none seeing what another
-    writes."""
+    independent: they run on one snapshot, none seeing what another writes."""
     connection = connections[using]
     returning = [_RETURNING in sql for sql, _ in statements]
     found: list[list[tuple[Any, ...]]] = [[] for _ in statements]
@@ -314,19 +313,17 @@ def at_once(*statements: Statement, using: str = "default") -> list[list[tuple[A
                 if returning[index]:
                     found[index] = list(cursor.fetchall())
         return found
-    parts = ", ".join(f"write_{index} AS ({sql})" for index, (sql, _) in enumerate(statements))
     reads = " UNION ALL ".join(
         f"SELECT {index}, returned.* FROM write_{index} AS returned"  # noqa: S608 - no values
         for index, returns in enumerate(returning)
         if returns
     )
     params = tuple(value for _, part in statements for value in part)
-    if not reads:  # nothing to read back: the last part is the statement itself
+    if reads:
+        sql = f"WITH {_parts(statements)} {reads}"
+    else:  # nothing to read back: the last part is the statement itself
         *first, (last, _) = statements
-        parts = ", ".join(f"write_{index} AS ({sql})" for index, (sql, _) in enumerate(first))
-        sql = f"WITH {parts} {last}"
-    else:
-        sql = f"WITH {parts} {reads}"
+        sql = f"WITH {_parts(first)} {last}"
     with transaction.mark_for_rollback_on_error(using), server_cursor(using) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall() if cursor.description else []
@@ -336,6 +333,11 @@ def at_once(*statements: Statement, using: str = "default") -> list[list[tuple[A
 
 
 _RETURNING = " RETURNING "
+
+
+def _parts(statements: Sequence[Statement]) -> str:
+    """``statements`` as the data-modifying ``WITH`` queries ``write_0``, ``write_1``, ..."""
+    return ", ".join(f"write_{index} AS ({sql})" for index, (sql, _) in enumerate(statements))
 
 
 def saved(obj: models.Model, key: Any, *, using: str = "default") -> None:
