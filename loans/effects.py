@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from loans.checks.facts import CONTRACT
 from loans.choices import ApprovalOutcome
 from loans.roles import Role
 from workflow.checks import CheckContext
-from workflow.definition import keeps_facts
+from workflow.definition import keeps_facts, reads_facts
 
 
 def record_decision(
@@ -54,6 +55,7 @@ def pay_drawdowns(ctx: CheckContext) -> None:
 
 
 @keeps_facts
+@reads_facts(CONTRACT)
 def make_schedule(ctx: CheckContext) -> None:
     """Make the loan's first repayment schedule from the amount paid out (after
     ``pay_drawdowns``), its term and repayment method, and the contract's rate."""

@@ -876,15 +876,21 @@ class LoanProcess(Process):
             return SYSTEM
         return actor.roles  # type: ignore[no-any-return]
 
-    def locked_read(self, queryset: models.QuerySet[Any], now: datetime) -> models.QuerySet[Any]:
+    def locked_read(
+        self,
+        queryset: models.QuerySet[Any],
+        now: datetime,
+        reads: frozenset[str] | None = None,
+    ) -> models.QuerySet[Any]:
         # The borrower (identity, blocked list), product (limits), branch (scope) and account
         # manager (ownership) come with the locked loan; their rows are read, not locked.
         from loans.checks.facts import file_fact_expressions
         from loans.policy import in_force_with_calendar
 
-        # The policy in force and the calendar ahead come with the lock too (one statement).
+        # The facts of the file the step reads and those of the audit snapshot, the policy in
+        # force and the calendar ahead come with the lock too (one statement).
         related = queryset.select_related("borrower", "product", "branch", "account_manager")
-        facts = {**file_fact_expressions(), **in_force_with_calendar(now)}
+        facts = {**file_fact_expressions(reads), **in_force_with_calendar(now)}
         annotated: models.QuerySet[Any] = related.annotate(**facts)
         return annotated
 

@@ -232,7 +232,12 @@ class CollectionProcess(Process):
     def roles_of(self, actor: Any) -> frozenset[str]:
         return actor.roles  # type: ignore[no-any-return]
 
-    def locked_read(self, queryset: models.QuerySet[Any], now: datetime) -> models.QuerySet[Any]:
+    def locked_read(
+        self,
+        queryset: models.QuerySet[Any],
+        now: datetime,
+        reads: frozenset[str] | None = None,
+    ) -> models.QuerySet[Any]:
         # The loan's class and arrears, the branch (scope) come with the locked case (read only).
         return queryset.select_related("loan", "branch", "account_manager")
 

@@ -91,7 +91,12 @@ class WatchProcess(Process):
     def roles_of(self, actor: Any) -> frozenset[str]:
         return frozenset() if actor is None else actor.roles
 
-    def locked_read(self, queryset: models.QuerySet[Any], now: datetime) -> models.QuerySet[Any]:
+    def locked_read(
+        self,
+        queryset: models.QuerySet[Any],
+        now: datetime,
+        reads: frozenset[str] | None = None,
+    ) -> models.QuerySet[Any]:
         return queryset.select_related("loan", "branch", "account_manager")
 
     def sweep_read(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:

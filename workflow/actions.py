@@ -148,7 +148,7 @@ def perform_action(
     with reads.shared():
         try:
             with transaction.atomic(durable=True):
-                locked = lock(obj, now)
+                locked = lock(obj, now, name)
                 try:
                     return _perform(locked, name, actor, values, channel, idempotency_key, now)
                 finally:

@@ -8,7 +8,7 @@ translated into the reader's language when shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -30,6 +30,10 @@ T = TypeVar("T")
 class Severity(models.TextChoices):
     HARD = "hard", _("hard")
     SOFT = "soft", _("soft")
+
+
+# In a check's ``reads``: every fact of the object's file (a check that runs other checks).
+EVERY_FACT = "*"
 
 
 class CheckKind(models.TextChoices):
@@ -112,6 +116,10 @@ class Check:
     function: CheckFunction
     kind: CheckKind = CheckKind.REQUIREMENT
     field: str = ""  # for input checks: the field of the form the reason belongs to
+    # The facts of the object's file the check reads, by the names its process gives them: the
+    # engine asks the process to read them with the row lock (Process.locked_read). EVERY_FACT:
+    # all of them (a check that judges other steps' checks).
+    reads: frozenset[str] = frozenset()
 
     def evaluate(self, context: CheckContext) -> CheckResult:
         outcome = self.function(context)
@@ -131,8 +139,10 @@ def check(
     severity: Severity = Severity.HARD,
     kind: CheckKind = CheckKind.REQUIREMENT,
     field: str = "",
+    reads: Iterable[str] = (),
 ) -> Callable[[CheckFunction], Check]:
-    """Turn a function of a :class:`CheckContext` into a :class:`Check`."""
+    """Turn a function of a :class:`CheckContext` into a :class:`Check` (``reads``: the facts of
+    the object's file it reads, read with the row lock)."""
 
     def decorate(function: CheckFunction) -> Check:
         return Check(
@@ -143,6 +153,7 @@ def check(
             function=function,
             kind=kind,
             field=field,
+            reads=frozenset(reads),
         )
 
     return decorate

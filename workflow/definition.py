@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import django_fsm
 from django.db import models
@@ -50,6 +50,30 @@ def keeps_facts(effect: Effect) -> Effect:
 def changes_facts(effects: Iterable[Effect]) -> bool:
     """Whether any of ``effects`` may change what the object's facts are read from."""
     return any(not getattr(effect, "keeps_facts", False) for effect in effects)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_facts(*names: str) -> Callable[[F], F]:
+    """Mark an effect or an action's service with the facts of the object's file it reads, by
+    the names its process gives them (as :func:`workflow.checks.check`'s ``reads``): the engine
+    has them read with the row lock."""
+
+    def mark(function: F) -> F:
+        function.reads = frozenset(names)  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
+def _reads(checks: Iterable[Check], functions: Iterable[Any]) -> frozenset[str]:
+    found: set[str] = set()
+    for declared in checks:
+        found |= declared.reads
+    for function in functions:
+        found |= getattr(function, "reads", frozenset())
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -191,6 +215,18 @@ class ProcessDefinition:
 
     def action(self, name: str) -> Action | None:
         return next((a for a in self.actions if a.name == name), None)
+
+    def reads(self, name: str) -> frozenset[str]:
+        """The facts of the object's file that the checks, effects and service of the step
+        ``name`` read (of the transition from any of its sources, or of the action)."""
+        found = self.action(name)
+        if found is not None:
+            return _reads(found.checks, [_resolved(found.perform)])
+        steps = [spec.step for spec in self.transitions if spec.name == name and spec.step]
+        return _reads(
+            (declared for step in steps for declared in step.checks),
+            (effect for step in steps for effect in step.effects),
+        )
 
     def actions_in(self, state: str) -> list[Action]:
         return [a for a in self.actions if state in a.states]

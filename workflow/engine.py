@@ -36,7 +36,7 @@ from workflow.audit import (
     forget_head,
     json_ready,
 )
-from workflow.checks import Check, CheckContext, CheckKind, CheckResult, Severity
+from workflow.checks import EVERY_FACT, Check, CheckContext, CheckKind, CheckResult, Severity
 from workflow.definition import _running, changes_facts
 from workflow.deviations import Decision, record_deviation
 from workflow.models import AuditEvent, Channel, Deviation, PolicyException
@@ -224,29 +224,47 @@ def preflight(obj: models.Model, *, actor: Any) -> list[TransitionOption]:
     return options
 
 
-def lock(obj: M, now: datetime) -> M:
-    """Lock ``obj``'s row and read it again, in one statement, with what the step needs: the
-    related rows the process names (read, not locked) and the last event of its audit chain."""
+def lock(obj: M, now: datetime, name: str | None = None) -> M:
+    """Lock ``obj``'s row and read it again, in one statement, with what the step ``name`` needs:
+    the related rows the process names (read, not locked), the facts of the file its checks,
+    effects and service declare they read, and the last event of its audit chain. Without a
+    name, the read serves any step."""
     model = type(obj)
     manager = model._default_manager
     process = process_for(model)
+    reads = None if name is None else step_reads(process, name)
 
     def read(key: Any, at: datetime) -> models.QuerySet[M]:
         queryset = manager.select_for_update(of=("self",)).filter(pk=key)
-        locked: models.QuerySet[M] = process.locked_read(queryset, at).annotate(
+        locked: models.QuerySet[M] = process.locked_read(queryset, at, reads).annotate(
             **{CHAIN_HEAD: chain_head(model)}
         )
         return locked
 
-    # The same statement for every step: compiled once per database, content type id and day
-    # (a process may read ahead of today, e.g. the holiday calendar).
+    # The same statement for every step reading the same facts: compiled once per database,
+    # content type id, day (a process may read ahead of today, e.g. the holiday calendar) and
+    # the facts read.
     cache_key = (
         model,
         manager.db,
         ContentType.objects.get_for_model(model).pk,
         timezone.localdate(),
+        reads,
     )
     return prepared_get(obj.pk, now, cache_key, read)
+
+
+_step_reads: dict[tuple[type[models.Model], str], frozenset[str]] = {}
+
+
+def step_reads(process: Process, name: str) -> frozenset[str] | None:
+    """The facts the step ``name`` declares it reads (found once per process and name); None for
+    every fact (a check of the step runs other steps' checks: ``EVERY_FACT``)."""
+    key = (process.model, name)
+    if key not in _step_reads:
+        _step_reads[key] = process.definition.reads(name)
+    reads = _step_reads[key]
+    return None if EVERY_FACT in reads else reads
 
 
 def saved_values(obj: models.Model) -> dict[str, Any]:
@@ -330,7 +348,7 @@ def perform_transition(
     with reads.shared():
         try:
             with transaction.atomic(durable=True):
-                locked = lock(obj, now)
+                locked = lock(obj, now, name)
                 try:
                     if idempotency.replayed(locked, name, actor, idempotency_key) is not None:
                         return locked

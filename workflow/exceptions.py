@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
 from workflow.checks import (
+    EVERY_FACT,
     CheckContext,
     CheckKind,
     CheckResult,
@@ -58,6 +59,7 @@ def _waivable(ctx: CheckContext, transition: str, check_code: str) -> Outcome:
 
 @check(
     code="exception_requestable",
+    reads=(EVERY_FACT,),  # the other step's checks
     title=_("An exception is asked for a failed soft check of a step open now"),
     clause="exceptions.soft-checks",
     kind=CheckKind.INPUT,
@@ -78,6 +80,7 @@ def exception_requestable(ctx: CheckContext) -> Outcome:
 
 @check(
     code="exception_request_pending",
+    reads=(EVERY_FACT,),  # the other step's checks
     title=_("The request waits for a decision and its check still fails"),
     clause="exceptions.soft-checks",
     kind=CheckKind.INPUT,

@@ -47,11 +47,19 @@ class Process:
     def state_of(self, obj: models.Model) -> str:
         return str(getattr(obj, self.state_field))
 
-    def locked_read(self, queryset: models.QuerySet[Any], now: datetime) -> models.QuerySet[Any]:
+    def locked_read(
+        self,
+        queryset: models.QuerySet[Any],
+        now: datetime,
+        reads: frozenset[str] | None = None,
+    ) -> models.QuerySet[Any]:
         """The read the engine locks the object with at ``now``, to which a process adds what
         its checks and audit need in the same statement (``select_related`` of its foreign keys,
         annotations). The engine locks only the object's own row (``FOR UPDATE OF``), never the
-        rows joined; it compiles the read once, so ``now`` must be used as a parameter only."""
+        rows joined; it compiles the read once per ``reads``, so ``now`` must be used as a
+        parameter only. ``reads``: the facts of the file the step's checks, effects and service
+        declare they read (``check(reads=...)``, ``reads_facts``); None for a read that serves any
+        step."""
         return queryset
 
     def sweep_read(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:

@@ -161,6 +161,11 @@ if _replica_url is not None:
         )
     DATABASES["replica"] = {**dj_database_url.parse(_replica_url), "TEST": {"MIRROR": "default"}}
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+# A fact of a loan's file that a step's checks did not declare they read (``check(reads=...)``)
+# is read when asked for, one statement more, with a warning in the log; the test suite raises
+# instead, so that a check which does not declare what it reads fails its tests
+# (loans/checks/facts.py).
+UNDECLARED_FACTS_RAISE = False
 # The engine's locked read and writes are prepared on the server, once per connection
 # (workflow/prepared.py). A PgBouncer in transaction mode needs 1.21+ with max_prepared_statements
 # for that; otherwise turn it off (docs/scaling.md). Off by default behind PgBouncer.

@@ -15,3 +15,5 @@ CACHES = {
 }
 API_THROTTLE_USER_RATE = "100000/minute"
 API_THROTTLE_ANON_RATE = "100000/minute"
+# A check reading a fact its step did not declare fails its test (config/settings/base.py).
+UNDECLARED_FACTS_RAISE = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from loans.checks.entry import THE_DISBURSEMENT, dated, disbursed
+from loans.checks.facts import BORROWER_CLAIMS, ON_TIME_RECORD
 from loans.classification import MOST_DAYS_PAST_DUE
 from workflow.checks import CheckContext, CheckKind, Outcome, check, failed, passed, text_given
 
@@ -78,6 +79,7 @@ restructuring_dated = dated(
 
 @check(
     code="upgrade_within_floor",
+    reads=ON_TIME_RECORD,
     title=_("The days past due and any restructuring allow the better class"),
     clause=CLAUSE_UPGRADE,
 )
@@ -149,6 +151,7 @@ def _held_by_borrower(ctx: CheckContext, proposed: int | None) -> Outcome:
 
 @check(
     code="proposal_within_borrower_floor",
+    reads=BORROWER_CLAIMS,
     title=_("The proposed class is not better than the borrower's other claims allow"),
     clause=CLAUSE_NON_RETAIL,
     kind=CheckKind.INPUT,
@@ -160,6 +163,7 @@ def proposal_within_borrower_floor(ctx: CheckContext) -> Outcome:
 
 @check(
     code="upgrade_within_borrower_floor",
+    reads=BORROWER_CLAIMS,
     title=_("The borrower's other claims allow the better class"),
     clause=CLAUSE_NON_RETAIL,
 )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from loans.checks.facts import file_facts, latest_contract
+from loans.checks.facts import CONTRACT, file_facts, latest_contract
 from loans.choices import DirectPaymentGround, PaymentMethod
 from workflow.checks import CheckContext, CheckKind, Outcome, check, failed, lazy_join, passed
 
@@ -24,6 +24,7 @@ def drawdowns(ctx: CheckContext) -> list[Drawdown]:
 
 @check(
     code="contract_signed",
+    reads=(CONTRACT,),
     title=_("The contract is signed face to face with a witness"),
     clause="disbursement.signing",
 )
@@ -41,6 +42,7 @@ def contract_signed(ctx: CheckContext) -> Outcome:
 
 @check(
     code="conditions_fulfilled",
+    reads=("file_open_conditions",),
     title=_("Every approval condition is fulfilled"),
     clause="disbursement.conditions",
 )

@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from loans.checks.entry import local_day
+from loans.checks.facts import PARTICIPANTS
 from loans.choices import EXTENSION_PENDING as PENDING
 from loans.choices import ExtensionStatus
 from loans.roles import Role
@@ -234,6 +235,7 @@ def extension_awaiting_decision(ctx: CheckContext) -> Outcome:
     title=_("The person deciding is the extension's reviewer or approver, independent of the loan"),
     clause=CLAUSE_PATH,
     kind=CheckKind.PERSON,
+    reads=PARTICIPANTS,  # the reviewer's or approver's independence
 )
 def extension_decider_independent(ctx: CheckContext) -> Outcome:
     """A pending extension is declined in review by a reviewer, after it by an approver, each

@@ -1,19 +1,24 @@
 """What the loan's checks and its audit snapshot read from the loan's file, read once per step.
 
-The engine locks a loan with :meth:`loans.workflow.LoanProcess.locked_read`, which brings
-:data:`FILE_FACTS` in the same statement as the lock. Outside a step (the preflight of a page)
-:func:`file_facts` reads them once and shares them between the checks. A step whose effects write
-records drops the facts read with the lock (``LoanProcess.file_changed``), so its audit snapshot
-is read again after the writes.
+The engine locks a loan with :meth:`loans.workflow.LoanProcess.locked_read`, which brings, in the
+same statement as the lock, the facts the step's checks, effects and service declare they read
+(``check(reads=...)``, ``workflow.definition.reads_facts``; the names below) and those of the
+audit snapshot (:data:`SNAPSHOT`). A fact asked for and not declared is read then
+(:class:`_Facts`). Outside a step (the preflight of a page) :func:`file_facts` reads every fact
+once and shares them between the checks. A step whose effects write records drops the facts read
+with the lock (``LoanProcess.file_changed``), so its audit snapshot is read again after the
+writes.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     DecimalField,
@@ -42,6 +47,8 @@ from loans.states import LoanState
 from workflow.checks import CheckContext
 from workflow.models import AuditEvent
 from workflow.prepared import prepared_get
+
+logger = logging.getLogger(__name__)
 
 
 def _count(records: QuerySet[Any]) -> Subquery:
@@ -226,11 +233,41 @@ def _facts(loan_type_id: int) -> dict[str, Any]:
     }
 
 
-def file_fact_expressions() -> dict[str, Any]:
-    """The annotations that bring the file's facts with a read of the loan."""
+# The names the checks (``check(reads=...)``), effects and services (``reads_facts``) give for
+# what they read, for the engine to read it with the row lock. A row read as JSON is named by its
+# read (``file_visit``); its fields are spread as ``file_visit_<name>``.
+VISIT = "file_visit"
+CONTRACT = "file_contract"
+PARTICIPANTS = ("file_investigators", "file_actors")
+ON_TIME_RECORD = ("file_schedule_start", "file_instalments", "file_paid")
+BORROWER_CLAIMS = ("file_borrower_claims", "file_borrower_others_non_performing")
+# What the audit snapshot reads (loans.selectors.loan_snapshot): read with every step's lock.
+SNAPSHOT = frozenset(
+    {
+        "file_interviews",
+        "file_credit_authorisations",
+        "file_documents",
+        "file_collateral_value",
+        "file_credit_reports",
+        "file_reviews",
+        VISIT,
+    }
+)
+
+
+def file_fact_expressions(names: frozenset[str] | None = None) -> dict[str, Any]:
+    """The annotations that bring the file's facts with a read of the loan: every fact, or those
+    ``names`` and the audit snapshot's."""
     from loans.models import Loan
 
-    return _facts(ContentType.objects.get_for_model(Loan).pk)
+    every = _facts(ContentType.objects.get_for_model(Loan).pk)
+    if names is None:
+        return every
+    unknown = names - every.keys()
+    if unknown:
+        raise ValueError(f"A loan's file has no facts named {', '.join(sorted(unknown))}.")
+    wanted = names | SNAPSHOT
+    return {name: expression for name, expression in every.items() if name in wanted}
 
 
 def read_with(loan: Any) -> bool:
@@ -284,27 +321,69 @@ def _spread(kept: dict[str, Any]) -> dict[str, Any]:
             row = kept.pop(fact) or {}
             for name, (key, field) in spread.items():
                 kept[name] = _value(field, row[key] if row else None)
-    return {name: kept[name] for name in _fact_names()}
+    return {name: kept[name] for name in _fact_names() if name in kept}
+
+
+class UndeclaredFactError(Exception):
+    """A fact of the file that the step did not declare it reads (``UNDECLARED_FACTS_RAISE``)."""
+
+
+class _Facts(dict[str, Any]):
+    """The facts of a loan's file read with its row lock: those its step declared it reads and
+    the audit snapshot's. Asking for another (a check that does not declare what it reads) reads
+    every fact then, in one statement more, and keeps them on the loan for the rest of the step;
+    a warning names the fact."""
+
+    def __init__(self, loan: Any, facts: dict[str, Any]) -> None:
+        super().__init__(facts)
+        self.loan = loan
+
+    def __missing__(self, name: str) -> Any:
+        if name not in _fact_names():
+            raise KeyError(name)
+        if settings.UNDECLARED_FACTS_RAISE:
+            raise UndeclaredFactError(
+                f"The fact {name} of loan {self.loan.pk} was not read with its lock: declare it"
+                " on the check (or effect, or service) that reads it."
+            )
+        logger.warning(
+            "The fact %s of loan %s was not read with its lock: the step does not declare it"
+            " (a check's reads); every fact is read now.",
+            name,
+            self.loan.pk,
+        )
+        found = _read_now(self.loan)
+        forget(self.loan)
+        self.loan.__dict__.update(
+            {key: value for key, value in found.__dict__.items() if key.startswith("file_")}
+        )
+        self.update(_spread(self.loan.__dict__))
+        return self[name]
 
 
 def facts_of(loan: Any) -> dict[str, Any]:
-    """The facts of ``loan``'s file: those read with its lock, or one read now.
+    """The facts of ``loan``'s file: those read with its lock (:class:`_Facts`), or every fact
+    read now."""
+    if read_with(loan):
+        return _Facts(loan, _spread(loan.__dict__))
+    return _spread(_read_now(loan).__dict__)
 
-    The read now is compiled once per process (workflow/prepared.py): a step that writes several
+
+def _read_now(loan: Any) -> Any:
+    """``loan``'s key and state with every fact of its file, read now.
+
+    The read is compiled once per process (workflow/prepared.py): a step that writes several
     records (a batch of the core-banking feed) reads the facts again after each, and compiling
     their statement costs far more than running it."""
-    if read_with(loan):
-        return _spread(loan.__dict__)
     from loans.models import Loan
 
     def build(key: Any, _at: datetime) -> Any:
         return Loan.objects.filter(pk=key).only("pk", "state").annotate(**file_fact_expressions())
 
     content_type = ContentType.objects.get_for_model(Loan).pk
-    found = prepared_get(
+    return prepared_get(
         loan.pk, timezone.now(), ("loans.facts", Loan.objects.db, content_type), build
     )
-    return _spread(found.__dict__)
 
 
 def read_for(loans: list[Any]) -> None:

@@ -105,6 +105,7 @@ def within_product_limits(ctx: CheckContext) -> Outcome:
 
 @check(
     code="interview_recorded",
+    reads=("file_interviews",),
     title=_("A face-to-face interview is on file"),
     clause="intake.interview",
 )
@@ -116,6 +117,7 @@ def interview_recorded(ctx: CheckContext) -> Outcome:
 
 @check(
     code="borrower_not_blocked",
+    reads=("file_blocked", "file_blocked_reason"),
     title=_("The borrower is not on the blocked-borrower list"),
     clause="intake.blocked-list",
 )
@@ -128,6 +130,7 @@ def borrower_not_blocked(ctx: CheckContext) -> Outcome:
 
 @check(
     code="credit_authorisation_on_file",
+    reads=("file_credit_authorisations",),
     title=_("The borrower consented in writing to the credit-report query"),
     clause="intake.credit-consent",
 )

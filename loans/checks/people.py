@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext_lazy as _
 
+from loans.checks.facts import PARTICIPANTS
 from loans.roles import Capacity, Role
 from workflow.checks import (
     Check,
@@ -43,6 +44,7 @@ def not_involved_as(*capacities: Capacity, code: str, title: Message, clause: st
         function=function,
         severity=Severity.HARD,
         kind=CheckKind.PERSON,
+        reads=frozenset(PARTICIPANTS),
     )
 
 

@@ -48,6 +48,7 @@ reveal_named = input_check(
     title=_("The person needs the full value for their work on this loan"),
     clause="privacy.minimum-access",
     kind=CheckKind.PERSON,
+    reads=loan_owner.reads | disbursement_officer_independent.reads,
 )
 def needs_personal_data(ctx: CheckContext) -> Outcome:
     if loan_owner.function(ctx).passed:

@@ -10,6 +10,7 @@ from workflow.checks import CheckContext, Message, Outcome, Severity, check, fai
 
 @check(
     code="credit_report_checked",
+    reads=("file_credit_reports",),
     title=_("The credit report was checked and its result recorded"),
     clause="review.credit-report",
 )
@@ -21,6 +22,7 @@ def credit_report_checked(ctx: CheckContext) -> Outcome:
 
 @check(
     code="review_written",
+    reads=("file_round_reviewer",),
     title=_("Debt-to-income, risk score and the reviewer's opinion are written"),
     clause="review.assessment",
 )

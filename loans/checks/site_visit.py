@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
-from loans.checks.facts import file_facts, latest_visit
+from loans.checks.facts import VISIT, file_facts, latest_visit
 from workflow.checks import CheckContext, Outcome, Severity, check, failed, lazy_join, passed
 
 if TYPE_CHECKING:
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 @check(
     code="two_investigators",
+    reads=(VISIT,),
     title=_("The site visit was made by two different investigators"),
     clause="visit.two-investigators",
 )
@@ -35,6 +36,7 @@ def two_investigators(ctx: CheckContext) -> Outcome:
 
 @check(
     code="visit_date_valid",
+    reads=(VISIT,),
     title=_("The visit date is after the application and not in the future"),
     clause="visit.dated",
 )
@@ -58,6 +60,7 @@ def visit_date_valid(ctx: CheckContext) -> Outcome:
 
 @check(
     code="evidence_collected",
+    reads=(VISIT,),
     title=_("The visit's location and enough evidence are on file"),
     clause="visit.evidence",
     severity=Severity.SOFT,
@@ -79,6 +82,7 @@ def evidence_collected(ctx: CheckContext) -> Outcome:
 
 @check(
     code="report_sections_complete",
+    reads=(VISIT,),
     title=_("Every section of the investigation report is filled"),
     clause="visit.report",
 )
@@ -95,6 +99,7 @@ def report_sections_complete(ctx: CheckContext) -> Outcome:
 
 @check(
     code="collateral_valued",
+    reads=("file_collateral_valuations",),
     title=_("Collateral is valued where the guarantee needs it"),
     clause="visit.collateral",
 )

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Q, Sum
 
-from loans.checks.facts import borrower_floor
+from loans.checks.facts import BORROWER_CLAIMS, borrower_floor
 from loans.choices import BorrowerKind, RiskClass
 from loans.classification import (
     BORROWER_FLOOR,
@@ -35,6 +35,7 @@ from loans.states import LoanState
 from workflow.actions import UNCHANGED, perform_action
 from workflow.batch import update_rows
 from workflow.checks import CheckContext
+from workflow.definition import reads_facts
 from workflow.models import Channel
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def days_past_due_set(ctx: CheckContext, days: int) -> list[str]:
     return changed
 
 
+@reads_facts(*BORROWER_CLAIMS)
 def classification_floor_apply(ctx: CheckContext) -> Any:
     """The system's downgrade: raise the class to its floor and inspect the loan at the interval
     of its new class. Arrears repaid do not improve the class by themselves (an upgrade is

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.db.models import Max
 
-from loans.checks.facts import borrower_floor
+from loans.checks.facts import BORROWER_CLAIMS, borrower_floor
 from loans.choices import EarlyRepaymentOption, RiskClass
 from loans.classification import effective_floor
 from loans.models import Inspection, Loan, Repayment, User
@@ -21,6 +21,7 @@ from loans.services.servicing import repayment_allocate
 from workflow import timers
 from workflow.actions import ActionStep, perform_actions
 from workflow.checks import CheckContext
+from workflow.definition import reads_facts
 from workflow.models import Channel, Timer
 
 CLASSIFIED = ["risk_class", "classified_with_borrower"]
@@ -67,6 +68,7 @@ def days_past_due_steps(loan: Loan, days_past_due: int, *, actor: User | None) -
     ]
 
 
+@reads_facts(*BORROWER_CLAIMS)
 def inspection_record(ctx: CheckContext) -> Inspection:
     """Record an inspection; a worse class applies now, a better one waits for confirmation."""
     loan, data = ctx.obj, ctx.payload
