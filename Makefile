@@ -24,8 +24,11 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(PY) manage.py run_scheduler & trap 'kill $$!' EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
+# One worker per core (at most four), a test module's tests in one worker (its fixtures are made
+# once); TEST_ARGS= runs in one process.
+TEST_ARGS ?= --numprocesses auto --maxprocesses 4 --dist loadfile
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(TEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

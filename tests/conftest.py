@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from loans.journeys import Cast
 from loans.roles import Role
@@ -76,6 +77,14 @@ def _require_services(request: pytest.FixtureRequest) -> None:
 def _media_in_a_temporary_folder(settings, tmp_path) -> None:
     """Uploaded files go to a folder of the test's own, not the project's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _language_of_its_own() -> Iterator[None]:
+    """Each test starts in the default language: a page requested in Chinese leaves Chinese
+    active in the thread (LocaleMiddleware), and the next test in that process would read it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
