@@ -24,9 +24,10 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(PY) manage.py run_scheduler & trap 'kill $$!' EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-# One worker per core (at most four), a test module's tests in one worker (its fixtures are made
-# once); TEST_ARGS= runs in one process.
-TEST_ARGS ?= --numprocesses auto --maxprocesses 4 --dist loadfile
+# One worker per core (at most four); a worker that runs out of tests takes half of another's
+# (the long browser and end-to-end modules would otherwise leave one worker last). TEST_ARGS= runs
+# in one process.
+TEST_ARGS ?= --numprocesses auto --maxprocesses 4 --dist worksteal
 test: $(STAMP)
 	$(PY) -m pytest $(TEST_ARGS)
 

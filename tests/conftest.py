@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,6 +41,22 @@ def _flush_as_a_replica() -> None:
 
 
 _flush_as_a_replica()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker has a Redis database of its own (the one after the
+    configured one, plus the worker's number, modulo Redis's 16), as it has a test database of
+    its own: keys the tests share, such as beat's heartbeat, are never written by two workers at
+    once. Only this process's settings change: a server or worker a test starts is given its own
+    Redis URL."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not (settings.REDIS_URL and worker.startswith("gw")):
+        return
+    parts = urlsplit(settings.REDIS_URL)
+    database = (int(parts.path.strip("/") or 0) + 1 + int(worker.removeprefix("gw"))) % 16
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = urlunsplit(
+        parts._replace(path=f"/{database}")
+    )
 
 
 def _missing_service(marker: str) -> str | None:
