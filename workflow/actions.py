@@ -150,7 +150,9 @@ def perform_action(
             with transaction.atomic(durable=True):
                 locked = lock(obj, now, name)
                 try:
-                    return _perform(locked, name, actor, values, channel, idempotency_key, now)
+                    return perform_locked(
+                        locked, name, actor, values, channel, idempotency_key, now
+                    )
                 finally:
                     forget_head(locked)
                     process.unlocked(locked)
@@ -161,7 +163,7 @@ def perform_action(
             raise TransitionRefused(refusal.decision, deviation) from None
 
 
-def _perform(
+def perform_locked(
     locked: models.Model,
     name: str,
     actor: Any,
@@ -170,7 +172,8 @@ def _perform(
     idempotency_key: str,
     now: datetime,
 ) -> Any:
-    """Decide and perform the action on the locked object (inside the step's transaction)."""
+    """Decide and perform the action on the locked object, inside the step's transaction and
+    holding its row lock (an action, or one item of a batch: workflow/batch.py)."""
     process = process_for(locked)
     earlier = idempotency.replayed(locked, name, actor, idempotency_key)
     if earlier is not None:
@@ -192,7 +195,7 @@ def _perform(
         locked,
         name,
         actor=actor,
-        payload=_audit_payload(values, result, context.audit),
+        payload=audit_payload(values, result, context.audit),
         channel=channel,
         role=decision.role or "",
         now=now,
@@ -234,7 +237,9 @@ def perform_actions(
                         values = dict(step.data)
                         try:
                             results.append(
-                                _perform(locked, step.name, step.actor, values, channel, "", now)
+                                perform_locked(
+                                    locked, step.name, step.actor, values, channel, "", now
+                                )
                             )
                         except _Refusal as refusal:
                             raise _BatchRefusal(refusal, step.actor, values) from None
@@ -267,7 +272,9 @@ def _release(locked: models.Model | None) -> None:
         process_for(locked).unlocked(locked)
 
 
-def _audit_payload(values: dict[str, Any], result: Any, facts: dict[str, Any]) -> dict[str, Any]:
+def audit_payload(values: dict[str, Any], result: Any, facts: dict[str, Any]) -> dict[str, Any]:
+    """What an action's audit event records: the values entered, the facts the action noted
+    (``CheckContext.audit``) and the record it made."""
     payload = {**values, **facts}
     if isinstance(result, models.Model):
         payload["record"] = {"type": result._meta.label_lower, "id": result.pk}

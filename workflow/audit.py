@@ -145,7 +145,7 @@ def chain_head(model: type[models.Model]) -> Subquery:
     return Subquery(last, output_field=JSONField())
 
 
-def _last_event(obj: models.Model) -> dict[str, Any] | None:
+def last_event(obj: models.Model) -> dict[str, Any] | None:
     """The chain's last event: read with the row lock when the engine locked ``obj``, else now."""
     if CHAIN_HEAD in obj.__dict__:
         head: dict[str, Any] | None = obj.__dict__[CHAIN_HEAD]
@@ -186,7 +186,7 @@ class Appending:
         snapshot: dict[str, Any],
         created_at: datetime,
     ) -> None:
-        last = _last_event(obj)
+        last = last_event(obj)
         event = AuditEvent(
             content_type=ContentType.objects.get_for_model(obj),
             object_id=obj.pk,

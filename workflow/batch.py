@@ -37,15 +37,15 @@ from django.db import connections, models, transaction
 from django.utils import timezone
 
 from workflow import followups, reads, seals, writes
-from workflow.actions import UNCHANGED, ActionStep, _audit_payload, _perform, decide_action
+from workflow.actions import UNCHANGED, ActionStep, audit_payload, decide_action, perform_locked
 from workflow.audit import (
     CHAIN_HEAD,
-    _last_event,
     chain_head,
     diff,
     event_hash,
     forget_head,
     json_ready,
+    last_event,
 )
 from workflow.checks import CheckContext
 from workflow.definition import Action
@@ -262,7 +262,7 @@ def _event(
     if not role and actor is not None:
         held = sorted(process.roles_of(actor))
         role = held[0] if held else ""
-    last = _last_event(obj)
+    last = last_event(obj)
     event = AuditEvent(
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
@@ -277,7 +277,7 @@ def _event(
         target_state=state,
         actor=actor,
         actor_role=role,
-        payload=json_ready(_audit_payload(item.values, result, item.context.audit)),
+        payload=json_ready(audit_payload(item.values, result, item.context.audit)),
         channel=channel,
         policy_version=item.context.policy.version,
         scope=process.scope_of(obj),
@@ -321,7 +321,7 @@ def _follow(
             continue
         for obj, values in steps:
             try:
-                _perform(obj, name, actor, values, channel, "", now)
+                perform_locked(obj, name, actor, values, channel, "", now)
             except _Refusal as refusal:
                 raise _BatchRefusal(refusal, actor, values) from None
 
