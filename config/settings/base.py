@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: its runserver is staticfiles' on connections without Nagle's delay.
+    "config.apps.OperationsConfig",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
@@ -52,7 +54,6 @@ INSTALLED_APPS = [
     "recovery",
     "insight",
     "watch",
-    "config.apps.OperationsConfig",
     "accounts",
 ]
 
