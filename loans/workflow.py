@@ -43,7 +43,7 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_fsm import ConcurrentTransitionMixin, FSMField
+from django_fsm import FSMField
 
 from loans import checks, effects
 from loans.choices import ApprovalOutcome
@@ -52,6 +52,7 @@ from loans.states import NO_DEADLINE, OPEN_STATES, TERMINAL_STATES, LoanState
 from workflow import exceptions, reads
 from workflow.checks import Check
 from workflow.definition import Action, action, transition
+from workflow.models.base import StateMachine
 from workflow.registry import Process
 
 __all__ = ["ACTIONS", "RECORDS", "TERMINAL_STATES", "LoanProcess", "LoanState", "LoanWorkflow"]
@@ -105,7 +106,7 @@ INSPECTION_REMINDER_DAYS = 3
 ESCALATION_BUSINESS_DAYS = 1
 
 
-class LoanWorkflow(ConcurrentTransitionMixin, models.Model):
+class LoanWorkflow(StateMachine):
     state = FSMField(
         _("state"), default=S.INTAKE, choices=LoanState.choices, protected=True, db_index=True
     )

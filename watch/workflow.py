@@ -22,13 +22,14 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField
+from django_fsm import FSMField
 
 from loans.roles import Role
 from watch import checks, effects
 from watch.states import ESCALATED, OPEN_STATES, OPENED, TERMINAL_STATES, ItemState, Severity
 from workflow import reads
 from workflow.definition import Action, action, transition
+from workflow.models.base import StateMachine
 from workflow.registry import Process
 
 __all__ = ["ACTIONS", "SLA_DAYS", "ItemState", "WatchProcess", "WatchWorkflow"]
@@ -43,7 +44,7 @@ REMIND_BEFORE_BUSINESS_DAYS = 1
 ESCALATION_BUSINESS_DAYS = 1
 
 
-class WatchWorkflow(ConcurrentTransitionMixin, models.Model):
+class WatchWorkflow(StateMachine):
     state = FSMField(
         _("state"), default=S.OPEN, choices=ItemState.choices, protected=True, db_index=True
     )

@@ -1,4 +1,9 @@
-from workflow.models.base import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+from workflow.models.base import (
+    AppendOnlyError,
+    AppendOnlyModel,
+    AppendOnlyQuerySet,
+    StateMachine,
+)
 from workflow.models.integrity import Chain, ChainSeal, VerificationRun
 from workflow.models.records import (
     AuditEvent,
@@ -27,6 +32,7 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "PolicyException",
+    "StateMachine",
     "Timer",
     "VerificationRun",
 ]
