@@ -107,9 +107,9 @@ ESCALATION_BUSINESS_DAYS = 1
 
 
 class LoanWorkflow(StateMachine):
-    state = FSMField(
-        _("state"), default=S.INTAKE, choices=LoanState.choices, protected=True, db_index=True
-    )
+    # Indexed by the loan's Meta (loans/models/loan.py), without the text pattern index that
+    # db_index would add.
+    state = FSMField(_("state"), default=S.INTAKE, choices=LoanState.choices, protected=True)
 
     if TYPE_CHECKING:  # fields of the concrete model that transitions stamp
         approved_at: datetime | None

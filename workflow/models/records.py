@@ -24,7 +24,9 @@ class AuditEvent(AppendOnlyModel):
         TRANSITIONED = "transitioned", _("transitioned")
         RECORDED = "recorded", _("recorded")  # a change within a stage, e.g. a new risk class
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    # Every step appends one: the table has no index that the chain's own (content type, object,
+    # seq) does not cover, since each is written on every step (docs/performance.md).
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)
     object_id = models.PositiveBigIntegerField()
     seq = models.PositiveIntegerField(help_text="Position in this object's chain, from 1.")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -50,7 +52,8 @@ class AuditEvent(AppendOnlyModel):
     scope = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Found by its object and seq, never by its hash: not indexed.
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["content_type", "object_id", "seq"]

@@ -38,7 +38,8 @@ class Timer(models.Model):
         STAGE = "stage", _("stage SLA")
         INSPECTION = "inspection", _("post-loan inspection")
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    # Found by (content type, object) (the index below): no index of its own.
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_index=False)
     object_id = models.PositiveBigIntegerField()
     scope = models.CharField(max_length=64, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
