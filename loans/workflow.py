@@ -52,7 +52,7 @@ from loans.states import NO_DEADLINE, OPEN_STATES, TERMINAL_STATES, LoanState
 from workflow import exceptions, reads
 from workflow.checks import Check
 from workflow.definition import Action, action, transition
-from workflow.models.base import StateMachine
+from workflow.models import StateMachine
 from workflow.registry import Process
 
 __all__ = ["ACTIONS", "RECORDS", "TERMINAL_STATES", "LoanProcess", "LoanState", "LoanWorkflow"]

@@ -29,7 +29,7 @@ from watch import checks, effects
 from watch.states import ESCALATED, OPEN_STATES, OPENED, TERMINAL_STATES, ItemState, Severity
 from workflow import reads
 from workflow.definition import Action, action, transition
-from workflow.models.base import StateMachine
+from workflow.models import StateMachine
 from workflow.registry import Process
 
 __all__ = ["ACTIONS", "SLA_DAYS", "ItemState", "WatchProcess", "WatchWorkflow"]
