@@ -38,8 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import django
+    from django.conf import settings
 
+    # The engine's peer is logged by django-fsm-log (bench/engine.py): its app is installed for
+    # the benchmarks only, its receivers kept on the peer's model.
+    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_fsm_log"]
     django.setup()
+    from bench.engine import log_peer_only
+
+    log_peer_only()
     all_met = True
     for name in args.suites or SUITES:
         try:

@@ -5,8 +5,9 @@ Measured in one run, as ratios (docs/performance.md, "The engine (transitions)")
 - the engine performing ``start_site_visit`` (lock, every check, save, timers, audit chain) ÷ raw
   psycopg doing the same writes (lock the row, update its state, stop and start the stage timer,
   insert a hash-chained audit row), one client;
-- the engine ÷ a plain django-fsm-2 model with a log row (lock → transition → save → log row), its
-  tables made for the run by the schema editor and dropped after;
+- the engine ÷ a plain django-fsm-2 model logged by django-fsm-log (lock → transition → save, the
+  log row written by django-fsm-log as the transition runs), the model's table made for the run by
+  the schema editor and dropped after, with its log rows;
 - statements per transition by name along a whole lifecycle, and per refusal;
 - a loan's whole lifecycle (application to closed): time and statements;
 - four client processes on disjoint loans ÷ one.
@@ -30,6 +31,8 @@ from typing import Any, ClassVar
 from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 from django_fsm import FSMField, transition
+from django_fsm.signals import post_transition, pre_transition
+from django_fsm_log.decorators import fsm_log_by
 
 from bench.common import (
     Row,
@@ -51,7 +54,23 @@ SCALES = {
 CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 
 
-# --- the peer: a plain django-fsm-2 model and its log row, tables made at run time -------------
+# --- the peer: a plain django-fsm-2 model logged by django-fsm-log, its table made at run time --
+#
+# django-fsm-log is django-fsm-2's usual transition log: its StateLog row (the content type and
+# object, the user, source and target states, the transition and a time; six indexes and two
+# foreign keys) is written by its SimpleBackend as the transition runs. Its app is installed
+# for the benchmarks only (bench/__main__.py), and its receivers listen to the peer's model only
+# (log_peer_only): the engine keeps its own trail.
+
+
+def log_peer_only() -> None:
+    """Keep django-fsm-log's receivers, which its app connects to every model's transitions, on
+    the peer's model only."""
+    from django_fsm_log.backends import SimpleBackend
+
+    pre_transition.disconnect(SimpleBackend.pre_transition_callback)
+    post_transition.disconnect(SimpleBackend.post_transition_callback)
+    post_transition.connect(SimpleBackend.post_transition_callback, sender=PeerLoan)
 
 
 class PeerLoan(models.Model):
@@ -71,35 +90,21 @@ class PeerLoan(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @fsm_log_by  # type: ignore[untyped-decorator]  # django-fsm-log has no type hints
     @transition(field=state, source="intake", target="site_visit")
-    def start_site_visit(self) -> None:
+    def start_site_visit(self, by: Any = None) -> None:
         pass
-
-
-class PeerLog(models.Model):
-    loan = models.ForeignKey(PeerLoan, on_delete=models.CASCADE)
-    transition = models.CharField(max_length=64)
-    source_state = models.CharField(max_length=32)
-    target_state = models.CharField(max_length=32)
-    by_id = models.BigIntegerField()
-    timestamp = models.DateTimeField(auto_now_add=True)
-
-    objects: ClassVar[models.Manager[Any]] = models.Manager()
-    loan_id: int
-
-    class Meta:
-        app_label = "bench_peer"
-
-    def __str__(self) -> str:
-        return f"{self.transition} of {self.loan_id}"
 
 
 @contextlib.contextmanager
 def _peer_loans(w: World, count: int) -> Iterator[list[int]]:
-    """The peer's tables, made for the run, with ``count`` loans at intake; dropped after."""
+    """The peer's table, made for the run, with ``count`` loans at intake; dropped after, with
+    their log rows."""
+    from django.contrib.contenttypes.models import ContentType
+    from django_fsm_log.models import StateLog
+
     with connection.schema_editor() as editor:
         editor.create_model(PeerLoan)
-        editor.create_model(PeerLog)
     try:
         execute(
             "INSERT INTO bench_peer_peerloan (reference, state, amount, term_months, purpose,"
@@ -110,8 +115,8 @@ def _peer_loans(w: World, count: int) -> Iterator[list[int]]:
         )
         yield list(PeerLoan.objects.order_by("pk").values_list("pk", flat=True))
     finally:
+        StateLog.objects.filter(content_type=ContentType.objects.get_for_model(PeerLoan)).delete()
         with connection.schema_editor() as editor:
-            editor.delete_model(PeerLog)
             editor.delete_model(PeerLoan)
 
 
@@ -120,16 +125,8 @@ def _peer(w: World, ids: list[int]) -> tuple[int, float]:
         for pk in ids:
             with transaction.atomic():
                 loan = PeerLoan.objects.select_for_update().get(pk=pk)
-                source = loan.state
-                loan.start_site_visit()
+                loan.start_site_visit(by=w.manager)  # django-fsm-log writes the log row
                 loan.save()
-                PeerLog.objects.create(
-                    loan=loan,
-                    transition="start_site_visit",
-                    source_state=source,
-                    target_state=loan.state,
-                    by_id=w.manager.pk,
-                )
         return len(ids)
 
     return timed(run)
@@ -357,7 +354,7 @@ def run(scale: str) -> bool:
         rows = [
             Row("engine transitions/s", rates["engine"], detail=f"{count} x start_site_visit"),
             Row("raw psycopg, same writes/s", rates["raw"]),
-            Row("plain django-fsm-2 + log row/s", rates["peer"]),
+            Row("django-fsm-2 + django-fsm-log/s", rates["peer"]),
             Row("engine / raw psycopg", to_raw, ">= 0.40", to_raw >= 0.4, raw_spread),
             Row("engine / django-fsm-2 peer", to_peer, ">= 1.00", to_peer >= 1.0, peer_spread),
             *(Row(f"statements: {name}", value) for name, value in per_step.items()),
