@@ -97,6 +97,15 @@ def test_a_pipeline_column_reads_along_the_managers_due_date_index(client, cast)
         Loan.objects.filter(pk=loan.pk).update(
             state=LoanState.INTAKE, stage_due_at=now + timedelta(hours=number)
         )
+    # A colleague's applications in the same branch and stage, three for each of the manager's,
+    # as in a branch of several managers: the branch's due-date index then reads them too, and
+    # only the manager's own index reads the column's 40 loans and nothing else. (With the
+    # manager's loans alone in the branch, both indexes read the same rows and the planner may
+    # take either.)
+    colleague = factories.LoanFactory.create_batch(120, account_manager=cast.co_investigator)
+    Loan.objects.filter(pk__in=[loan.pk for loan in colleague]).update(
+        state=LoanState.INTAKE, stage_due_at=now
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE loans_loan")
     client.force_login(cast.manager)
