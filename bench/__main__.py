@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import time
 
@@ -36,17 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         "--strict", action="store_true", help="exit non-zero when a suite misses a target"
     )
     args = parser.parse_args(argv)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    import django
-    from django.conf import settings
+    import bench
 
-    # The engine's peer is logged by django-fsm-log (bench/engine.py): its app is installed for
-    # the benchmarks only, its receivers kept on the peer's model.
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_fsm_log"]
-    django.setup()
-    from bench.engine import log_peer_only
-
-    log_peer_only()
+    bench.setup()
     all_met = True
     for name in args.suites or SUITES:
         try:

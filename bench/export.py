@@ -87,12 +87,11 @@ def _xlsx(env: dict[str, str], username: str, have: int) -> bool:
 def xlsx_child(username: str) -> None:
     """Download the XLSX as the compliance officer into a temporary file; then count its rows
     (after the peak memory of the export was read)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import tempfile
 
-    import django
+    import bench
 
-    django.setup()
+    bench.setup()
     from django.test import Client
     from openpyxl import load_workbook
 
@@ -124,10 +123,9 @@ def _peak_mb() -> float:
 
 def child(username: str) -> None:
     """Stream the export as the compliance officer, reading it as a client would."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    import django
+    import bench
 
-    django.setup()
+    bench.setup()
     from django.test import Client
 
     from bench import data
