@@ -59,7 +59,7 @@ CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 # django-fsm-log is django-fsm-2's usual transition log: its StateLog row (the content type and
 # object, the user, source and target states, the transition and a time; six indexes and two
 # foreign keys) is written by its SimpleBackend as the transition runs. Its app is installed
-# for the benchmarks only (bench/__main__.py), and its receivers listen to the peer's model only
+# for the benchmarks only (bench.setup), and its receivers listen to the peer's model only
 # (log_peer_only): the engine keeps its own trail.
 
 
