@@ -241,7 +241,7 @@ def lock(obj: M, now: datetime, name: str | None = None) -> M:
         )
         return locked
 
-    # The same statement for every step reading the same facts: compiled once per database,
+    # The same statement for every step reading the same facts: compiled once per connection,
     # content type id, day (a process may read ahead of today, e.g. the holiday calendar) and
     # the facts read.
     cache_key = (
@@ -251,7 +251,7 @@ def lock(obj: M, now: datetime, name: str | None = None) -> M:
         timezone.localdate(),
         reads,
     )
-    return prepared_get(obj.pk, now, cache_key, read)
+    return prepared_get(obj.pk, now, cache_key, read, using=manager.db)
 
 
 _step_reads: dict[tuple[type[models.Model], str], frozenset[str]] = {}

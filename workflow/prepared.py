@@ -1,5 +1,6 @@
 """Reads compiled once: the engine's locked read is the same statement for every step but for the
-object's key, so its SQL is built once per process and executed with the key bound.
+object's key, so its SQL is built once per connection (:func:`compiled_for`) and executed with the
+key bound.
 
 Django compiles a queryset to SQL each time it runs it. For the locked read, which brings the
 object's related rows and a few dozen facts of its file in one statement, that compilation costs
@@ -216,25 +217,60 @@ def _literal(value: Any, raw: Any) -> str | None:
         return None
 
 
-_prepared: dict[Any, _Prepared | None] = {}
+# --- what is compiled, kept with the connection it was compiled for ----------------------------
+
+_COMPILED = "_workflow_compiled"
+_READ = "workflow.prepared.read"  # the kind of what prepared_get keeps
+_generation = 0  # moved on by forget_all: what every connection has compiled is stale
+
+
+def compiled_for(using: str) -> dict[Any, Any]:
+    """The statements compiled for database ``using`` by this thread, kept on its Django
+    connection object (``connections[using]``), so that they live and die with it.
+
+    A compiled statement holds the connection object it was compiled with (its compiler, the
+    backend's operations). Kept in a module, it kept a finished thread's connection object
+    alive, and with it the database session that connection held (taken from the pool and never
+    given back). A thread compiles each statement once; a process's main thread, as in a
+    worker, once for its life."""
+    wrapper = connections[using]
+    kept: tuple[int, dict[Any, Any]] | None = wrapper.__dict__.get(_COMPILED)
+    if kept is None or kept[0] != _generation:
+        kept = (_generation, {})
+        wrapper.__dict__[_COMPILED] = kept
+    return kept[1]
 
 
 def forget_all(**kwargs: Any) -> None:
-    """Drop every prepared read (``post_migrate``: the ids its parameters hold may have changed)."""
-    _prepared.clear()
+    """Drop everything compiled, on every connection (``post_migrate``: the ids its parameters
+    hold may have changed)."""
+    global _generation  # one counter for every connection of the process
+    _generation += 1
 
 
 def prepared_get(
-    key: Any, at: datetime, cache_key: Any, build: Callable[[Any, datetime], models.QuerySet[M]]
+    key: Any,
+    at: datetime,
+    cache_key: Any,
+    build: Callable[[Any, datetime], models.QuerySet[M]],
+    *,
+    using: str,
 ) -> M:
-    """``build(key, at).get()``, with the SQL of ``build`` compiled once per ``cache_key``."""
-    if cache_key not in _prepared:
+    """``build(key, at).get()`` on database ``using``, with the SQL of ``build`` compiled once
+    per ``cache_key`` (and connection, :func:`compiled_for`)."""
+    compiled = compiled_for(using)
+    if (_READ, cache_key) not in compiled:
         try:
-            _prepared[cache_key] = _Prepared(build(MARKER, MOMENT))
+            compiled[_READ, cache_key] = _Prepared(build(MARKER, MOMENT))
         except ValueError:
-            _prepared[cache_key] = None
-    prepared = _prepared[cache_key]
+            compiled[_READ, cache_key] = None
+    prepared: _Prepared | None = compiled[_READ, cache_key]
     if prepared is None:
         return build(key, at).get()
     found: M = prepared.get(key, at)
     return found
+
+
+def prepared_reads(using: str) -> dict[Any, _Prepared | None]:
+    """The reads :func:`prepared_get` has compiled for ``using`` on this thread, by cache key."""
+    return {key[1]: read for key, read in compiled_for(using).items() if key[0] == _READ}

@@ -20,6 +20,7 @@ from django.utils import timezone
 from workflow import followups, notifications, reads, signals, writes
 from workflow.deviations import Decision, chain_and_save, deviation_for
 from workflow.models import Channel, Deviation, Notification, Timer
+from workflow.prepared import compiled_for
 from workflow.registry import Process, process_for
 
 OVERDUE_KIND = {
@@ -77,14 +78,16 @@ def stop(obj: models.Model, now: datetime, *, kind: Timer.Kind | None = None) ->
 
 
 def _stop_statement(obj: models.Model, now: datetime, kind: Timer.Kind | None) -> writes.Statement:
-    """The UPDATE of :func:`stop`; for every kind, compiled once per database."""
+    """The UPDATE of :func:`stop`; for every kind, compiled once per database and connection."""
     if kind is not None:
         return writes.update(_stopping(obj, kind), stopped_at=now, next_action_at=None)
     using = router.db_for_write(Timer)
-    if using not in _stop_all:
-        _stop_all[using] = writes.Template(_stop_all_of, *STOP_MARKERS, using=using)
+    compiled = compiled_for(using)
+    if _STOP_ALL not in compiled:
+        compiled[_STOP_ALL] = writes.Template(_stop_all_of, *STOP_MARKERS, using=using)
     content_type = ContentType.objects.get_for_model(obj)
-    return _stop_all[using](content_type.pk, obj.pk, now)
+    stop_all: writes.Template = compiled[_STOP_ALL]
+    return stop_all(content_type.pk, obj.pk, now)
 
 
 def _stop_all_of(content_type_id: int, object_id: int, now: datetime) -> writes.Statement:
@@ -101,7 +104,7 @@ STOP_MARKERS = (
     2_147_480_013,
     datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
 )
-_stop_all: dict[str, writes.Template] = {}
+_STOP_ALL = "workflow.timers.stop_all"
 
 
 def stop_and_start(

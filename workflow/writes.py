@@ -10,11 +10,11 @@ the step's transaction; the row lock the step holds orders them against other st
 
 The parts are compiled by Django from querysets and unsaved instances, so they are the statements
 the ORM would send itself. An INSERT's SQL depends only on its model, fields and options, so it is
-compiled once per shape and process; each run computes the values as Django's compiler does (every
-field's ``pre_save`` and ``get_db_prep_save``). A statement whose SQL repeats (a template,
-:class:`Template`) is compiled once with markers in place of what changes. On PostgreSQL the
-statements are prepared on the server (:func:`workflow.prepared.server_cursor`), so a step's writes
-are planned once per connection too.
+compiled once per shape and connection (:func:`workflow.prepared.compiled_for`); each run computes
+the values as Django's compiler does (every field's ``pre_save`` and ``get_db_prep_save``). A
+statement whose SQL repeats (a template, :class:`Template`) is compiled once with markers in place
+of what changes. On PostgreSQL the statements are prepared on the server
+(:func:`workflow.prepared.server_cursor`), so a step's writes are planned once per connection too.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.models.sql.compiler import SQLInsertCompiler
 
-from workflow.prepared import server_cursor
+from workflow.prepared import compiled_for, server_cursor
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -57,7 +57,8 @@ def insert(
     model = type(objs[0])
     keyed = objs[0].pk is not None
     shape = (model, keyed, len(objs), returning, tuple(update_conflicts), tuple(unique_fields))
-    compiled = _inserts.get((shape, using))
+    kept = compiled_for(using)
+    compiled = kept.get((_INSERT, shape))
     if compiled is not None:
         values = compiled.values(objs)
         if values is not None:
@@ -79,8 +80,8 @@ def insert(
     if returning:
         compiler.returning_fields = [meta.pk]
     [(sql, params)] = compiler.as_sql()
-    if (shape, using) not in _inserts:
-        _inserts[(shape, using)] = _CompiledInsert.of(sql, tuple(params), compiler, fields, objs)
+    if (_INSERT, shape) not in kept:
+        kept[_INSERT, shape] = _CompiledInsert.of(sql, tuple(params), compiler, fields, objs)
     return sql, tuple(params)
 
 
@@ -136,7 +137,7 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-_inserts: dict[tuple[Any, str], _CompiledInsert | None] = {}
+_INSERT = "workflow.writes.insert"
 
 
 class Template:

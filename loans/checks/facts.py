@@ -372,7 +372,7 @@ def facts_of(loan: Any) -> dict[str, Any]:
 def _read_now(loan: Any) -> Any:
     """``loan``'s key and state with every fact of its file, read now.
 
-    The read is compiled once per process (workflow/prepared.py): a step that writes several
+    The read is compiled once per connection (workflow/prepared.py): a step that writes several
     records (a batch of the core-banking feed) reads the facts again after each, and compiling
     their statement costs far more than running it."""
     from loans.models import Loan
@@ -381,8 +381,9 @@ def _read_now(loan: Any) -> Any:
         return Loan.objects.filter(pk=key).only("pk", "state").annotate(**file_fact_expressions())
 
     content_type = ContentType.objects.get_for_model(Loan).pk
+    using = Loan.objects.db
     return prepared_get(
-        loan.pk, timezone.now(), ("loans.facts", Loan.objects.db, content_type), build
+        loan.pk, timezone.now(), ("loans.facts", using, content_type), build, using=using
     )
 
 

@@ -131,7 +131,7 @@ def test_the_read_sends_only_the_key_and_the_moment_the_rest_is_written_into_it(
     """Constants a queryset holds (separators, JSON keys, choices) are literals of the prepared
     statement; only what changes from one step to the next is bound."""
     from loans.models import Loan
-    from workflow.prepared import _prepared, prepared_get
+    from workflow.prepared import prepared_get, prepared_reads
 
     [loan] = ready_loans(cast, product, 1)
     Loan.objects.filter(pk=loan.pk).update(purpose="50% of it for 'stock'; the rest %s")
@@ -142,17 +142,19 @@ def test_the_read_sends_only_the_key_and_the_moment_the_rest_is_written_into_it(
             pk=key, purpose="50% of it for 'stock'; the rest %s", created_at__lte=moment
         )
 
-    found = prepared_get(loan.pk, at, ("tests.inlined", connection.alias), build)
+    key = ("tests.inlined", connection.alias)
+    found = prepared_get(loan.pk, at, key, build, using=connection.alias)
     missed = Loan.objects.filter(pk=loan.pk).update(purpose="other")
-    prepared = _prepared[("tests.inlined", connection.alias)]
+    prepared = prepared_reads(connection.alias)[key]
 
     assert found.pk == loan.pk
     assert missed == 1
     assert len(prepared.params) == 2  # the moment and the key
     assert "'50% of it for ''stock''; the rest %s'" in prepared.sql.replace("%%", "%")
     with pytest.raises(Loan.DoesNotExist):
-        prepared_get(loan.pk, at, ("tests.inlined", connection.alias), build)
-    locked_reads = [p for key, p in _prepared.items() if key[0] is Loan]  # the engine's
+        prepared_get(loan.pk, at, key, build, using=connection.alias)
+    # the engine's
+    locked_reads = [p for key, p in prepared_reads(connection.alias).items() if key[0] is Loan]
     assert locked_reads
     assert all(len(read.params) == 2 for read in locked_reads)
 
