@@ -244,13 +244,7 @@ def lock(obj: M, now: datetime, name: str | None = None) -> M:
     # The same statement for every step reading the same facts: compiled once per connection,
     # content type id, day (a process may read ahead of today, e.g. the holiday calendar) and
     # the facts read.
-    cache_key = (
-        model,
-        manager.db,
-        ContentType.objects.get_for_model(model).pk,
-        timezone.localdate(),
-        reads,
-    )
+    cache_key = (model, ContentType.objects.get_for_model(model).pk, timezone.localdate(), reads)
     return prepared_get(obj.pk, now, cache_key, read, using=manager.db)
 
 

@@ -381,9 +381,8 @@ def _read_now(loan: Any) -> Any:
         return Loan.objects.filter(pk=key).only("pk", "state").annotate(**file_fact_expressions())
 
     content_type = ContentType.objects.get_for_model(Loan).pk
-    using = Loan.objects.db
     return prepared_get(
-        loan.pk, timezone.now(), ("loans.facts", using, content_type), build, using=using
+        loan.pk, timezone.now(), ("loans.facts", content_type), build, using=Loan.objects.db
     )
 
 
